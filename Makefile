@@ -1,0 +1,43 @@
+# Thin wrapper over CMake. `make run` brings svl up with the bundled example;
+# `make test` runs every test (unit, integration against a real dockerd, ASan+UBSan unit build).
+JOBS ?= $(shell nproc)
+export SVL_BUILD_DIR := $(CURDIR)/build
+
+.PHONY: run test deps docker build build-asan unit integration test-asan bench clean
+
+run: deps build docker
+	bash deploy/run.sh
+
+test: deps build docker
+	ctest --preset default -j $(JOBS)
+	$(MAKE) test-asan
+
+deps:
+	bash deploy/install-deps.sh
+
+docker:
+	bash deploy/ensure-dockerd.sh
+
+build:
+	cmake --preset default >/dev/null
+	cmake --build --preset default -j $(JOBS)
+
+build-asan:
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+test-asan: build-asan
+	ctest --preset asan -j $(JOBS)
+
+unit: build
+	ctest --preset default -L unit -j $(JOBS)
+
+integration: build docker
+	ctest --preset default -L integration
+
+bench: deps build docker
+	SVL_DEPS_EXTRA=1 bash deploy/install-deps.sh
+	bash bench/run-all.sh
+
+clean:
+	rm -rf build build-asan
