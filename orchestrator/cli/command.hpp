@@ -13,5 +13,7 @@ namespace svl::cli {
 using Run = std::function<int()>;
 
 void add_version_command(CLI::App& app, Run& run);
+void add_sim_command(CLI::App& app, Run& run);        // sim_command.cpp (autoscaler simulator)
+void add_new_command(CLI::App& app, Run& run);        // new_command.cpp: `svl new` and `svl templates`
 
 }  // namespace svl::cli

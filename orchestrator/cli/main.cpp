@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
 
   svl::cli::Run run;
   svl::cli::add_version_command(app, run);
+  svl::cli::add_sim_command(app, run);
+  svl::cli::add_new_command(app, run);
 
   try {
     app.parse(argc, argv);
