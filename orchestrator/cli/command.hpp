@@ -15,5 +15,8 @@ using Run = std::function<int()>;
 void add_version_command(CLI::App& app, Run& run);
 void add_sim_command(CLI::App& app, Run& run);        // sim_command.cpp (autoscaler simulator)
 void add_new_command(CLI::App& app, Run& run);        // new_command.cpp: `svl new` and `svl templates`
+void add_manage_commands(CLI::App& app, Run& run);    // manage_commands.cpp: ls, status, down, rollback, scale, usage, logs
+void add_daemon_command(CLI::App& app, Run& run);     // daemon_command.cpp
+void add_up_command(CLI::App& app, Run& run);         // up_command.cpp
 
 }  // namespace svl::cli

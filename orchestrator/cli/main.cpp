@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   svl::cli::add_version_command(app, run);
   svl::cli::add_sim_command(app, run);
   svl::cli::add_new_command(app, run);
+  svl::cli::add_manage_commands(app, run);
 
   try {
     app.parse(argc, argv);

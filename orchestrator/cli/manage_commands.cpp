@@ -1,0 +1,217 @@
+// Commands that only talk to the daemon: ls, status, down, rollback, scale, usage, logs.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "orchestrator/cli/admin_client.hpp"
+#include "orchestrator/cli/admin_options.hpp"
+#include "orchestrator/cli/command.hpp"
+
+namespace svl::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string url_encode(const std::string& s) {
+  std::ostringstream out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out << c;
+    else out << '%' << std::uppercase << std::hex << std::setw(2) << std::setfill('0') << int(c);
+  }
+  return out.str();
+}
+
+// Runs one admin call; prints the daemon's error and returns 1 when it is not 2xx.
+int call(const AdminOptions& opts, const std::string& method, const std::string& path, const json& body,
+         const std::function<void(const json&)>& print_human) {
+  AdminClient client(resolve_admin_socket(opts.admin));
+  auto reply = client.request(method, path, body.is_null() ? std::string() : body.dump());
+  if (reply.status < 200 || reply.status >= 300) {
+    std::cerr << "svl: " << error_message(reply) << "\n";
+    return 1;
+  }
+  auto parsed = json::parse(reply.body, nullptr, false);
+  if (parsed.is_discarded()) {
+    std::cerr << "svl: the daemon sent a reply that is not JSON: " << reply.body.substr(0, 200) << "\n";
+    return 1;
+  }
+  if (opts.json) std::cout << parsed.dump(2) << "\n";
+  else print_human(parsed);
+  return 0;
+}
+
+std::string str(const json& j, const char* key, const std::string& fallback = "-") {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump();
+}
+
+std::string replicas_summary(const json& f) {
+  if (!f.contains("replicas")) return "-";
+  std::string out;
+  for (const char* tier : {"starting", "ready", "draining", "paused", "stopped"}) {
+    int n = f["replicas"].value(tier, 0);
+    if (n == 0) continue;
+    if (!out.empty()) out += " ";
+    out += std::to_string(n) + " " + tier;
+  }
+  return out.empty() ? "none" : out;
+}
+
+std::string cold_start_summary(const json& f) {
+  if (!f.contains("last_cold_start") || f["last_cold_start"].is_null()) return "-";
+  const auto& c = f["last_cold_start"];
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f ms from %s", c.value("seconds", 0.0) * 1000, c.value("tier", "?").c_str());
+  return buf;
+}
+
+void print_function_table(const json& reply) {
+  std::printf("%-24s %-5s %-15s %-28s %s\n", "NAME", "REV", "STATE", "REPLICAS", "LAST COLD START");
+  for (const auto& f : reply["functions"]) {
+    std::printf("%-24s %-5s %-15s %-28s %s\n", str(f, "name").c_str(), str(f, "revision").c_str(),
+                str(f, "state").c_str(), replicas_summary(f).c_str(), cold_start_summary(f).c_str());
+  }
+  if (reply["functions"].empty()) std::printf("(no functions; deploy one with `svl up`)\n");
+}
+
+void print_status(const json& f) {
+  std::cout << "name:            " << str(f, "name") << "\n"
+            << "revision:        " << str(f, "revision") << "\n"
+            << "image:           " << str(f, "image") << "\n"
+            << "state:           " << str(f, "state") << "\n"
+            << "replicas:        " << replicas_summary(f) << "\n"
+            << "desired:         " << str(f, "desired") << (f.value("panic", false) ? " (panic mode)" : "") << "\n"
+            << "scale:           min " << str(f, "min") << ", max " << str(f, "max") << ", policy " << str(f, "policy") << "\n"
+            << "in flight:       " << str(f, "inflight") << ", queued " << str(f, "queued") << "\n"
+            << "last cold start: " << cold_start_summary(f) << "\n";
+  if (f.contains("not_ready_reason") && !f["not_ready_reason"].is_null())
+    std::cout << "not ready:       " << str(f, "not_ready_reason") << "\n";
+  if (f.contains("urls"))
+    for (const auto& u : f["urls"]) std::cout << "url:             " << u.get<std::string>() << "\n";
+  if (f.contains("revisions")) {
+    std::cout << "revisions:\n";
+    for (const auto& r : f["revisions"])
+      std::cout << "  " << (r.value("current", false) ? "* " : "  ") << str(r, "revision") << "  " << str(r, "image").substr(0, 19)
+                << "  " << str(r, "created_at") << "\n";
+  }
+}
+
+}  // namespace
+
+void add_manage_commands(CLI::App& app, Run& run) {
+  auto opts = std::make_shared<AdminOptions>();
+  auto name = std::make_shared<std::string>();
+
+  auto* ls = app.add_subcommand("ls", "List functions: state, replicas per tier, revision, last cold start");
+  add_admin_flags(ls, *opts);
+  ls->callback([&run, opts] {
+    run = [opts] { return call(*opts, "GET", "/v1/functions", nullptr, print_function_table); };
+  });
+
+  auto* status = app.add_subcommand("status", "Show one function in detail");
+  add_admin_flags(status, *opts);
+  status->add_option("name", *name, "Function name")->required();
+  status->callback([&run, opts, name] {
+    run = [opts, name] { return call(*opts, "GET", "/v1/functions/" + url_encode(*name), nullptr, print_status); };
+  });
+
+  auto* down = app.add_subcommand("down", "Remove a function: its replicas, sandboxes and registry entry");
+  add_admin_flags(down, *opts);
+  down->add_option("name", *name, "Function name")->required();
+  down->callback([&run, opts, name] {
+    run = [opts, name] {
+      return call(*opts, "DELETE", "/v1/functions/" + url_encode(*name), nullptr,
+                  [&](const json&) { std::cout << "removed " << *name << "\n"; });
+    };
+  });
+
+  auto revision = std::make_shared<int>(0);
+  auto* rollback = app.add_subcommand("rollback", "Go back to the previous (or a given) revision");
+  add_admin_flags(rollback, *opts);
+  rollback->add_option("name", *name, "Function name")->required();
+  rollback->add_option("revision", *revision, "Revision to restore (default: the one before the current)");
+  rollback->callback([&run, opts, name, revision] {
+    run = [opts, name, revision] {
+      json body = json::object();
+      if (*revision > 0) body["revision"] = *revision;
+      return call(*opts, "POST", "/v1/functions/" + url_encode(*name) + "/rollback", body,
+                  [&](const json& r) { std::cout << *name << " is now at revision " << str(r, "revision") << "\n"; });
+    };
+  });
+
+  auto min = std::make_shared<int>(-1), max = std::make_shared<int>(-1);
+  auto* scale = app.add_subcommand("scale", "Set a function's minimum and maximum replicas");
+  add_admin_flags(scale, *opts);
+  scale->add_option("name", *name, "Function name")->required();
+  scale->add_option("--min", *min, "Minimum replicas (0 allows scale to zero)")->check(CLI::Range(0, 1000));
+  scale->add_option("--max", *max, "Maximum replicas")->check(CLI::Range(1, 1000));
+  scale->callback([&run, opts, name, min, max] {
+    run = [opts, name, min, max] {
+      if (*min < 0 && *max < 0) {
+        std::cerr << "svl scale: give --min, --max or both\n";
+        return 2;
+      }
+      json body = json::object();
+      if (*min >= 0) body["min"] = *min;
+      if (*max >= 0) body["max"] = *max;
+      return call(*opts, "POST", "/v1/functions/" + url_encode(*name) + "/scale", body, [&](const json& r) {
+        std::cout << *name << ": min " << str(r, "min") << ", max " << str(r, "max") << "\n";
+      });
+    };
+  });
+
+  auto since = std::make_shared<std::string>();
+  auto* usage = app.add_subcommand("usage", "Requests, container-seconds and GB-seconds per function");
+  add_admin_flags(usage, *opts);
+  usage->add_option("name", *name, "Only this function");
+  usage->add_option("--since", *since, "Only usage newer than this (e.g. 1h, 7d)");
+  usage->callback([&run, opts, name, since] {
+    run = [opts, name, since] {
+      std::string path = "/v1/usage?";
+      if (!name->empty()) path += "function=" + url_encode(*name) + "&";
+      if (!since->empty()) path += "since=" + url_encode(*since);
+      return call(*opts, "GET", path, nullptr, [](const json& r) {
+        std::printf("%-24s %10s %18s %14s\n", "FUNCTION", "REQUESTS", "CONTAINER-SECONDS", "GB-SECONDS");
+        for (const auto& u : r["usage"])
+          std::printf("%-24s %10lld %18.1f %14.3f\n", u.value("function", "?").c_str(),
+                      static_cast<long long>(u.value("requests", 0LL)), u.value("container_seconds", 0.0),
+                      u.value("gb_seconds", 0.0));
+      });
+    };
+  });
+
+  auto follow = std::make_shared<bool>(false);
+  auto tail = std::make_shared<int>(100);
+  auto* logs = app.add_subcommand("logs", "Show a function's logs (all replicas)");
+  add_admin_flags(logs, *opts, false);
+  logs->add_option("name", *name, "Function name")->required();
+  logs->add_flag("-f,--follow", *follow, "Keep streaming new lines");
+  logs->add_option("--since", *since, "Only lines newer than this (e.g. 10m)");
+  logs->add_option("--tail", *tail, "Lines from the end of each replica's log (default 100)");
+  logs->callback([&run, opts, name, follow, since, tail] {
+    run = [opts, name, follow, since, tail] {
+      AdminClient client(resolve_admin_socket(opts->admin));
+      std::string path = "/v1/functions/" + url_encode(*name) + "/logs?tail=" + std::to_string(*tail);
+      if (*follow) path += "&follow=1";
+      if (!since->empty()) path += "&since=" + url_encode(*since);
+      std::string error_body;
+      long status = client.stream(path, [&](std::string_view chunk) {
+        if (error_body.size() < 4096) error_body.append(chunk);
+        std::cout << chunk << std::flush;
+      });
+      if (status < 200 || status >= 300) {
+        std::cout.flush();
+        std::cerr << "\nsvl: " << error_message(AdminReply{status, error_body}) << "\n";
+        return 1;
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace svl::cli
