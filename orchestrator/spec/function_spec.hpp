@@ -1,0 +1,100 @@
+#pragma once
+// A function as described by its svl.toml: every key with its default.
+// Parsing and validation live in spec_parser.hpp, JSON and hashing in spec_json.hpp;
+// docs/svl-toml.md documents each key. A FunctionSpec that came out of the parser
+// is valid; one built by hand can be checked with spec_from_json(to_json(spec)).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace svl::orchestrator {
+
+// How idle replicas are scaled down; the autoscaler (docs/autoscaler.md) gives the details.
+enum class ScalePolicy {
+  adaptive,  // learns each function's idle gaps and picks the cheapest tier that still wakes in time
+  hybrid,    // adaptive once enough history exists, the fixed timeouts below until then
+  fixed,     // pause_after, then idle_timeout, exactly as written
+};
+
+std::string_view to_string(ScalePolicy policy);
+std::optional<ScalePolicy> scale_policy_from_string(std::string_view text);
+
+struct BuildSpec {
+  std::string context = ".";              // relative to the folder holding svl.toml
+  std::string dockerfile = "Dockerfile";  // relative to context
+  std::map<std::string, std::string> args;
+
+  bool operator==(const BuildSpec&) const = default;
+};
+
+struct ResourcesSpec {
+  std::uint64_t memory_bytes = 256ull << 20;  // hard limit; also the GB in GB-seconds
+  double cpus = 0;                            // 0 = unlimited; 0.5 = half a core
+  std::int64_t pids = 256;
+
+  bool operator==(const ResourcesSpec&) const = default;
+};
+
+struct ScaleSpec {
+  std::int64_t min = 0;  // 0 allows scale to zero
+  std::int64_t max = 10;
+  // Replicas started when a revision is deployed, so `svl up` proves it becomes ready.
+  // The reconciler uses max(initial, min).
+  std::int64_t initial = 1;
+  // In-flight requests per replica the autoscaler aims for. Knative uses 100 for clusters;
+  // on one box 10 adds replicas before queues grow long. When container_concurrency is set,
+  // the effective target is min(target_concurrency, container_concurrency).
+  double target_concurrency = 10;
+  std::int64_t container_concurrency = 0;  // hard cap of in-flight requests per replica; 0 = none
+  ScalePolicy policy = ScalePolicy::adaptive;
+  // Idle time before a replica is paused (nullopt = "off", never). 30s keeps short gaps
+  // in traffic free of any wake cost; after that a paused replica costs no CPU and wakes in ~14 ms.
+  std::optional<std::chrono::milliseconds> pause_after = std::chrono::seconds(30);
+  std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);  // idle time before it is stopped
+  std::int64_t queue = 1000;  // requests held per function while waiting for capacity
+
+  bool operator==(const ScaleSpec&) const = default;
+};
+
+struct HealthSpec {
+  std::string path = "/";  // readiness probe: any HTTP answer below 500 means ready
+  std::chrono::milliseconds start_timeout = std::chrono::seconds(30);
+
+  bool operator==(const HealthSpec&) const = default;
+};
+
+struct HttpSpec {
+  std::chrono::milliseconds timeout = std::chrono::seconds(60);  // whole request, once a replica has it
+  std::uint64_t max_body_bytes = 100ull << 20;
+
+  bool operator==(const HttpSpec&) const = default;
+};
+
+struct FunctionSpec {
+  static constexpr std::uint16_t default_port = 8080;
+
+  std::string name;
+  std::uint16_t port = default_port;  // where the app listens; PORT is set to it
+  std::string image;                  // exactly one of image and build is set
+  std::optional<BuildSpec> build;
+  std::map<std::string, std::string> env;
+  ResourcesSpec resources;
+  ScaleSpec scale;
+  HealthSpec health;
+  HttpSpec http;
+
+  bool operator==(const FunctionSpec&) const = default;
+};
+
+// The environment a replica runs with: [env] plus PORT, as "KEY=value", sorted.
+std::vector<std::string> container_environment(const FunctionSpec& spec);
+
+// The limits of a function name: [a-z0-9-], 1-63 characters, no leading or trailing '-'
+// (a DNS label, so NAME.localhost works).
+bool is_valid_function_name(std::string_view name);
+
+}  // namespace svl::orchestrator

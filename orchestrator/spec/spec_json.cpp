@@ -1,0 +1,57 @@
+#include "orchestrator/spec/spec_json.hpp"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "common/units.hpp"
+
+namespace svl::orchestrator {
+
+nlohmann::json to_json(const FunctionSpec& spec) {
+  nlohmann::json out;
+  out["name"] = spec.name;
+  out["port"] = spec.port;
+  if (spec.build) {
+    out["build"] = {{"context", spec.build->context},
+                    {"dockerfile", spec.build->dockerfile},
+                    {"args", spec.build->args}};
+  } else {
+    out["image"] = spec.image;
+  }
+  out["env"] = spec.env;
+  out["resources"] = {{"memory", format_size(spec.resources.memory_bytes)},
+                      {"cpus", spec.resources.cpus},
+                      {"pids", spec.resources.pids}};
+  out["scale"] = {{"min", spec.scale.min},
+                  {"max", spec.scale.max},
+                  {"initial", spec.scale.initial},
+                  {"target_concurrency", spec.scale.target_concurrency},
+                  {"container_concurrency", spec.scale.container_concurrency},
+                  {"policy", std::string(to_string(spec.scale.policy))},
+                  {"pause_after", spec.scale.pause_after ? format_duration(*spec.scale.pause_after) : "off"},
+                  {"idle_timeout", format_duration(spec.scale.idle_timeout)},
+                  {"queue", spec.scale.queue}};
+  out["health"] = {{"path", spec.health.path}, {"start_timeout", format_duration(spec.health.start_timeout)}};
+  out["http"] = {{"timeout", format_duration(spec.http.timeout)},
+                 {"max_body", format_size(spec.http.max_body_bytes)}};
+  return out;
+}
+
+std::string canonical_json(const FunctionSpec& spec) {
+  // nlohmann::json keeps object keys sorted, numbers print in their shortest exact form.
+  return to_json(spec).dump();
+}
+
+std::string spec_hash(const FunctionSpec& spec) {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
+  for (unsigned char c : canonical_json(spec)) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+}  // namespace svl::orchestrator
