@@ -1,0 +1,58 @@
+#pragma once
+// svl's default keep-alive policy. Per function it keeps the recent idle times exactly (not in
+// 1-minute bins) and picks the loaded window [load_at, unload_at] that minimises the expected
+//   idle memory-seconds + cold_start_cost / memory x P(cold start)
+// over those idle times plus a few prior pseudo-observations (so a new function is neither kept
+// forever nor dropped at once). A window that starts after zero is a pre-warm. While loaded the
+// replica is frozen after `pause_after` (wake ~14 ms, not a cold start); unloading means stopped
+// (container kept), so even a miss is a fast start. Large functions are kept for less time because
+// their idle time costs more; the whole-box MemoryBudget evicts under pressure.
+#include <cstdint>
+#include <vector>
+
+#include "autoscaler/keepalive.hpp"
+
+namespace svl::autoscaler {
+
+struct AdaptivePolicyConfig {
+  std::uint64_t memory_bytes = 256ull << 20;             // the replica's memory
+  double cold_start_cost_gb_s = 120;                      // a cold start is worth this many idle GB-seconds
+  std::optional<Duration> pause_after = std::chrono::seconds(2);
+  std::uint32_t history = 64;                             // idle times remembered
+  double prior_weight = 1;                                // total weight of the prior pseudo-observations
+  double margin = 0.1;                                    // window widened by this fraction each side
+  Duration margin_min = std::chrono::seconds(2);          // ... and at least this much
+  Duration max_keep = std::chrono::hours(4);              // never keep loaded longer than this
+  Duration stopped_retention = std::chrono::hours(1);
+};
+
+struct AdaptiveWindow {
+  Duration load_at{};
+  Duration unload_at{};  // == load_at: not kept at all
+  double expected_cold = 0;  // probability of a cold start under the sample distribution
+};
+
+class AdaptivePolicy final : public KeepAlivePolicy {
+public:
+  explicit AdaptivePolicy(AdaptivePolicyConfig config = {});
+  std::string_view name() const override { return "adaptive"; }
+  // The window the next idle period would use.
+  AdaptiveWindow window();
+  std::uint64_t samples() const { return total_; }
+
+protected:
+  void learn(Duration idle_time) override;
+  IdleSchedule plan(TimePoint idle_start) override;
+
+private:
+  AdaptiveWindow optimise() const;
+
+  AdaptivePolicyConfig config_;
+  std::vector<double> recent_;   // ring buffer of idle times in seconds
+  std::size_t next_ = 0;
+  std::uint64_t total_ = 0;
+  std::uint64_t since_optimised_ = 0;
+  std::optional<AdaptiveWindow> cached_;
+};
+
+}  // namespace svl::autoscaler

@@ -1,0 +1,129 @@
+#include "autoscaler/keepalive.hpp"
+
+#include <algorithm>
+
+#include "common/units.hpp"
+
+namespace svl::autoscaler {
+
+std::string_view to_string(Tier t) {
+  switch (t) {
+    case Tier::warm: return "warm";
+    case Tier::paused: return "paused";
+    case Tier::stopped: return "stopped";
+    case Tier::removed: return "removed";
+  }
+  return "unknown";
+}
+
+bool holds_memory(Tier t) { return t == Tier::warm || t == Tier::paused; }
+
+std::string_view to_string(KeepAliveReason r) {
+  switch (r) {
+    case KeepAliveReason::never_invoked: return "never_invoked";
+    case KeepAliveReason::busy: return "busy";
+    case KeepAliveReason::keep_alive: return "keep_alive";
+    case KeepAliveReason::pause_after: return "pause_after";
+    case KeepAliveReason::idle_timeout: return "idle_timeout";
+    case KeepAliveReason::prewarm_wait: return "prewarm_wait";
+    case KeepAliveReason::prewarmed: return "prewarmed";
+    case KeepAliveReason::retention_expired: return "retention_expired";
+    case KeepAliveReason::evicted: return "evicted";
+  }
+  return "unknown";
+}
+
+void KeepAlivePolicy::on_busy(TimePoint now) {
+  if (busy_) return;
+  if (idle_since_ && now >= *idle_since_) learn(now - *idle_since_);
+  busy_ = true;
+  evicted_ = false;
+}
+
+void KeepAlivePolicy::on_idle(TimePoint now) {
+  if (!busy_) return;
+  busy_ = false;
+  evicted_ = false;
+  idle_since_ = now;
+  schedule_ = plan(now);
+  // Keep the offsets ordered whatever a policy returns.
+  schedule_.load_at = std::max(schedule_.load_at, Duration::zero());
+  schedule_.unload_at = std::max(schedule_.unload_at, schedule_.load_at);
+  schedule_.remove_at = std::max(schedule_.remove_at, schedule_.unload_at);
+}
+
+void KeepAlivePolicy::on_evicted(TimePoint) {
+  if (!busy_) evicted_ = true;
+}
+
+KeepAliveDecision KeepAlivePolicy::decide(TimePoint now) {
+  KeepAliveDecision d;
+  if (busy_) {
+    d.tier = Tier::warm;
+    d.reason = KeepAliveReason::busy;
+    return d;
+  }
+  if (!idle_since_) {
+    d.tier = Tier::removed;
+    d.reason = KeepAliveReason::never_invoked;
+    return d;
+  }
+  const IdleSchedule& s = schedule_;
+  const TimePoint t0 = *idle_since_;
+  const Duration elapsed = now - t0;
+  d.detail = s.rule;
+  if (evicted_) {
+    d.reason = KeepAliveReason::evicted;
+    if (elapsed < s.remove_at) {
+      d.tier = Tier::stopped;
+      d.next_transition = t0 + s.remove_at;
+    } else {
+      d.tier = Tier::removed;
+    }
+    return d;
+  }
+  if (elapsed < s.load_at) {
+    d.tier = Tier::stopped;
+    d.reason = KeepAliveReason::prewarm_wait;
+    d.next_transition = t0 + s.load_at;
+    d.prewarm_at = t0 + s.load_at;
+    return d;
+  }
+  if (elapsed < s.unload_at) {
+    const bool prewarmed = s.load_at > Duration::zero();
+    d.next_transition = t0 + s.unload_at;
+    if (prewarmed && s.prewarm_paused) {
+      d.tier = Tier::paused;
+      d.reason = KeepAliveReason::prewarmed;
+    } else if (s.pause_at && elapsed >= *s.pause_at) {
+      d.tier = Tier::paused;
+      d.reason = KeepAliveReason::pause_after;
+    } else {
+      d.tier = Tier::warm;
+      d.reason = prewarmed ? KeepAliveReason::prewarmed : KeepAliveReason::keep_alive;
+      if (s.pause_at && *s.pause_at < s.unload_at) d.next_transition = t0 + std::max(*s.pause_at, s.load_at);
+    }
+    return d;
+  }
+  if (elapsed < s.remove_at) {
+    d.tier = Tier::stopped;
+    d.reason = KeepAliveReason::idle_timeout;
+    d.next_transition = t0 + s.remove_at;
+    return d;
+  }
+  d.tier = Tier::removed;
+  d.reason = KeepAliveReason::retention_expired;
+  return d;
+}
+
+IdleSchedule FixedPolicy::plan(TimePoint) {
+  IdleSchedule s;
+  s.pause_at = config_.pause_after;
+  s.unload_at = config_.idle_timeout;
+  s.remove_at = config_.idle_timeout + config_.stopped_retention;
+  s.rule = "fixed idle_timeout=" +
+           format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(config_.idle_timeout));
+  return s;
+}
+
+}  // namespace svl::autoscaler

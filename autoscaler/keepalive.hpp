@@ -1,0 +1,104 @@
+#pragma once
+// Keep-alive policies: for a function with no work, which tier its idle replica should be in.
+//
+// Tiers, cheapest to wake first: warm (running), paused (cgroup freezer: holds memory, wakes in
+// ~14 ms), stopped (no process, no memory; container kept for a fast start), removed (nothing).
+// A policy learns from the function's busy/idle edges and turns each idle period into a schedule
+// relative to the moment the function became idle. The daemon asks `decide(now)` and arms a timer
+// for `next_transition`; a pre-warm is a planned transition from stopped back to a loaded tier.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.hpp"
+
+namespace svl::autoscaler {
+
+enum class Tier { warm, paused, stopped, removed };
+std::string_view to_string(Tier t);
+bool holds_memory(Tier t);  // warm and paused hold the replica's memory
+
+enum class KeepAliveReason {
+  never_invoked,     // no invocation yet: nothing to keep
+  busy,              // work in flight: the replica is warm
+  keep_alive,        // inside the keep-alive window
+  pause_after,       // idle long enough to freeze, still inside the keep-alive window
+  idle_timeout,      // keep-alive window over: replica stopped
+  prewarm_wait,      // unloaded until the predicted next arrival
+  prewarmed,         // loaded again ahead of the predicted arrival
+  retention_expired, // stopped long enough: container removed
+  evicted,           // the memory budget took the replica
+};
+std::string_view to_string(KeepAliveReason r);
+
+struct KeepAliveDecision {
+  Tier tier = Tier::removed;
+  std::optional<TimePoint> next_transition;  // ask again at this time (arm a timer)
+  std::optional<TimePoint> prewarm_at;       // when an unloaded replica is due to be loaded again
+  KeepAliveReason reason = KeepAliveReason::never_invoked;
+  std::string detail;                        // which rule produced the schedule, with its numbers
+};
+
+// An idle period's plan, as offsets from the moment the function became idle.
+struct IdleSchedule {
+  Duration load_at{};                     // > 0: unloaded (stopped) until then, then pre-warmed
+  std::optional<Duration> pause_at;       // warm -> paused at this offset (while loaded)
+  Duration unload_at{};                   // loaded until then, then stopped
+  Duration remove_at{};                   // stopped container removed at this offset
+  bool prewarm_paused = false;            // a pre-warmed replica goes straight to paused
+  std::string rule;                       // e.g. "hybrid histogram p5=3m p99=7m"
+};
+
+class KeepAlivePolicy {
+public:
+  virtual ~KeepAlivePolicy() = default;
+
+  // The function went from idle to busy (first request in flight) / from busy to idle.
+  void on_busy(TimePoint now);
+  void on_idle(TimePoint now);
+  // The memory budget took the idle replica: stopped until the next invocation.
+  void on_evicted(TimePoint now);
+
+  // The tier for the idle replica at `now` (warm while busy).
+  KeepAliveDecision decide(TimePoint now);
+
+  bool busy() const { return busy_; }
+  std::optional<TimePoint> idle_since() const { return idle_since_; }
+  virtual std::string_view name() const = 0;
+
+protected:
+  // An idle period of this length ended with an invocation.
+  virtual void learn(Duration idle_time) = 0;
+  // The plan for the idle period that starts now. Called once per idle period.
+  virtual IdleSchedule plan(TimePoint idle_start) = 0;
+
+private:
+  bool busy_ = false;
+  bool evicted_ = false;
+  std::optional<TimePoint> idle_since_;
+  IdleSchedule schedule_;
+};
+
+// The baseline: one idle timeout, optionally frozen first ("pause_after"; nullopt = never pause).
+struct FixedPolicyConfig {
+  std::optional<Duration> pause_after;
+  Duration idle_timeout = std::chrono::minutes(10);
+  Duration stopped_retention = std::chrono::hours(1);  // stopped -> removed after this much more
+};
+
+class FixedPolicy final : public KeepAlivePolicy {
+public:
+  explicit FixedPolicy(FixedPolicyConfig config) : config_(config) {}
+  std::string_view name() const override { return "fixed"; }
+
+protected:
+  void learn(Duration) override {}
+  IdleSchedule plan(TimePoint idle_start) override;
+
+private:
+  FixedPolicyConfig config_;
+};
+
+}  // namespace svl::autoscaler

@@ -1,0 +1,59 @@
+#pragma once
+// Replays an Azure-2019-style trace through the same FunctionAutoscaler / keep-alive / MemoryBudget
+// classes the daemon uses, on simulated time. Invocations are spread uniformly inside each minute
+// by a per-function seeded generator (identical across policies), each holding its function for a
+// duration drawn from the function's percentiles. A replica serves any number of concurrent
+// invocations (the gateway routes to ready replicas); the scaler adds replicas for concurrency.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "autoscaler/kpa.hpp"
+#include "autoscaler/policy_spec.hpp"
+#include "autoscaler/trace.hpp"
+
+namespace svl::autoscaler {
+
+// Wake-up costs measured on this machine (docs/autoscaler.md).
+struct TierCosts {
+  Duration from_paused = std::chrono::milliseconds(14);
+  Duration from_stopped = std::chrono::milliseconds(260);
+  Duration from_removed = std::chrono::milliseconds(270);
+};
+
+struct SimOptions {
+  PolicySpec policy;
+  ScalingConfig scaling{};
+  std::optional<std::uint64_t> memory_budget_bytes;
+  std::uint64_t seed = 1;
+  double default_duration_ms = 1000;   // functions missing from --durations
+  double default_memory_mb = 256;      // functions missing from --memory
+  TierCosts costs{};
+};
+
+struct SimResult {
+  std::string policy;
+  std::uint64_t functions = 0;
+  std::uint64_t invocations = 0;
+  std::uint64_t cold_starts = 0;  // wakes from stopped or removed
+  std::uint64_t wakes_paused = 0;
+  std::uint64_t wakes_stopped = 0;
+  std::uint64_t wakes_removed = 0;
+  double cold_start_pct = 0;
+  double cold_start_pct_p75 = 0;  // 75th percentile over functions of each one's cold-start %
+  double wasted_gb_s = 0;         // idle replicas (warm or paused) x memory x time
+  double peak_memory_gb = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t missing_durations = 0;
+  std::uint64_t missing_memory = 0;
+  std::uint64_t prewarms = 0;     // loads from stopped ahead of an arrival
+};
+
+SimResult simulate(const Trace& trace, const SimOptions& options);
+
+// The one-line JSON object `svl sim --json` prints. `wasted_vs_fixed10m` is wasted_gb_s divided by
+// the same trace's fixed:10m wasted_gb_s (null when that is zero).
+std::string to_json(const SimResult& r, double fixed10m_wasted_gb_s);
+std::string to_text(const SimResult& r, double fixed10m_wasted_gb_s);
+
+}  // namespace svl::autoscaler
