@@ -2,16 +2,13 @@
 
 #include <curl/curl.h>
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
+#include "tests/metrics/command.hpp"
 #include "tests/metrics/exposition.hpp"
 
 using namespace svl::orchestrator;
@@ -69,33 +66,14 @@ void record_sample_data(Metrics& m) {
   m.usage("hello", 10, 10 * 268435456.0);
 }
 
-std::string promtool_path() {
-  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    const std::string path = std::string(dir) + "/promtool";
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return {};
-}
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Runs `promtool check metrics` with the scrape on stdin.
-CommandResult promtool_check(const std::string& promtool, const std::string& exposition) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto input = dir / ("svl-metrics-" + std::to_string(::getpid()) + ".prom");
-  const auto output = dir / ("svl-metrics-" + std::to_string(::getpid()) + ".out");
+// Runs `promtool check metrics` with the exposition on stdin.
+svl::test::CommandResult promtool_check(const std::string& promtool, const std::string& exposition) {
+  const auto input = std::filesystem::temp_directory_path() /
+                     ("svl-metrics-" + std::to_string(::getpid()) + ".prom");
   std::ofstream(input) << exposition;
-  const std::string command =
-      promtool + " check metrics < " + input.string() + " > " + output.string() + " 2>&1";
-  const int status = std::system(command.c_str());
-  std::ostringstream text;
-  text << std::ifstream(output).rdbuf();
+  auto result = svl::test::run_command(promtool + " check metrics < " + input.string());
   std::filesystem::remove(input);
-  std::filesystem::remove(output);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+  return result;
 }
 
 }  // namespace
@@ -172,23 +150,23 @@ TEST_CASE("MetricsServer on port 0 serves /metrics over HTTP and the scrape pass
   CHECK(svl::test::value_of(again, "svl_requests_total", {{"function", "hello"}, {"code", "200"}}) ==
         2.0);
 
-  const std::string promtool = promtool_path();
+  const std::string promtool = svl::test::find_tool("promtool");
   if (promtool.empty()) {
     MESSAGE("promtool not installed (Debian package 'prometheus'): lint of the scrape skipped");
     return;
   }
-  const CommandResult lint = promtool_check(promtool, scrape.body);
+  const svl::test::CommandResult lint = promtool_check(promtool, scrape.body);
   INFO("promtool output: " << lint.output);
   CHECK(lint.exit_code == 0);
 }
 
 TEST_CASE("promtool catches a badly named metric, so the lint above can fail") {
-  const std::string promtool = promtool_path();
+  const std::string promtool = svl::test::find_tool("promtool");
   if (promtool.empty()) {
     MESSAGE("promtool not installed (Debian package 'prometheus'): skipped");
     return;
   }
-  const CommandResult lint = promtool_check(
+  const svl::test::CommandResult lint = promtool_check(
       promtool,
       "# HELP svl_requests a counter without _total\n# TYPE svl_requests counter\nsvl_requests 1\n");
   CHECK(lint.exit_code != 0);
