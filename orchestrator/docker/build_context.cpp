@@ -1,0 +1,210 @@
+#include "orchestrator/docker/build_context.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+namespace svl::docker {
+namespace {
+
+std::vector<std::string> split_clean(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    auto next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    std::string_view part = path.substr(pos, next - pos);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.emplace_back(part);
+    }
+    pos = next + 1;
+  }
+  return parts;
+}
+
+std::string join(const std::vector<std::string>& parts, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count && i < parts.size(); ++i) {
+    if (i) out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+// Docker's translation of a pattern into a regular expression (moby/patternmatcher).
+Result<std::string> to_regex(std::string_view pattern) {
+  std::string re = "^";
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '*') {
+      if (i + 1 < pattern.size() && pattern[i + 1] == '*') {
+        ++i;
+        if (i + 1 < pattern.size() && pattern[i + 1] == '/') ++i;  // "**/" is "**"
+        re += i + 1 == pattern.size() ? ".*" : "(.*/)?";
+      } else {
+        re += "[^/]*";
+      }
+    } else if (c == '?') {
+      re += "[^/]";
+    } else if (c == '\\') {
+      if (i + 1 == pattern.size()) return Error{Errc::invalid_argument, 0, "trailing backslash in .dockerignore pattern"};
+      re += '\\';
+      re += pattern[++i];
+    } else if (std::string_view(".+()|{}$^").find(c) != std::string_view::npos &&
+               !(c == '^' && i > 0 && pattern[i - 1] == '[')) {
+      re += '\\';
+      re += c;
+    } else {
+      re += c;
+    }
+  }
+  re += '$';
+  return re;
+}
+
+}  // namespace
+
+Result<DockerIgnore> DockerIgnore::parse(std::string_view text) {
+  DockerIgnore ignore;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    auto last = line.find_last_not_of(" \t\r");
+    std::string_view raw = std::string_view(line).substr(first, last - first + 1);
+    bool exception = false;
+    if (raw.front() == '!') {
+      exception = true;
+      raw.remove_prefix(1);
+      while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) raw.remove_prefix(1);
+    }
+    auto parts = split_clean(raw);
+    std::string cleaned = join(parts, parts.size());
+    if (cleaned.empty()) continue;  // "/" or "." alone match nothing useful
+    auto re = to_regex(cleaned);
+    if (!re) return std::move(re).error();
+    try {
+      ignore.patterns_.push_back(Pattern{std::regex(re.value()), parts.size(), exception});
+    } catch (const std::regex_error& e) {
+      return Error{Errc::invalid_argument, 0, "bad .dockerignore pattern '" + line + "': " + e.what()};
+    }
+  }
+  return ignore;
+}
+
+bool DockerIgnore::excluded(std::string_view path) const {
+  auto parts = split_clean(path);
+  const std::string file = join(parts, parts.size());
+  const std::size_t parent_depth = parts.empty() ? 0 : parts.size() - 1;
+  bool matched = false;
+  for (const auto& p : patterns_) {
+    if (p.exception != matched) continue;  // cannot change the outcome
+    bool match = std::regex_match(file, p.regex);
+    if (!match && parent_depth > 0 && p.depth <= parent_depth)
+      match = std::regex_match(join(parts, p.depth), p.regex);
+    if (match) matched = !p.exception;
+  }
+  return matched;
+}
+
+namespace {
+
+la_ssize_t write_callback(archive*, void* user, const void* data, size_t size) {
+  static_cast<std::string*>(user)->append(static_cast<const char*>(data), size);
+  return static_cast<la_ssize_t>(size);
+}
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+struct DiskDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct EntryDeleter {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+
+Error archive_error(archive* a, const std::string& what) {
+  const char* msg = archive_error_string(a);
+  return Error{Errc::invalid_argument, 0, what + ": " + (msg ? msg : "libarchive error")};
+}
+
+}  // namespace
+
+Result<std::string> make_build_context(const std::filesystem::path& dir, std::string_view dockerfile) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Error{Errc::invalid_argument, 0, "build context is not a folder: " + dir.string()};
+
+  DockerIgnore ignore;
+  if (std::ifstream in{dir / ".dockerignore"}) {
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = DockerIgnore::parse(text.str());
+    if (!parsed) return std::move(parsed).error();
+    ignore = std::move(parsed.value());
+  }
+  auto dockerfile_parts = split_clean(dockerfile);
+  const std::string dockerfile_path = join(dockerfile_parts, dockerfile_parts.size());
+
+  // Collect first, then sort: the tar does not depend on directory order.
+  std::vector<std::string> paths;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::none, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::string rel = fs::relative(it->path(), dir, ec).generic_string();
+    if (ec) break;
+    bool always = rel == dockerfile_path || rel == ".dockerignore";
+    if (!always && ignore.excluded(rel)) continue;  // a directory still gets walked: `!` may re-include
+    paths.push_back(std::move(rel));
+  }
+  if (ec) return Error{Errc::invalid_argument, 0, "cannot read build context " + dir.string() + ": " + ec.message()};
+  std::sort(paths.begin(), paths.end());
+
+  std::string tar;
+  std::unique_ptr<archive, ArchiveDeleter> out(archive_write_new());
+  std::unique_ptr<archive, DiskDeleter> disk(archive_read_disk_new());
+  archive_write_set_format_pax_restricted(out.get());
+  archive_write_set_bytes_in_last_block(out.get(), 1);
+  archive_read_disk_set_symlink_physical(disk.get());  // symlinks stay symlinks
+  if (archive_write_open2(out.get(), &tar, nullptr, write_callback, nullptr, nullptr) != ARCHIVE_OK)
+    return archive_error(out.get(), "cannot start tar");
+
+  std::vector<char> buffer(64 * 1024);
+  for (const auto& rel : paths) {
+    const fs::path full = dir / rel;
+    std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
+    archive_entry_copy_sourcepath(entry.get(), full.c_str());
+    if (archive_read_disk_entry_from_file(disk.get(), entry.get(), -1, nullptr) != ARCHIVE_OK)
+      return archive_error(disk.get(), "cannot stat " + full.string());
+    auto type = archive_entry_filetype(entry.get());
+    if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) continue;  // sockets, fifos ...
+    archive_entry_set_pathname(entry.get(), rel.c_str());
+    archive_entry_set_uid(entry.get(), 0);
+    archive_entry_set_gid(entry.get(), 0);
+    archive_entry_set_uname(entry.get(), "");
+    archive_entry_set_gname(entry.get(), "");
+    archive_entry_set_nlink(entry.get(), 1);  // no hard-link entries: every file carries its data
+    if (archive_write_header(out.get(), entry.get()) != ARCHIVE_OK)
+      return archive_error(out.get(), "cannot add " + rel);
+    if (type != AE_IFREG) continue;
+    std::ifstream in(full, std::ios::binary);
+    if (!in) return Error{Errc::invalid_argument, 0, "cannot read " + full.string()};
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      auto got = in.gcount();
+      if (got > 0 && archive_write_data(out.get(), buffer.data(), static_cast<size_t>(got)) < 0)
+        return archive_error(out.get(), "cannot write " + rel);
+    }
+  }
+  if (archive_write_close(out.get()) != ARCHIVE_OK) return archive_error(out.get(), "cannot finish tar");
+  return tar;
+}
+
+}  // namespace svl::docker

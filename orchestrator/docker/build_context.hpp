@@ -1,0 +1,37 @@
+#pragma once
+// The build context: a folder packed into a tar (libarchive), minus what .dockerignore excludes.
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "orchestrator/docker/result.hpp"
+
+namespace svl::docker {
+
+// .dockerignore with Docker's semantics: '#' comments, `!` exceptions, `*`/`?`/`[..]` within one
+// path element, `**` across any number of them, the last matching line wins, and a pattern that
+// matches a directory excludes everything below it.
+class DockerIgnore {
+public:
+  static Result<DockerIgnore> parse(std::string_view text);
+  // `path` is relative to the context, '/'-separated.
+  bool excluded(std::string_view path) const;
+  bool empty() const noexcept { return patterns_.empty(); }
+
+private:
+  struct Pattern {
+    std::regex regex;
+    std::size_t depth;  // path elements in the pattern
+    bool exception;     // "!..."
+  };
+  std::vector<Pattern> patterns_;
+};
+
+// Tar of `dir` (regular files, directories and symlinks, owned by 0:0, sorted), honouring
+// `dir/.dockerignore`. The Dockerfile and .dockerignore are always sent, as the Docker CLI does.
+Result<std::string> make_build_context(const std::filesystem::path& dir,
+                                       std::string_view dockerfile = "Dockerfile");
+
+}  // namespace svl::docker
