@@ -1,0 +1,465 @@
+// Gateway's control plane, accept loop, threads and shutdown. Request handling is in session.cpp.
+#include "gateway/gateway.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <system_error>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "gateway/gateway_impl.hpp"
+
+namespace svl::gateway {
+
+namespace {
+
+// Wakes a held request's session on its own strand.
+void wake(const std::shared_ptr<Waiter>& w) {
+  asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl) {
+  for (;;) {
+    auto [ec, socket] = co_await impl->acceptor->async_accept(asio::make_strand(*impl->ioc),
+                                                              asio::as_tuple(asio::use_awaitable));
+    if (impl->stopping.load()) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
+      // e.g. EMFILE: back off a little instead of spinning.
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    run_session(impl, std::move(socket));
+  }
+}
+
+}  // namespace
+
+tcp::endpoint endpoint_address(const ReplicaEndpoint& e) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(e.host == "localhost" ? std::string("127.0.0.1") : e.host, ec);
+  if (ec) addr = asio::ip::address_v4::loopback();
+  return {addr, e.port};
+}
+
+Gateway::Impl::Impl(Options o, Listener& l, Observer& ob) : options(std::move(o)), listener(l), observer(ob) {
+  if (options.threads == 0) options.threads = 1;
+}
+
+Gateway::Impl::~Impl() = default;
+
+void Gateway::Impl::start() {
+  if (started_) throw std::logic_error("gateway already started");
+  ioc.emplace(static_cast<int>(options.threads));
+  acceptor.emplace(asio::make_strand(*ioc));
+  boost::system::error_code ec;
+  tcp::endpoint ep{asio::ip::make_address(options.listen_address, ec), options.port};
+  if (ec) throw std::system_error(ec, "gateway listen address " + options.listen_address);
+  auto check = [](const boost::system::error_code& e, const char* what) {
+    if (e) throw std::system_error(e, what);
+  };
+  acceptor->open(ep.protocol(), ec);
+  check(ec, "gateway open");
+  acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor->bind(ep, ec);
+  check(ec, "gateway bind");
+  acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  check(ec, "gateway listen");
+  bound_port = acceptor->local_endpoint().port();
+  started_ = true;
+  asio::co_spawn(acceptor->get_executor(), accept_loop(shared_from_this()), asio::detached);
+  for (unsigned i = 0; i < options.threads; ++i) threads_.emplace_back([this] { ioc->run(); });
+}
+
+void Gateway::Impl::shutdown() {
+  if (!started_ || shut_down_) return;
+  shut_down_ = true;
+  stopping.store(true);
+  asio::post(acceptor->get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+  });
+  {
+    std::unique_lock lock(sessions_mu);
+    for (auto& [id, close] : idle_closers) close();
+    sessions_cv.wait_until(lock, std::chrono::steady_clock::now() + options.shutdown_grace,
+                           [this] { return active_sessions == 0; });
+  }
+  ioc->stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  // I/O objects must go before their io_context: pooled connections and waiters first, then the
+  // acceptor, then the context (which destroys the suspended coroutines and what they own).
+  {
+    std::unique_lock lock(functions_mu);
+    for (auto& [name, entry] : functions) {
+      std::lock_guard el(entry->mu);
+      for (auto& [id, pool] : entry->replicas) pool->idle.clear();
+      entry->waiters.clear();
+    }
+  }
+  {
+    std::lock_guard lock(sessions_mu);
+    idle_closers.clear();
+  }
+  acceptor.reset();
+  ioc.reset();
+}
+
+std::shared_ptr<FunctionEntry> Gateway::Impl::find_function(std::string_view name) const {
+  std::shared_lock lock(functions_mu);
+  auto it = functions.find(std::string(name));
+  return it == functions.end() ? nullptr : it->second;
+}
+
+void Gateway::Impl::session_started() {
+  std::lock_guard lock(sessions_mu);
+  ++active_sessions;
+}
+
+void Gateway::Impl::session_ended() {
+  std::lock_guard lock(sessions_mu);
+  --active_sessions;
+  if (active_sessions == 0) sessions_cv.notify_all();
+}
+
+// Carries out dispatcher actions. Called with entry.mu held; listener calls are deferred to
+// `after` so they run without the lock.
+void Gateway::Impl::apply(FunctionEntry& entry, Actions& actions, std::vector<std::function<void()>>& after) {
+  std::optional<std::size_t> capacity_queued;
+  for (auto& a : actions) {
+    switch (a.kind) {
+      case Action::Kind::dispatch: {
+        auto w = entry.waiters.find(a.token);
+        if (w == entry.waiters.end()) break;
+        auto r = entry.replicas.find(a.replica);
+        w->second->outcome = Waiter::Outcome::dispatched;
+        w->second->replica = r == entry.replicas.end() ? nullptr : r->second;
+        wake(w->second);
+        entry.waiters.erase(w);
+        break;
+      }
+      case Action::Kind::hold:
+        break;
+      case Action::Kind::reject_queue_full:
+      case Action::Kind::fail_timeout:
+      case Action::Kind::fail_held: {
+        auto w = entry.waiters.find(a.token);
+        if (w == entry.waiters.end()) break;
+        if (a.kind == Action::Kind::reject_queue_full) {
+          w->second->outcome = Waiter::Outcome::queue_full;
+        } else if (a.kind == Action::Kind::fail_timeout) {
+          w->second->outcome = Waiter::Outcome::timed_out;
+          w->second->message = entry.not_ready_reason;
+        } else {
+          w->second->outcome = Waiter::Outcome::failed;  // status/message set by the caller
+        }
+        wake(w->second);
+        entry.waiters.erase(w);
+        break;
+      }
+      case Action::Kind::capacity_needed:
+        capacity_queued = a.queued;  // one call per batch is enough
+        break;
+      case Action::Kind::replica_drained:
+        after.push_back([this, name = entry.route.name, id = a.replica] { listener.on_replica_drained(name, id); });
+        break;
+    }
+  }
+  if (capacity_queued)
+    after.push_back([this, name = entry.route.name, q = *capacity_queued] { listener.on_capacity_needed(name, q); });
+  actions.clear();
+}
+
+namespace {
+void run_all(std::vector<std::function<void()>>& after) {
+  for (auto& f : after) f();
+}
+
+DispatchResult result_of(const Waiter& w) { return {w.outcome, w.replica, w.status, w.message}; }
+}  // namespace
+
+DispatchResult Gateway::Impl::admit(const std::shared_ptr<FunctionEntry>& entry, Token token,
+                                    const std::shared_ptr<Waiter>& waiter) {
+  std::vector<std::function<void()>> after;
+  DispatchResult result;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    if (entry->removed) return {Waiter::Outcome::failed, nullptr, 404, "function was removed"};
+    entry->dispatcher.request_arrived(token, clock.now(), actions);
+    // The common case, dispatched at once, needs no waiter at all.
+    if (actions.size() == 1 && actions[0].kind == Action::Kind::dispatch) {
+      auto r = entry->replicas.find(actions[0].replica);
+      return {Waiter::Outcome::dispatched, r == entry->replicas.end() ? nullptr : r->second, 0, {}};
+    }
+    entry->waiters.emplace(token, waiter);
+    apply(*entry, actions, after);
+    // apply() posted a wake-up if it already decided; the result is read here, under the lock.
+    result = result_of(*waiter);
+    if (result.outcome != Waiter::Outcome::waiting) entry->waiters.erase(token);
+  }
+  run_all(after);
+  return result;
+}
+
+DispatchResult Gateway::Impl::connect_failed(const std::shared_ptr<FunctionEntry>& entry, Token token,
+                                             const std::string& replica, const std::shared_ptr<Waiter>& waiter) {
+  std::vector<std::function<void()>> after;
+  DispatchResult result;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    waiter->outcome = Waiter::Outcome::waiting;
+    waiter->replica.reset();
+    entry->waiters.emplace(token, waiter);
+    entry->dispatcher.connect_failed(token, replica, clock.now(), actions);
+    apply(*entry, actions, after);
+    result = result_of(*waiter);
+    if (result.outcome != Waiter::Outcome::waiting) entry->waiters.erase(token);
+    after.push_back([this, name = entry->route.name, replica] { listener.on_replica_unreachable(name, replica); });
+  }
+  run_all(after);
+  return result;
+}
+
+DispatchResult Gateway::Impl::check_waiter(const std::shared_ptr<FunctionEntry>& entry, Token token,
+                                           const std::shared_ptr<Waiter>& waiter, bool client_gone) {
+  std::vector<std::function<void()>> after;
+  DispatchResult result;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    if (waiter->outcome == Waiter::Outcome::waiting) {
+      const auto now = clock.now();
+      if (client_gone) {
+        entry->dispatcher.request_cancelled(token, now, actions);
+        entry->waiters.erase(token);
+        waiter->outcome = Waiter::Outcome::failed;
+        waiter->status = 499;
+      } else {
+        entry->dispatcher.tick(now, actions);
+        apply(*entry, actions, after);
+      }
+    }
+    result = result_of(*waiter);
+  }
+  run_all(after);
+  return result;
+}
+
+void Gateway::Impl::finished(const std::shared_ptr<FunctionEntry>& entry, Token token, const std::string& replica) {
+  std::vector<std::function<void()>> after;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    entry->dispatcher.request_finished(token, replica, clock.now(), actions);
+    if (!actions.empty()) apply(*entry, actions, after);
+  }
+  run_all(after);
+}
+
+std::unique_ptr<UpstreamConnection> Gateway::Impl::take_idle(FunctionEntry& entry, ReplicaPool& pool) {
+  std::lock_guard lock(entry.mu);
+  if (pool.idle.empty()) return nullptr;
+  auto c = std::move(pool.idle.back());
+  pool.idle.pop_back();
+  return c;
+}
+
+void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn) {
+  std::lock_guard lock(entry.mu);
+  if (pool.removed || stopping.load() || pool.idle.size() >= options.max_idle_upstream_per_replica) return;
+  conn->reused = true;
+  pool.idle.push_back(std::move(conn));
+}
+
+// ---- Gateway ----
+
+Gateway::Gateway(Options options, Listener& listener, Observer& observer)
+    : impl_(std::make_shared<Impl>(std::move(options), listener, observer)) {}
+
+Gateway::~Gateway() { impl_->shutdown(); }
+
+void Gateway::start() { impl_->start(); }
+std::uint16_t Gateway::port() const { return impl_->bound_port; }
+void Gateway::shutdown() { impl_->shutdown(); }
+
+void Gateway::upsert_function(FunctionRoute route) {
+  auto& impl = *impl_;
+  std::shared_ptr<FunctionEntry> entry;
+  {
+    std::unique_lock lock(impl.functions_mu);
+    auto it = impl.functions.find(route.name);
+    if (it == impl.functions.end()) {
+      auto name = route.name;
+      impl.functions.emplace(std::move(name), std::make_shared<FunctionEntry>(std::move(route), impl.clock.now()));
+      return;
+    }
+    entry = it->second;
+  }
+  std::vector<std::function<void()>> after;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    entry->dispatcher.set_limits(DispatchLimits{route.container_concurrency, route.max_queue, route.start_timeout},
+                                 impl.clock.now(), actions);
+    entry->route = std::move(route);
+    impl.apply(*entry, actions, after);
+  }
+  run_all(after);
+}
+
+void Gateway::remove_function(const std::string& name) {
+  auto& impl = *impl_;
+  std::shared_ptr<FunctionEntry> entry;
+  {
+    std::unique_lock lock(impl.functions_mu);
+    auto it = impl.functions.find(name);
+    if (it == impl.functions.end()) return;
+    entry = it->second;
+    impl.functions.erase(it);
+  }
+  std::vector<std::function<void()>> after;
+  Actions actions;
+  std::lock_guard lock(entry->mu);
+  entry->removed = true;
+  entry->dispatcher.fail_held(impl.clock.now(), actions);
+  for (auto& a : actions) {
+    if (auto w = entry->waiters.find(a.token); w != entry->waiters.end()) {
+      w->second->status = 404;
+      w->second->message = "function was removed";
+    }
+  }
+  impl.apply(*entry, actions, after);
+  for (auto& [id, pool] : entry->replicas) {
+    pool->removed = true;
+    pool->idle.clear();
+  }
+}
+
+void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint) {
+  auto& impl = *impl_;
+  auto entry = impl.find_function(function);
+  if (!entry) return;
+  std::vector<std::function<void()>> after;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    auto pool = std::make_shared<ReplicaPool>();
+    pool->address = endpoint_address(endpoint);
+    pool->endpoint = endpoint;
+    if (auto old = entry->replicas.find(endpoint.id); old != entry->replicas.end()) {
+      old->second->removed = true;
+      old->second->idle.clear();
+    }
+    entry->replicas[endpoint.id] = pool;
+    entry->dispatcher.replica_added(endpoint.id, impl.clock.now(), actions);
+    impl.apply(*entry, actions, after);
+  }
+  run_all(after);
+}
+
+void Gateway::drain_replica(const std::string& function, const std::string& replica_id) {
+  auto& impl = *impl_;
+  auto entry = impl.find_function(function);
+  if (!entry) return;
+  std::vector<std::function<void()>> after;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) it->second->idle.clear();
+    entry->dispatcher.replica_draining(replica_id, impl.clock.now(), actions);
+    impl.apply(*entry, actions, after);
+  }
+  run_all(after);
+}
+
+void Gateway::remove_replica(const std::string& function, const std::string& replica_id) {
+  auto& impl = *impl_;
+  auto entry = impl.find_function(function);
+  if (!entry) return;
+  std::vector<std::function<void()>> after;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) {
+      it->second->removed = true;
+      it->second->idle.clear();
+      entry->replicas.erase(it);
+    }
+    entry->dispatcher.replica_removed(replica_id, impl.clock.now(), actions);
+    impl.apply(*entry, actions, after);
+  }
+  run_all(after);
+}
+
+void Gateway::fail_held(const std::string& function, unsigned status, std::string message) {
+  auto& impl = *impl_;
+  auto entry = impl.find_function(function);
+  if (!entry) return;
+  std::vector<std::function<void()>> after;
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    entry->dispatcher.fail_held(impl.clock.now(), actions);
+    for (auto& a : actions) {
+      if (auto w = entry->waiters.find(a.token); w != entry->waiters.end()) {
+        w->second->status = status;
+        w->second->message = message;
+      }
+    }
+    impl.apply(*entry, actions, after);
+  }
+  run_all(after);
+}
+
+void Gateway::set_not_ready_reason(const std::string& function, std::string reason) {
+  auto entry = impl_->find_function(function);
+  if (!entry) return;
+  std::lock_guard lock(entry->mu);
+  entry->not_ready_reason = std::move(reason);
+}
+
+LoadSnapshot Gateway::load(const std::string& function) const {
+  LoadSnapshot s;
+  auto entry = impl_->find_function(function);
+  if (!entry) return s;
+  DispatcherLoad l;
+  {
+    std::lock_guard lock(entry->mu);
+    l = entry->dispatcher.load(impl_->clock.now());
+  }
+  s.known = true;
+  s.inflight = l.inflight;
+  s.queued = l.queued;
+  s.concurrency_integral = l.concurrency_integral;
+  s.requests_total = l.requests_total;
+  s.last_request_end = l.last_request_end;
+  for (auto& r : l.replicas)
+    s.replicas.push_back({r.id, r.draining, r.outstanding, r.outstanding_integral, r.requests_total, r.last_request_end});
+  return s;
+}
+
+std::vector<std::string> Gateway::functions() const {
+  std::shared_lock lock(impl_->functions_mu);
+  std::vector<std::string> names;
+  for (auto& [name, e] : impl_->functions) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void Gateway::probe_ready(ReplicaEndpoint endpoint, std::string path, std::chrono::milliseconds interval,
+                          std::chrono::steady_clock::time_point deadline,
+                          std::function<void(bool ready, std::string detail)> done) {
+  run_probe(impl_, std::move(endpoint), std::move(path), interval, deadline, std::move(done));
+}
+
+}  // namespace svl::gateway

@@ -1,0 +1,36 @@
+#pragma once
+// The request handler's pure part, apart from session I/O: how a client request header is
+// rewritten for a replica, how a replica's response header is rewritten for the client, and the
+// gateway's own JSON answers. Beast message types only; no sockets.
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "gateway/routing.hpp"
+
+namespace svl::gateway {
+
+namespace http = boost::beast::http;
+
+// A client X-Request-Id is kept when it is short and printable; otherwise a new one is made.
+std::string request_id_for(const http::request<http::empty_body>& req);
+
+bool is_websocket_upgrade(const http::request<http::empty_body>& req);
+
+// Target without the /fn/NAME prefix, X-Forwarded-*, X-Request-Id, hop-by-hop fields removed,
+// HTTP/1.1 keep-alive towards the replica (or the Upgrade handshake when `upgrade`).
+void prepare_upstream_request(http::request<http::empty_body>& req, const Route& route, std::string_view request_id,
+                              std::string_view client_ip, bool upgrade);
+
+// Hop-by-hop fields removed, X-Request-Id echoed, keep-alive as decided for the client.
+void prepare_client_response(http::response<http::empty_body>& res, std::string_view request_id, bool keep_alive,
+                             bool upgrade);
+
+http::response<http::string_body> make_error_response(http::status status, std::string_view error,
+                                                      std::string_view function, std::string_view request_id,
+                                                      std::string_view detail, bool keep_alive, unsigned version);
+
+}  // namespace svl::gateway
