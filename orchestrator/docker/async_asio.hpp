@@ -25,11 +25,13 @@ auto async_call(AsyncClient& pool, F call, CompletionToken&& token) {
   using R = std::invoke_result_t<F&, Client&>;  // a docker::Result<...>
   return boost::asio::async_initiate<CompletionToken, void(R)>(
       [&pool](auto handler, F call) {
-        auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+        auto guard = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+        using Handler = decltype(handler);
+        using Guard = decltype(guard);
         struct State {
           F call;
-          decltype(handler) handler;
-          decltype(work) work;
+          Handler handler;
+          Guard work;
           void complete(R result) {
             auto ex = work.get_executor();
             boost::asio::post(ex, [h = std::move(handler), r = std::move(result)]() mutable {
@@ -39,7 +41,7 @@ auto async_call(AsyncClient& pool, F call, CompletionToken&& token) {
           }
         };
         // std::function needs a copyable job: the move-only state lives in a shared_ptr.
-        auto state = std::make_shared<State>(State{std::move(call), std::move(handler), std::move(work)});
+        auto state = std::make_shared<State>(State{std::move(call), std::move(handler), std::move(guard)});
         if (!pool.submit([state](Client& client) { state->complete(state->call(client)); })) {
           state->complete(R(Error{Errc::cancelled, 0, "docker client pool is shut down"}));
         }

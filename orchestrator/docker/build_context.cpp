@@ -91,7 +91,7 @@ Result<DockerIgnore> DockerIgnore::parse(std::string_view text) {
     auto re = to_regex(cleaned);
     if (!re) return std::move(re).error();
     try {
-      ignore.patterns_.push_back(Pattern{std::regex(re.value()), parts.size(), exception});
+      ignore.patterns_.push_back(Pattern{std::regex(re.value()), exception});
     } catch (const std::regex_error& e) {
       return Error{Errc::invalid_argument, 0, "bad .dockerignore pattern '" + line + "': " + e.what()};
     }
@@ -107,8 +107,9 @@ bool DockerIgnore::excluded(std::string_view path) const {
   for (const auto& p : patterns_) {
     if (p.exception != matched) continue;  // cannot change the outcome
     bool match = std::regex_match(file, p.regex);
-    if (!match && parent_depth > 0 && p.depth <= parent_depth)
-      match = std::regex_match(join(parts, p.depth), p.regex);
+    // A pattern matching any parent directory matches the file (Docker skips that directory).
+    for (std::size_t depth = 1; !match && depth <= parent_depth; ++depth)
+      match = std::regex_match(join(parts, depth), p.regex);
     if (match) matched = !p.exception;
   }
   return matched;
@@ -158,8 +159,8 @@ Result<std::string> make_build_context(const std::filesystem::path& dir, std::st
   std::vector<std::string> paths;
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::none, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    std::string rel = fs::relative(it->path(), dir, ec).generic_string();
-    if (ec) break;
+    // lexically: fs::relative would resolve symlinks and name a link after its target.
+    std::string rel = it->path().lexically_relative(dir).generic_string();
     bool always = rel == dockerfile_path || rel == ".dockerignore";
     if (!always && ignore.excluded(rel)) continue;  // a directory still gets walked: `!` may re-include
     paths.push_back(std::move(rel));

@@ -23,8 +23,7 @@ public:
 private:
   struct Pattern {
     std::regex regex;
-    std::size_t depth;  // path elements in the pattern
-    bool exception;     // "!..."
+    bool exception;  // "!..."
   };
   std::vector<Pattern> patterns_;
 };
