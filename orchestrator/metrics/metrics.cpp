@@ -30,7 +30,8 @@ constexpr std::array reject_reasons{
     RejectReason::queue_full,     RejectReason::start_timeout,    RejectReason::body_too_large,
     RejectReason::header_too_large, RejectReason::header_timeout, RejectReason::bad_request,
     RejectReason::upstream_reset, RejectReason::upstream_timeout, RejectReason::unknown_function,
-    RejectReason::crash_loop,     RejectReason::docker_unavailable,
+    RejectReason::crash_loop,     RejectReason::docker_unavailable, RejectReason::held_failed,
+    RejectReason::client_gone,
 };
 constexpr std::array replica_states{ReplicaState::starting, ReplicaState::ready,
                                     ReplicaState::draining, ReplicaState::paused,
@@ -275,8 +276,17 @@ std::string_view to_string(RejectReason reason) {
     case RejectReason::unknown_function: return "unknown_function";
     case RejectReason::crash_loop: return "crash_loop";
     case RejectReason::docker_unavailable: return "docker_unavailable";
+    case RejectReason::held_failed: return "held_failed";
+    case RejectReason::client_gone: return "client_gone";
   }
   return "unknown";
+}
+
+std::optional<RejectReason> reject_reason_from_label(std::string_view label) {
+  for (auto reason : reject_reasons) {
+    if (to_string(reason) == label) return reason;
+  }
+  return std::nullopt;
 }
 
 std::string_view to_string(ReplicaState state) {

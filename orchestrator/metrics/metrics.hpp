@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,8 @@ enum class RejectReason {
   unknown_function,    // 404
   crash_loop,          // function backing off after repeated crashes: 503
   docker_unavailable,  // wake impossible while dockerd is down: 503
+  held_failed,         // held requests answered by the orchestrator (Gateway::fail_held)
+  client_gone,         // the client went away before its answer
 };
 
 enum class ReplicaState { starting, ready, draining, paused, stopped };
@@ -43,6 +46,9 @@ enum class ScaleDirection { up, down };
 enum class DockerOutcome { ok, not_found, conflict, unreachable, timeout, error };
 
 std::string_view to_string(RejectReason reason);
+// The inverse of to_string(RejectReason): maps gateway::reason_label() strings
+// (Observer::on_rejected) to the enum; nullopt for anything else.
+std::optional<RejectReason> reject_reason_from_label(std::string_view label);
 std::string_view to_string(ReplicaState state);
 std::string_view to_string(WakeTier tier);
 std::string_view to_string(ScaleDirection direction);

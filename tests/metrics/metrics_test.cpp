@@ -43,7 +43,7 @@ TEST_CASE("register_function creates zero-valued series for a function") {
   CHECK(value_of(s, "svl_request_duration_seconds_count", fn) == 0.0);
   CHECK(value_of(s, "svl_request_held_seconds_count", fn) == 0.0);
   CHECK(select(s, "svl_replicas", fn).size() == 5);
-  CHECK(select(s, "svl_requests_rejected_total", fn).size() == 11);
+  CHECK(select(s, "svl_requests_rejected_total", fn).size() == 13);
   CHECK(select(s, "svl_cold_starts_total", fn).size() == 3);
   for (const char* state : {"starting", "ready", "draining", "paused", "stopped"}) {
     CHECK(value_of(s, "svl_replicas", {{"function", "hello"}, {"state", state}}) == 0.0);
@@ -109,13 +109,19 @@ TEST_CASE("rejected counts by reason with every reason spelled out") {
       {RejectReason::unknown_function, "unknown_function"},
       {RejectReason::crash_loop, "crash_loop"},
       {RejectReason::docker_unavailable, "docker_unavailable"},
+      {RejectReason::held_failed, "held_failed"},
+      {RejectReason::client_gone, "client_gone"},
   };
   for (auto [reason, name] : reasons) {
     CHECK(to_string(reason) == name);
+    CHECK(reject_reason_from_label(name) == reason);
     m.rejected("hello", reason);
   }
   m.rejected("hello", RejectReason::queue_full);
+  CHECK_FALSE(reject_reason_from_label("no_such_reason"));
+  CHECK_FALSE(reject_reason_from_label(""));
   auto s = scrape(m);
+  CHECK(select(s, "svl_requests_rejected_total", {{"function", "hello"}}).size() == reasons.size());
   for (auto [reason, name] : reasons) {
     const double expected = reason == RejectReason::queue_full ? 2.0 : 1.0;
     CHECK(value_of(s, "svl_requests_rejected_total", {{"function", "hello"}, {"reason", name}}) ==
