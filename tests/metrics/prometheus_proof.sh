@@ -10,6 +10,9 @@
 #     --function VALUE   value for $function (repeatable; a regex like Grafana's "All").
 #                        Default: ".*" (All) plus up to 3 values of the function variable.
 #     --strict           a query whose samples are all NaN/Inf fails too (default: warning)
+#     --rate-interval D  value for $__rate_interval (default 10s; e.g. 2m when the traffic
+#                        that should show, like a cold start, is older than 10 s)
+#     --range D          value for $__range (default 5m)
 #     --min-samples N    scrapes to wait for before querying (default 6)
 #     --keep             keep Prometheus's temp dir (prints its path)
 # Exit code 0 only when everything passed. Bounded: at most ~90 s of waiting.
@@ -20,6 +23,8 @@ source_dir="${SVL_SOURCE_DIR:-$(cd "$here/../.." && pwd)}"
 dashboard="$source_dir/deploy/grafana/dashboards/svl.json"
 functions=()
 strict=0
+rate_interval=10s
+range=5m
 min_samples=6
 keep=0
 metrics_port=""
@@ -29,9 +34,11 @@ while [[ $# -gt 0 ]]; do
     --dashboard) dashboard="$2"; shift 2 ;;
     --function) functions+=("$2"); shift 2 ;;
     --strict) strict=1; shift ;;
+    --rate-interval) rate_interval="$2"; shift 2 ;;
+    --range) range="$2"; shift 2 ;;
     --min-samples) min_samples="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) metrics_port="$1"; shift ;;
   esac
@@ -148,8 +155,8 @@ echo "${#exprs[@]} queries x ${#functions[@]} values of \$function"
 
 for fn in "${functions[@]}"; do
   for raw in "${exprs[@]}"; do
-    expr="${raw//\$__rate_interval/10s}"
-    expr="${expr//\$__range/5m}"
+    expr="${raw//\$__rate_interval/$rate_interval}"
+    expr="${expr//\$__range/$range}"
     expr="${expr//\$__interval/2s}"
     expr="${expr//\$\{function\}/$fn}"
     expr="${expr//\$function/$fn}"
