@@ -45,7 +45,7 @@ std::string_view type_name(toml::node_type type) {
   return "nothing";
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -107,7 +107,7 @@ public:
       }
       std::string message = "unknown key";
       if (!closest.empty()) {
-        message += " (did you mean " + quoted(closest) + "?)";
+        message += " (did you mean " + in_quotes(closest) + "?)";
       } else {
         message += "; known keys";
         message += prefix.empty() ? "" : std::string(" in [") + std::string(prefix) + "]";
@@ -229,7 +229,7 @@ public:
     const auto bytes = std::get<std::uint64_t>(parsed);
     if (bytes < minimum) {
       add(node->source(), dotted(prefix, key), SpecErrc::out_of_range,
-          quoted(node->as_string()->get()) + " is too small: must be at least " + svl::format_size(minimum));
+          in_quotes(node->as_string()->get()) + " is too small: must be at least " + svl::format_size(minimum));
       return nullptr;
     }
     out = bytes;
@@ -254,7 +254,7 @@ public:
       }
       if (env_names && !is_env_name(name)) {
         add(key.source(), path, SpecErrc::bad_value,
-            quoted(name) + " is not a valid variable name: use letters, digits and '_', not starting with a digit");
+            in_quotes(name) + " is not a valid variable name: use letters, digits and '_', not starting with a digit");
         continue;
       }
       if (env_names && name == "PORT") {
@@ -299,7 +299,7 @@ void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
   if (auto* n = r.read_string(t, "scale", "policy", policy)) {
     if (auto p = scale_policy_from_string(policy)) scale.policy = *p;
     else r.add(n->source(), "scale.policy", SpecErrc::bad_value,
-               quoted(policy) + " is not a policy: use \"adaptive\", \"hybrid\" or \"fixed\"");
+               in_quotes(policy) + " is not a policy: use \"adaptive\", \"hybrid\" or \"fixed\"");
   }
   r.read_duration_or_off(t, "scale", "pause_after", scale.pause_after);
   r.read_duration(t, "scale", "idle_timeout", scale.idle_timeout, true);
@@ -324,7 +324,7 @@ void read_health(Reader& r, const toml::table& t, HealthSpec& health) {
   if (auto* n = r.read_string(t, "health", "path", health.path)) {
     if (health.path.empty() || health.path[0] != '/' || has_space_or_control(health.path))
       r.add(n->source(), "health.path", SpecErrc::bad_value,
-            quoted(health.path) + " is not a request path: it must start with '/' and contain no spaces");
+            in_quotes(health.path) + " is not a request path: it must start with '/' and contain no spaces");
   }
   r.read_duration(t, "health", "start_timeout", health.start_timeout, false);
 }
@@ -347,7 +347,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   if (auto* n = r.read_string(root, "", "name", spec.name)) {
     if (!is_valid_function_name(spec.name))
       r.add(n->source(), "name", SpecErrc::bad_value,
-            quoted(spec.name) +
+            in_quotes(spec.name) +
                 " is not a valid name: use 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'");
   } else if (!root.contains("name")) {
     r.add({}, "name", SpecErrc::missing_key, "required, e.g. name = \"hello\"");
@@ -358,7 +358,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
 
   if (auto* n = r.read_string(root, "", "image", spec.image)) {
     if (spec.image.empty() || has_space_or_control(spec.image))
-      r.add(n->source(), "image", SpecErrc::bad_value, quoted(spec.image) + " is not an image reference");
+      r.add(n->source(), "image", SpecErrc::bad_value, in_quotes(spec.image) + " is not an image reference");
   }
   if (const toml::table* build = r.read_table(root, "", "build")) {
     spec.build.emplace();

@@ -1,0 +1,73 @@
+#include "orchestrator/registry/schema.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include <sqlite3.h>
+
+namespace svl::orchestrator::detail {
+namespace {
+
+// Append only: never edit a migration that has shipped.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    // 1: functions, revisions, hourly usage.
+    R"sql(
+CREATE TABLE functions (
+  name             TEXT PRIMARY KEY NOT NULL,
+  current_revision INTEGER NOT NULL,
+  source_dir       TEXT NOT NULL,
+  min_override     INTEGER,
+  max_override     INTEGER,
+  created_ms       INTEGER NOT NULL,
+  updated_ms       INTEGER NOT NULL,
+  deleted_ms       INTEGER,
+  -- Checked at commit: the function row and its first revision are written together.
+  FOREIGN KEY (name, current_revision) REFERENCES revisions (function, number) DEFERRABLE INITIALLY DEFERRED
+) STRICT;
+
+CREATE TABLE revisions (
+  function   TEXT NOT NULL REFERENCES functions (name) DEFERRABLE INITIALLY DEFERRED,
+  number     INTEGER NOT NULL CHECK (number > 0),
+  spec_json  TEXT NOT NULL,
+  spec_hash  TEXT NOT NULL,
+  image_id   TEXT NOT NULL,
+  source_dir TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (function, number)
+) STRICT;
+
+-- No foreign key: usage outlives a deleted function and is written by periodic flushes.
+CREATE TABLE usage_hourly (
+  function            TEXT NOT NULL,
+  hour                INTEGER NOT NULL, -- unix seconds / 3600
+  requests            INTEGER NOT NULL DEFAULT 0,
+  container_seconds   REAL NOT NULL DEFAULT 0,
+  gb_seconds          REAL NOT NULL DEFAULT 0,
+  cold_starts_paused  INTEGER NOT NULL DEFAULT 0,
+  cold_starts_stopped INTEGER NOT NULL DEFAULT 0,
+  cold_starts_removed INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (function, hour)
+) STRICT, WITHOUT ROWID;
+)sql",
+};
+
+}  // namespace
+
+std::int64_t schema_version() { return static_cast<std::int64_t>(kMigrations.size()); }
+
+void migrate(sqlite::Database& db) {
+  const std::int64_t found = db.query_int("PRAGMA user_version");
+  if (found > schema_version())
+    throw sqlite::Error(SQLITE_ERROR, "the database has schema version " + std::to_string(found) +
+                                          ", newer than this svl understands (" + std::to_string(schema_version()) +
+                                          "); upgrade svl");
+  for (std::int64_t v = found; v < schema_version(); ++v) {
+    sqlite::Transaction tx(db);
+    db.exec(kMigrations[static_cast<std::size_t>(v)]);
+    db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+}  // namespace svl::orchestrator::detail

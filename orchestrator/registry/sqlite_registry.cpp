@@ -1,0 +1,445 @@
+// The Registry on SQLite: one connection, every write one IMMEDIATE transaction.
+//
+// Durability: WAL journal with synchronous=FULL. WAL plus transactions already gives
+// atomicity under kill -9 (a commit is in the WAL or it is not; recovery ignores a torn
+// tail), which NORMAL would also give. FULL adds an fsync of the WAL per commit so an
+// acknowledged deploy also survives a power cut; writes are rare (deploys, one usage
+// flush every few seconds), so the fsync costs nothing that matters.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "orchestrator/registry/registry.hpp"
+#include "orchestrator/registry/schema.hpp"
+#include "orchestrator/registry/sqlite.hpp"
+#include "orchestrator/spec/spec_json.hpp"
+#include "orchestrator/spec/spec_parser.hpp"
+
+namespace svl::orchestrator {
+
+UsageCounters& UsageCounters::operator+=(const UsageCounters& o) {
+  requests += o.requests;
+  container_seconds += o.container_seconds;
+  gb_seconds += o.gb_seconds;
+  cold_starts_paused += o.cold_starts_paused;
+  cold_starts_stopped += o.cold_starts_stopped;
+  cold_starts_removed += o.cold_starts_removed;
+  return *this;
+}
+
+std::filesystem::path registry_database_path(const std::filesystem::path& state_dir) { return state_dir / "svl.db"; }
+
+namespace {
+
+// Same bounds as svl.toml's [scale] min and max.
+constexpr std::int64_t kMaxReplicas = 1000;
+
+std::int64_t to_ms(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+WallTime from_ms(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+
+std::int64_t bucket_of(WallTime t) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  const auto width = std::chrono::duration_cast<std::chrono::seconds>(Registry::usage_bucket).count();
+  // Floor division, so times before 1970 (never in practice) still land in the right bucket.
+  return seconds >= 0 ? seconds / width : -((-seconds + width - 1) / width);
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+RegistryError error(RegistryErrc code, std::string message) { return RegistryError{code, std::move(message)}; }
+
+RegistryError not_found(std::string_view name) {
+  return error(RegistryErrc::not_found, "function " + in_quotes(name) + " not found");
+}
+
+bool valid_counters(const UsageCounters& d) {
+  auto ok = [](double v) { return std::isfinite(v) && v >= 0; };
+  return d.requests >= 0 && ok(d.container_seconds) && ok(d.gb_seconds) && d.cold_starts_paused >= 0 &&
+         d.cold_starts_stopped >= 0 && d.cold_starts_removed >= 0;
+}
+
+constexpr std::string_view kRevisionColumns =
+    "function, number, spec_json, spec_hash, image_id, source_dir, created_ms";
+
+class SqliteRegistry final : public Registry {
+public:
+  SqliteRegistry(const std::filesystem::path& path, RegistryOptions options)
+      : options_(std::move(options)), db_(path.string()) {
+    db_.exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count()));
+    const std::string mode = db_.query_text("PRAGMA journal_mode = WAL");
+    if (mode != "wal") throw sqlite::Error(1, "cannot switch " + path.string() + " to WAL (journal_mode is " + mode + ")");
+    db_.exec("PRAGMA synchronous = FULL");
+    db_.exec("PRAGMA foreign_keys = ON");
+    detail::migrate(db_);
+  }
+
+  RegistryResult<std::vector<FunctionRecord>> list_functions() override {
+    return guarded("list functions", [&]() -> RegistryResult<std::vector<FunctionRecord>> {
+      std::vector<FunctionRecord> out;
+      sqlite::Statement s(db_, "SELECT name FROM functions WHERE deleted_ms IS NULL ORDER BY name");
+      std::vector<std::string> names;
+      while (s.step()) names.push_back(s.column_text(0));
+      for (const auto& name : names) {
+        auto record = load_function(name);
+        if (!record) return record.error();
+        out.push_back(std::move(*record));
+      }
+      return out;
+    });
+  }
+
+  RegistryResult<FunctionRecord> get_function(std::string_view name) override {
+    return guarded("read function " + in_quotes(name), [&] { return load_function(name); });
+  }
+
+  RegistryResult<PutRevisionOutcome> put_revision(std::string_view name, const FunctionSpec& spec,
+                                                  std::string_view image_id, std::string_view source_dir,
+                                                  PutRevisionOptions options) override {
+    if (!is_valid_function_name(name))
+      return error(RegistryErrc::invalid, in_quotes(name) + " is not a valid function name");
+    if (spec.name != name)
+      return error(RegistryErrc::invalid,
+                   "the spec is named " + in_quotes(spec.name) + " but was registered as " + in_quotes(name));
+    if (image_id.empty()) return error(RegistryErrc::invalid, "image id is empty");
+    const std::string canonical = canonical_json(spec);
+    const std::string hash = spec_hash(spec);
+
+    return guarded("register a revision of " + in_quotes(name), [&]() -> RegistryResult<PutRevisionOutcome> {
+      sqlite::Transaction tx(db_);
+      const std::int64_t now = to_ms(options_.now());
+      sqlite::Statement existing(db_,
+                                 "SELECT f.current_revision, f.source_dir, f.deleted_ms IS NOT NULL, r.spec_json, "
+                                 "r.spec_hash, r.image_id, r.source_dir "
+                                 "FROM functions f JOIN revisions r ON r.function = f.name AND r.number = "
+                                 "f.current_revision WHERE f.name = ?1");
+      existing.bind(1, name);
+      const bool exists = existing.step();
+      const bool deleted = exists && existing.column_int(2) != 0;
+      if (exists && !deleted) {
+        const std::string owner = existing.column_text(1);
+        if (owner != source_dir && !options.force)
+          return error(RegistryErrc::name_taken, "function " + in_quotes(name) + " is already deployed from " + owner +
+                                                     ", not from " + std::string(source_dir) +
+                                                     "; pick another name, or take it over with --force");
+        if (existing.column_text(4) == hash && existing.column_text(3) == canonical &&
+            existing.column_text(5) == image_id && existing.column_text(6) == source_dir)
+          return PutRevisionOutcome{existing.column_int(0), false};
+      }
+
+      sqlite::Statement next_number(db_, "SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE function = ?1");
+      next_number.bind(1, name);
+      next_number.step();
+      const std::int64_t number = next_number.column_int(0);
+
+      if (!exists) {
+        sqlite::Statement insert(db_,
+                                 "INSERT INTO functions (name, current_revision, source_dir, created_ms, updated_ms) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?4)");
+        insert.bind(1, name).bind(2, number).bind(3, source_dir).bind(4, now).run();
+      } else if (deleted) {
+        // Re-created: a fresh function that keeps counting revisions where the old one stopped.
+        sqlite::Statement revive(db_,
+                                 "UPDATE functions SET current_revision = ?2, source_dir = ?3, min_override = NULL, "
+                                 "max_override = NULL, created_ms = ?4, updated_ms = ?4, deleted_ms = NULL "
+                                 "WHERE name = ?1");
+        revive.bind(1, name).bind(2, number).bind(3, source_dir).bind(4, now).run();
+      } else {
+        sqlite::Statement update(
+            db_, "UPDATE functions SET current_revision = ?2, source_dir = ?3, updated_ms = ?4 WHERE name = ?1");
+        update.bind(1, name).bind(2, number).bind(3, source_dir).bind(4, now).run();
+      }
+      sqlite::Statement insert_revision(db_, "INSERT INTO revisions (" + std::string(kRevisionColumns) +
+                                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      insert_revision.bind(1, name).bind(2, number).bind(3, canonical).bind(4, hash).bind(5, image_id);
+      insert_revision.bind(6, source_dir).bind(7, now).run();
+      tx.commit();
+      return PutRevisionOutcome{number, true};
+    });
+  }
+
+  RegistryResult<FunctionRecord> rollback(std::string_view name, std::optional<std::int64_t> revision) override {
+    return guarded("roll back " + in_quotes(name), [&]() -> RegistryResult<FunctionRecord> {
+      sqlite::Transaction tx(db_);
+      auto record = load_function(name);
+      if (!record) return record.error();
+      const std::int64_t current = record->current.number;
+      std::int64_t target = 0;
+      if (revision) {
+        sqlite::Statement s(db_, "SELECT number FROM revisions WHERE function = ?1 AND number = ?2");
+        s.bind(1, name).bind(2, *revision);
+        if (!s.step())
+          return error(RegistryErrc::not_found,
+                       "function " + in_quotes(name) + " has no revision " + std::to_string(*revision));
+        target = *revision;
+      } else {
+        sqlite::Statement s(db_, "SELECT MAX(number) FROM revisions WHERE function = ?1 AND number < ?2");
+        s.bind(1, name).bind(2, current);
+        s.step();
+        if (s.is_null(0))
+          return error(RegistryErrc::not_found, "function " + in_quotes(name) + " has no revision before " +
+                                                    std::to_string(current) + " to roll back to");
+        target = s.column_int(0);
+      }
+      if (target == current) return record;
+      sqlite::Statement update(db_, "UPDATE functions SET current_revision = ?2, updated_ms = ?3 WHERE name = ?1");
+      update.bind(1, name).bind(2, target).bind(3, to_ms(options_.now())).run();
+      auto updated = load_function(name);
+      if (!updated) return updated.error();
+      tx.commit();
+      return updated;
+    });
+  }
+
+  RegistryResult<FunctionRecord> set_scale(std::string_view name, std::optional<std::int64_t> min,
+                                           std::optional<std::int64_t> max) override {
+    if (min && (*min < 0 || *min > kMaxReplicas))
+      return error(RegistryErrc::invalid, "min " + std::to_string(*min) + " is out of range: must be between 0 and " +
+                                              std::to_string(kMaxReplicas));
+    if (max && (*max < 1 || *max > kMaxReplicas))
+      return error(RegistryErrc::invalid, "max " + std::to_string(*max) + " is out of range: must be between 1 and " +
+                                              std::to_string(kMaxReplicas));
+    return guarded("scale " + in_quotes(name), [&]() -> RegistryResult<FunctionRecord> {
+      sqlite::Transaction tx(db_);
+      auto record = load_function(name);
+      if (!record) return record.error();
+      if (min) record->min_override = min;
+      if (max) record->max_override = max;
+      const std::int64_t new_min = record->min_override.value_or(record->current.spec.scale.min);
+      const std::int64_t new_max = record->effective_max();
+      if (new_min > new_max)
+        return error(RegistryErrc::invalid, "min (" + std::to_string(new_min) + ") would be larger than max (" +
+                                                std::to_string(new_max) + ") for function " + in_quotes(name));
+      return write_overrides(tx, name, record->min_override, record->max_override);
+    });
+  }
+
+  RegistryResult<FunctionRecord> clear_scale(std::string_view name) override {
+    return guarded("clear the scale of " + in_quotes(name), [&]() -> RegistryResult<FunctionRecord> {
+      sqlite::Transaction tx(db_);
+      auto record = load_function(name);
+      if (!record) return record.error();
+      return write_overrides(tx, name, std::nullopt, std::nullopt);
+    });
+  }
+
+  RegistryStatus delete_function(std::string_view name) override {
+    return guarded("delete " + in_quotes(name), [&]() -> RegistryStatus {
+      sqlite::Transaction tx(db_);
+      sqlite::Statement s(db_, "UPDATE functions SET deleted_ms = ?2, updated_ms = ?2 WHERE name = ?1 AND deleted_ms "
+                               "IS NULL");
+      s.bind(1, name).bind(2, to_ms(options_.now())).run();
+      if (db_.changes() == 0) return not_found(name);
+      tx.commit();
+      return std::monostate{};
+    });
+  }
+
+  RegistryResult<std::vector<Revision>> list_revisions(std::string_view name) override {
+    return guarded("list revisions of " + in_quotes(name), [&]() -> RegistryResult<std::vector<Revision>> {
+      if (!function_row_exists(name)) return not_found(name);
+      sqlite::Statement s(db_, "SELECT " + std::string(kRevisionColumns) +
+                                   " FROM revisions WHERE function = ?1 ORDER BY number");
+      s.bind(1, name);
+      std::vector<Revision> out;
+      while (s.step()) {
+        auto revision = read_revision(s);
+        if (!revision) return revision.error();
+        out.push_back(std::move(*revision));
+      }
+      return out;
+    });
+  }
+
+  RegistryResult<Revision> get_revision(std::string_view name, std::int64_t number) override {
+    return guarded("read revision " + std::to_string(number) + " of " + in_quotes(name),
+                   [&]() -> RegistryResult<Revision> {
+                     sqlite::Statement s(db_, "SELECT " + std::string(kRevisionColumns) +
+                                                  " FROM revisions WHERE function = ?1 AND number = ?2");
+                     s.bind(1, name).bind(2, number);
+                     if (!s.step())
+                       return error(RegistryErrc::not_found,
+                                    "function " + in_quotes(name) + " has no revision " + std::to_string(number));
+                     return read_revision(s);
+                   });
+  }
+
+  RegistryStatus add_usage(std::string_view name, const UsageCounters& delta, WallTime at) override {
+    return add_usage({{std::string(name), delta}}, at);
+  }
+
+  RegistryStatus add_usage(const std::vector<std::pair<std::string, UsageCounters>>& deltas, WallTime at) override {
+    for (const auto& [name, delta] : deltas) {
+      if (name.empty()) return error(RegistryErrc::invalid, "usage for a function without a name");
+      if (!valid_counters(delta))
+        return error(RegistryErrc::invalid, "usage of " + in_quotes(name) + " has a negative or non-finite counter");
+    }
+    return guarded("record usage", [&]() -> RegistryStatus {
+      sqlite::Transaction tx(db_);
+      sqlite::Statement s(db_,
+                          "INSERT INTO usage_hourly (function, hour, requests, container_seconds, gb_seconds, "
+                          "cold_starts_paused, cold_starts_stopped, cold_starts_removed) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                          "ON CONFLICT (function, hour) DO UPDATE SET "
+                          "requests = requests + excluded.requests, "
+                          "container_seconds = container_seconds + excluded.container_seconds, "
+                          "gb_seconds = gb_seconds + excluded.gb_seconds, "
+                          "cold_starts_paused = cold_starts_paused + excluded.cold_starts_paused, "
+                          "cold_starts_stopped = cold_starts_stopped + excluded.cold_starts_stopped, "
+                          "cold_starts_removed = cold_starts_removed + excluded.cold_starts_removed");
+      const std::int64_t bucket = bucket_of(at);
+      for (const auto& [name, d] : deltas) {
+        s.bind(1, name).bind(2, bucket).bind(3, d.requests).bind(4, d.container_seconds).bind(5, d.gb_seconds);
+        s.bind(6, d.cold_starts_paused).bind(7, d.cold_starts_stopped).bind(8, d.cold_starts_removed);
+        s.run();
+        s.reset();
+      }
+      tx.commit();
+      return std::monostate{};
+    });
+  }
+
+  RegistryResult<std::vector<FunctionUsage>> usage(std::optional<std::string_view> name, WallTime since,
+                                                   std::optional<WallTime> until) override {
+    return guarded("read usage", [&]() -> RegistryResult<std::vector<FunctionUsage>> {
+      if (name && !function_row_exists(*name)) {
+        sqlite::Statement any(db_, "SELECT 1 FROM usage_hourly WHERE function = ?1 LIMIT 1");
+        any.bind(1, *name);
+        if (!any.step()) return not_found(*name);
+      }
+      std::map<std::string, UsageCounters> totals;
+      if (!name) {
+        sqlite::Statement live(db_, "SELECT name FROM functions WHERE deleted_ms IS NULL");
+        while (live.step()) totals[live.column_text(0)];
+      } else {
+        totals[std::string(*name)];
+      }
+      // An `until` inside a bucket includes that bucket: buckets are the finest grain there is.
+      const std::int64_t last = until ? bucket_of(*until - std::chrono::milliseconds(1)) : INT64_MAX;
+      sqlite::Statement s(db_,
+                          "SELECT function, SUM(requests), SUM(container_seconds), SUM(gb_seconds), "
+                          "SUM(cold_starts_paused), SUM(cold_starts_stopped), SUM(cold_starts_removed) "
+                          "FROM usage_hourly WHERE hour >= ?1 AND hour <= ?2 AND (?3 IS NULL OR function = ?3) "
+                          "GROUP BY function");
+      s.bind(1, bucket_of(since)).bind(2, last);
+      if (name) s.bind(3, *name);
+      while (s.step()) {
+        UsageCounters& c = totals[s.column_text(0)];
+        c.requests = s.column_int(1);
+        c.container_seconds = s.column_double(2);
+        c.gb_seconds = s.column_double(3);
+        c.cold_starts_paused = s.column_int(4);
+        c.cold_starts_stopped = s.column_int(5);
+        c.cold_starts_removed = s.column_int(6);
+      }
+      std::vector<FunctionUsage> out;
+      for (auto& [function, counters] : totals) out.push_back(FunctionUsage{function, counters});
+      return out;
+    });
+  }
+
+private:
+  // Runs body, turning SQLite failures into storage errors that say what was being done.
+  template <class Body>
+  auto guarded(const std::string& what, Body&& body) -> decltype(body()) {
+    try {
+      return body();
+    } catch (const sqlite::Error& e) {
+      return error(RegistryErrc::storage, "cannot " + what + ": " + e.what());
+    }
+  }
+
+  bool function_row_exists(std::string_view name) {
+    sqlite::Statement s(db_, "SELECT 1 FROM functions WHERE name = ?1");
+    s.bind(1, name);
+    return s.step();
+  }
+
+  RegistryResult<Revision> read_revision(const sqlite::Statement& s) {
+    Revision r;
+    r.function = s.column_text(0);
+    r.number = s.column_int(1);
+    const std::string text = s.column_text(2);
+    r.spec_hash = s.column_text(3);
+    r.image_id = s.column_text(4);
+    r.source_dir = s.column_text(5);
+    r.created_at = from_ms(s.column_int(6));
+    const auto json = nlohmann::json::parse(text, nullptr, false);
+    auto spec = spec_from_json(json);
+    if (!spec)
+      return error(RegistryErrc::storage, "revision " + std::to_string(r.number) + " of " + in_quotes(r.function) +
+                                              " has an unreadable spec: " +
+                                              (json.is_discarded() ? "not JSON" : to_string(spec.errors)));
+    r.spec = std::move(*spec.spec);
+    return r;
+  }
+
+  RegistryResult<FunctionRecord> load_function(std::string_view name) {
+    sqlite::Statement s(db_,
+                        "SELECT f.name, f.source_dir, f.min_override, f.max_override, f.created_ms, f.updated_ms, "
+                        "r.function, r.number, r.spec_json, r.spec_hash, r.image_id, r.source_dir, r.created_ms "
+                        "FROM functions f JOIN revisions r ON r.function = f.name AND r.number = f.current_revision "
+                        "WHERE f.name = ?1 AND f.deleted_ms IS NULL");
+    s.bind(1, name);
+    if (!s.step()) return not_found(name);
+    FunctionRecord f;
+    f.name = s.column_text(0);
+    f.source_dir = s.column_text(1);
+    f.min_override = s.column_optional_int(2);
+    f.max_override = s.column_optional_int(3);
+    f.created_at = from_ms(s.column_int(4));
+    f.updated_at = from_ms(s.column_int(5));
+    Revision r;
+    r.function = s.column_text(6);
+    r.number = s.column_int(7);
+    const auto json = nlohmann::json::parse(s.column_text(8), nullptr, false);
+    auto spec = spec_from_json(json);
+    if (!spec)
+      return error(RegistryErrc::storage, "revision " + std::to_string(r.number) + " of " + in_quotes(name) +
+                                              " has an unreadable spec: " +
+                                              (json.is_discarded() ? "not JSON" : to_string(spec.errors)));
+    r.spec = std::move(*spec.spec);
+    r.spec_hash = s.column_text(9);
+    r.image_id = s.column_text(10);
+    r.source_dir = s.column_text(11);
+    r.created_at = from_ms(s.column_int(12));
+    f.current = std::move(r);
+    return f;
+  }
+
+  RegistryResult<FunctionRecord> write_overrides(sqlite::Transaction& tx, std::string_view name,
+                                                 std::optional<std::int64_t> min, std::optional<std::int64_t> max) {
+    sqlite::Statement s(db_,
+                        "UPDATE functions SET min_override = ?2, max_override = ?3, updated_ms = ?4 WHERE name = ?1");
+    s.bind(1, name).bind(2, min).bind(3, max).bind(4, to_ms(options_.now())).run();
+    auto updated = load_function(name);
+    if (!updated) return updated.error();
+    tx.commit();
+    return updated;
+  }
+
+  RegistryOptions options_;
+  sqlite::Database db_;
+};
+
+}  // namespace
+
+RegistryResult<std::unique_ptr<Registry>> open_registry(const std::filesystem::path& state_dir,
+                                                        RegistryOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec)
+    return error(RegistryErrc::storage, "cannot create the state directory " + state_dir.string() + ": " + ec.message());
+  const auto path = registry_database_path(state_dir);
+  try {
+    return std::unique_ptr<Registry>(std::make_unique<SqliteRegistry>(path, std::move(options)));
+  } catch (const sqlite::Error& e) {
+    return error(RegistryErrc::storage, "cannot open the registry " + path.string() + ": " + e.what());
+  }
+}
+
+}  // namespace svl::orchestrator
