@@ -5,7 +5,12 @@
 # every dashboard query through /api/v1/query (Grafana's variables substituted)
 # and checks that each one parses and returns data.
 #
-#   prometheus_proof.sh [options] METRICS_PORT
+#   prometheus_proof.sh [options] METRICS_PORT        start, wait, check, stop: all in one
+#   prometheus_proof.sh --start DIR METRICS_PORT        start Prometheus, wait for scrapes, leave it
+#                                                       running (state in DIR, created), exit 0
+#   prometheus_proof.sh [options] --check DIR           run the checks against the running one
+#   prometheus_proof.sh --stop DIR                      stop it and remove DIR
+#   (start before driving traffic, check after: rates then cover the traffic)
 #     --dashboard FILE   dashboard JSON (default: deploy/grafana/dashboards/svl.json)
 #     --function VALUE   value for $function (repeatable; a regex like Grafana's "All").
 #                        Default: ".*" (All) plus up to 3 values of the function variable.
@@ -28,6 +33,8 @@ range=5m
 min_samples=6
 keep=0
 metrics_port=""
+mode=all
+state_dir=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -38,13 +45,28 @@ while [[ $# -gt 0 ]]; do
     --range) range="$2"; shift 2 ;;
     --min-samples) min_samples="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --start) mode=start; state_dir="$2"; shift 2 ;;
+    --check) mode=check; state_dir="$2"; shift 2 ;;
+    --stop) mode=stop; state_dir="$2"; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) metrics_port="$1"; shift ;;
   esac
 done
+if [[ "$mode" == stop ]]; then
+  [[ -f "$state_dir/pid" ]] && kill "$(cat "$state_dir/pid")" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    [[ -f "$state_dir/pid" ]] && kill -0 "$(cat "$state_dir/pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ "$state_dir" == /tmp/* || -f "$state_dir/prometheus.yml" ]] && rm -rf "$state_dir"
+  exit 0
+fi
+if [[ "$mode" == check ]]; then
+  metrics_port="$(cat "$state_dir/metrics_port")"
+fi
 if ! [[ "$metrics_port" =~ ^[0-9]+$ ]] || (( metrics_port < 1 || metrics_port > 65535 )); then
-  echo "usage: $0 [options] METRICS_PORT" >&2
+  echo "usage: $0 [options] METRICS_PORT (see --help)" >&2
   exit 2
 fi
 for tool in prometheus promtool curl jq; do
@@ -52,17 +74,29 @@ for tool in prometheus promtool curl jq; do
 done
 [[ -r "$dashboard" ]] || { echo "no dashboard at $dashboard" >&2; exit 2; }
 
-work="$(mktemp -d /tmp/svl-prometheus-proof.XXXXXX)"
+query() {  # query EXPR -> JSON answer of /api/v1/query
+  curl -sS --max-time 10 "$api/api/v1/query" --data-urlencode "query=$1"
+}
+
 prometheus_pid=""
+if [[ "$mode" == all ]]; then
+  work="$(mktemp -d /tmp/svl-prometheus-proof.XXXXXX)"
+else
+  work="$state_dir"
+  mkdir -p "$work"
+fi
 cleanup() {
   if [[ -n "$prometheus_pid" ]]; then
     kill "$prometheus_pid" 2>/dev/null || true
     wait "$prometheus_pid" 2>/dev/null || true
   fi
-  if (( keep )); then echo "kept $work"; else rm -rf "$work"; fi
+  if [[ "$mode" == all ]]; then
+    if (( keep )); then echo "kept $work"; else rm -rf "$work"; fi
+  fi
 }
 trap cleanup EXIT
 
+if [[ "$mode" != check ]]; then
 cat > "$work/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -99,10 +133,6 @@ if [[ -z "$api" ]]; then
 fi
 echo "prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') on $api scraping 127.0.0.1:$metrics_port"
 
-query() {  # query EXPR -> JSON answer of /api/v1/query
-  curl -sS --max-time 10 "$api/api/v1/query" --data-urlencode "query=$1"
-}
-
 # Wait until the target is up and has enough samples for rate() windows.
 deadline=$(( SECONDS + 60 + min_samples ))
 while :; do
@@ -117,6 +147,16 @@ while :; do
   sleep 1
 done
 echo "target up, $n scrapes"
+echo "$api" > "$work/api"
+echo "$metrics_port" > "$work/metrics_port"
+if [[ "$mode" == start ]]; then
+  echo "$prometheus_pid" > "$work/pid"
+  prometheus_pid=""  # keep it running for --check
+  exit 0
+fi
+fi  # mode != check
+
+api="$(cat "$work/api")"
 
 failures=0
 
