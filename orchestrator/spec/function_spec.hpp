@@ -13,11 +13,11 @@
 
 namespace svl::orchestrator {
 
-// How idle replicas are scaled down; the autoscaler (docs/autoscaler.md) gives the details.
+// How idle replicas are kept, paused, stopped and pre-warmed (autoscaler/, docs/autoscaler.md).
 enum class ScalePolicy {
-  adaptive,  // learns each function's idle gaps and picks the cheapest tier that still wakes in time
-  hybrid,    // adaptive once enough history exists, the fixed timeouts below until then
-  fixed,     // pause_after, then idle_timeout, exactly as written
+  adaptive,  // svl's own: learns each function's idle times, weighs idle memory against cold starts
+  hybrid,    // the histogram policy of Shahrad et al., "Serverless in the Wild" (ATC 2020)
+  fixed,     // pause_after, then idle_timeout, exactly as written; the only policy that reads them
 };
 
 std::string_view to_string(ScalePolicy policy);
@@ -51,6 +51,7 @@ struct ScaleSpec {
   double target_concurrency = 10;
   std::int64_t container_concurrency = 0;  // hard cap of in-flight requests per replica; 0 = none
   ScalePolicy policy = ScalePolicy::adaptive;
+  // Only for policy fixed (any other policy rejects them in svl.toml, the others choose for themselves).
   // Idle time before a replica is paused (nullopt = "off", never). 30s keeps short gaps
   // in traffic free of any wake cost; after that a paused replica costs no CPU and wakes in ~14 ms.
   std::optional<std::chrono::milliseconds> pause_after = std::chrono::seconds(30);

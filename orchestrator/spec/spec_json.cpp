@@ -29,9 +29,11 @@ nlohmann::json to_json(const FunctionSpec& spec) {
                   {"target_concurrency", spec.scale.target_concurrency},
                   {"container_concurrency", spec.scale.container_concurrency},
                   {"policy", std::string(to_string(spec.scale.policy))},
-                  {"pause_after", spec.scale.pause_after ? format_duration(*spec.scale.pause_after) : "off"},
-                  {"idle_timeout", format_duration(spec.scale.idle_timeout)},
                   {"queue", spec.scale.queue}};
+  if (spec.scale.policy == ScalePolicy::fixed) {  // the only policy that reads them
+    out["scale"]["pause_after"] = spec.scale.pause_after ? format_duration(*spec.scale.pause_after) : "off";
+    out["scale"]["idle_timeout"] = format_duration(spec.scale.idle_timeout);
+  }
   out["health"] = {{"path", spec.health.path}, {"start_timeout", format_duration(spec.health.start_timeout)}};
   out["http"] = {{"timeout", format_duration(spec.http.timeout)},
                  {"max_body", format_size(spec.http.max_body_bytes)}};

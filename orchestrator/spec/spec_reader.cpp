@@ -301,11 +301,20 @@ void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
     else r.add(n->source(), "scale.policy", SpecErrc::bad_value,
                in_quotes(policy) + " is not a policy: use \"adaptive\", \"hybrid\" or \"fixed\"");
   }
-  r.read_duration_or_off(t, "scale", "pause_after", scale.pause_after);
-  r.read_duration(t, "scale", "idle_timeout", scale.idle_timeout, true);
+  const auto* pause_node = r.read_duration_or_off(t, "scale", "pause_after", scale.pause_after);
+  const auto* idle_node = r.read_duration(t, "scale", "idle_timeout", scale.idle_timeout, true);
   r.read_int(t, "scale", "queue", scale.queue, 1, kMaxQueue);
 
   // Cross-key checks, reported where the user most likely needs to edit.
+  // The other policies pick their own timeouts: a value here would be silently ignored.
+  if (scale.policy != ScalePolicy::fixed) {
+    for (auto [node, key] : {std::pair{pause_node, "pause_after"}, std::pair{idle_node, "idle_timeout"}}) {
+      if (!node) continue;
+      r.add(node->source(), dotted("scale", key), SpecErrc::conflict,
+            std::string("only used by policy = \"fixed\" (policy is \"") + std::string(to_string(scale.policy)) +
+                "\"); remove it, or set policy = \"fixed\"");
+    }
+  }
   if ((min_node || max_node) && scale.min > scale.max) {
     const auto* at = max_node ? max_node : min_node;
     r.add(at->source(), max_node ? "scale.max" : "scale.min", SpecErrc::out_of_range,

@@ -131,7 +131,7 @@ max_body = "1MiB"
 }
 
 TEST_CASE("an empty [build] table builds with its defaults; integers are accepted as cpus") {
-  auto r = svl::orchestrator::parse_spec("name = \"b\"\n[build]\n[resources]\ncpus = 2\n[scale]\npause_after = \"0s\"\n");
+  auto r = svl::orchestrator::parse_spec("name = \"b\"\n[build]\n[resources]\ncpus = 2\n[scale]\npolicy = \"fixed\"\npause_after = \"0s\"\n");
   REQUIRE_MESSAGE(r, svl::orchestrator::to_string(r.errors));
   REQUIRE(r.spec->build.has_value());
   CHECK(r.spec->build->context == ".");
@@ -180,7 +180,7 @@ TEST_CASE("unknown keys are reported at every level with a suggestion") {
 
 TEST_CASE("bad durations and sizes say what was expected") {
   auto r = svl::orchestrator::parse_spec(
-      "name = \"x\"\nimage = \"y\"\n[http]\ntimeout = \"30\"\nmax_body = \"lots\"\n[scale]\nidle_timeout = 30\n"
+      "name = \"x\"\nimage = \"y\"\n[http]\ntimeout = \"30\"\nmax_body = \"lots\"\n[scale]\npolicy = \"fixed\"\nidle_timeout = 30\n"
       "pause_after = \"soon\"\n");
   REQUIRE_FALSE(r);
   REQUIRE(r.errors.size() == 4);
@@ -291,6 +291,30 @@ TEST_CASE("several errors are collected, in file order") {
   CHECK(std::count(all.begin(), all.end(), '\n') == 4);
 }
 
+TEST_CASE("pause_after and idle_timeout belong to the fixed policy only") {
+  auto adaptive = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\npause_after = \"10s\"\nidle_timeout = \"1m\"\n");
+  REQUIRE_FALSE(adaptive);
+  REQUIRE(adaptive.errors.size() == 2);
+  CHECK(adaptive.errors[0].key == "scale.pause_after");
+  CHECK(adaptive.errors[0].code == SpecErrc::conflict);
+  CHECK(adaptive.errors[0].line == 4);
+  CHECK(adaptive.errors[0].message.find("policy is \"adaptive\"") != std::string::npos);
+  CHECK(adaptive.errors[1].key == "scale.idle_timeout");
+
+  auto hybrid = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\npolicy = \"hybrid\"\nidle_timeout = \"1m\"\n");
+  CHECK(only_error(hybrid).key == "scale.idle_timeout");
+
+  auto json = svl::orchestrator::spec_from_json(
+      nlohmann::json::parse(R"({"name":"a","image":"b","scale":{"policy":"hybrid","pause_after":"off"}})"));
+  CHECK(only_error(json).to_string().rfind("scale.pause_after: only used by policy = \"fixed\"", 0) == 0);
+
+  auto fixed = svl::orchestrator::parse_spec(std::string(kMinimal) +
+                                              "[scale]\npolicy = \"fixed\"\npause_after = \"10s\"\nidle_timeout = \"1m\"\n");
+  REQUIRE(fixed);
+  CHECK(*fixed.spec->scale.pause_after == 10s);
+  CHECK(fixed.spec->scale.idle_timeout == 1min);
+}
+
 TEST_CASE("a TOML syntax error carries toml++'s position") {
   auto r = svl::orchestrator::parse_spec("name = \"x\"\nimage = \n", "svl.toml");
   const auto& e = only_error(r);
@@ -349,7 +373,7 @@ max = 7
 initial = 3
 target_concurrency = 3.3
 container_concurrency = 4
-policy = "hybrid"
+policy = "fixed"
 pause_after = "1500ms"
 idle_timeout = "1h"
 queue = 7
@@ -368,12 +392,24 @@ max_body = "2GiB"
   REQUIRE_MESSAGE(back, svl::orchestrator::to_string(back.errors));
   CHECK(*back.spec == *r.spec);
 
-  auto image = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\npause_after = \"off\"\n");
+  auto image =
+      svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\npolicy = \"fixed\"\npause_after = \"off\"\n");
   REQUIRE(image);
   auto image_back = svl::orchestrator::spec_from_json(svl::orchestrator::to_json(*image.spec));
   REQUIRE(image_back);
   CHECK(*image_back.spec == *image.spec);
   CHECK_FALSE(image_back.spec->scale.pause_after.has_value());
+
+  for (std::string policy : {"adaptive", "hybrid"}) {
+    auto other = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\npolicy = \"" + policy + "\"\n");
+    REQUIRE(other);
+    const auto other_json = svl::orchestrator::to_json(*other.spec);
+    CHECK_FALSE(other_json["scale"].contains("pause_after"));
+    CHECK_FALSE(other_json["scale"].contains("idle_timeout"));
+    auto other_back = svl::orchestrator::spec_from_json(other_json);
+    REQUIRE_MESSAGE(other_back, svl::orchestrator::to_string(other_back.errors));
+    CHECK(*other_back.spec == *other.spec);
+  }
 }
 
 TEST_CASE("JSON errors name the offending field") {
@@ -403,10 +439,12 @@ TEST_CASE("JSON errors name the offending field") {
 }
 
 TEST_CASE("equal specs hash equally whatever their spelling; changes change the hash") {
-  auto a = svl::orchestrator::parse_spec("name = \"h\"\nimage = \"i\"\n[env]\nA = \"1\"\nB = \"2\"\n");
+  auto a = svl::orchestrator::parse_spec(
+      "name = \"h\"\nimage = \"i\"\n[env]\nA = \"1\"\nB = \"2\"\n[scale]\npolicy = \"fixed\"\n");
   // Different order, a comment, defaults spelled out in other units.
   auto b = svl::orchestrator::parse_spec(
       "# comment\nimage = \"i\"\nname = \"h\"\n[env]\nB = \"2\"\nA = \"1\"\n[scale]\nmax = 10\nidle_timeout = \"300s\"\n"
+      "policy = \"fixed\"\n"
       "[resources]\nmemory = \"256m\"\n");
   REQUIRE(a);
   REQUIRE(b);
@@ -429,7 +467,7 @@ TEST_CASE("equal specs hash equally whatever their spelling; changes change the 
   CHECK(svl::orchestrator::canonical_json(fixed) ==
         R"({"env":{},"health":{"path":"/","start_timeout":"30s"},"http":{"max_body":"100MiB","timeout":"1m"},)"
         R"("image":"img","name":"pinned","port":8080,"resources":{"cpus":0.0,"memory":"256MiB","pids":256},)"
-        R"("scale":{"container_concurrency":0,"idle_timeout":"5m","initial":1,"max":10,"min":0,)"
-        R"("pause_after":"30s","policy":"adaptive","queue":1000,"target_concurrency":10.0}})");
-  CHECK(svl::orchestrator::spec_hash(fixed) == "15fb8ba96c24b182");
+        R"("scale":{"container_concurrency":0,"initial":1,"max":10,"min":0,)"
+        R"("policy":"adaptive","queue":1000,"target_concurrency":10.0}})");
+  CHECK(svl::orchestrator::spec_hash(fixed) == "81723cfa9e0f7af5");
 }
