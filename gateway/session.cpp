@@ -176,8 +176,11 @@ asio::awaitable<RelayResult> relay_body(Session& s, tcp::socket& in, beast::flat
       auto [ec, n] = co_await http::async_read_some(in, in_buffer, p, nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) co_return RelayResult{RelayError::read, ec};
-      p.get().body().size = relay_buffer - p.get().body().size;
-      p.get().body().data = buf.get();
+      const auto got = relay_buffer - p.get().body().size;
+      if (got == 0 && !p.is_done()) continue;  // only framing parsed (e.g. a chunk header): an empty
+                                               // buffer must not reach a chunked serializer
+      p.get().body().size = got;
+      p.get().body().data = got ? buf.get() : nullptr;
       p.get().body().more = !p.is_done();
     } else {
       p.get().body().data = nullptr;
@@ -279,9 +282,9 @@ asio::awaitable<unsigned> client_body_failed(Session& s, RequestState& rq, boost
       ec == asio::error::connection_reset)
     co_return 499;
   if (ec == http::error::body_limit) {
+    const std::string detail = "request body over " + std::to_string(rq.route.max_body) + " bytes";
     auto o = co_await respond_error(s, http::status::payload_too_large, Error::body_too_large, rq.target.function,
-                                    rq.request_id, "request body over " + std::to_string(rq.route.max_body) + " bytes",
-                                    false, rq.version);
+                                    rq.request_id, detail, false, rq.version);
     co_return o.status;
   }
   if (s.fired) {
@@ -289,8 +292,9 @@ asio::awaitable<unsigned> client_body_failed(Session& s, RequestState& rq, boost
                                     rq.request_id, "the request body stalled", false, rq.version);
     co_return o.status;
   }
+  const std::string detail = "malformed request body: " + ec.message();
   auto o = co_await respond_error(s, http::status::bad_request, Error::bad_request, rq.target.function, rq.request_id,
-                                  "malformed request body: " + ec.message(), false, rq.version);
+                                  detail, false, rq.version);
   co_return o.status;
 }
 
@@ -373,9 +377,9 @@ asio::awaitable<Forwarded> forward(Session& s, RequestState& rq, http::request_p
       continue;
     }
     const bool keep = rq.client_keep_alive && !rq.stream;
+    const std::string detail = "the function closed the connection: " + rec.message();
     auto o = co_await respond_error(s, http::status::bad_gateway, Error::upstream_reset, rq.target.function,
-                                    rq.request_id, "the function closed the connection: " + rec.message(), keep,
-                                    rq.version);
+                                    rq.request_id, detail, keep, rq.version);
     outcome.status = o.status;
     co_return o.keep_alive ? Forwarded::keep : Forwarded::close;
   }
@@ -483,8 +487,8 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
   rq.entry = route ? impl.find_function(route->function) : nullptr;
   if (!rq.entry) {
     const std::string fn = route ? route->function : std::string();
-    auto o = co_await respond_error(s, http::status::not_found, Error::unknown_function, fn, rq.request_id,
-                                    route ? "no such function" : "no function named by Host or /fn/NAME path",
+    const std::string_view detail = route ? "no such function" : "no function named by Host or /fn/NAME path";
+    auto o = co_await respond_error(s, http::status::not_found, Error::unknown_function, fn, rq.request_id, detail,
                                     keep_if_refused, rq.version);
     done(fn, o.status, 0);
     co_return o.keep_alive;
@@ -496,9 +500,9 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
   }
   const auto& fn = rq.route.name;
   if (parser.content_length() && *parser.content_length() > rq.route.max_body) {
+    const std::string detail = "request body over " + std::to_string(rq.route.max_body) + " bytes";
     auto o = co_await respond_error(s, http::status::payload_too_large, Error::body_too_large, fn, rq.request_id,
-                                    "request body over " + std::to_string(rq.route.max_body) + " bytes", false,
-                                    rq.version);
+                                    detail, false, rq.version);
     done(fn, o.status, 0);
     co_return false;
   }
@@ -548,9 +552,9 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
           co_return false;
         }
         const auto status = static_cast<http::status>(result.status ? result.status : 503);
-        auto o = co_await respond_error(s, status, Error::held_failed, fn, rq.request_id,
-                                        result.message.empty() ? "the function cannot start" : result.message,
-                                        keep_if_refused, rq.version);
+        const std::string detail = result.message.empty() ? std::string("the function cannot start") : result.message;
+        auto o = co_await respond_error(s, status, Error::held_failed, fn, rq.request_id, detail, keep_if_refused,
+                                        rq.version);
         done(fn, o.status, held_seconds);
         co_return o.keep_alive;
       }
@@ -605,17 +609,20 @@ asio::awaitable<void> serve(std::shared_ptr<Session> s) {
     const auto t0 = Clock::now();
     if (ec) {
       if (s->fired == Phase::header) {
-        co_await respond_error(*s, http::status::request_timeout, Error::header_timeout, "", generate_request_id(),
+        const std::string id = generate_request_id();
+        co_await respond_error(*s, http::status::request_timeout, Error::header_timeout, "", id,
                                "the request header did not arrive in time", false, 11);
         impl.observer.on_request_done("", 408, 0, 0);
       } else if (ec == http::error::header_limit) {
-        co_await respond_error(*s, http::status::request_header_fields_too_large, Error::header_too_large, "",
-                               generate_request_id(), "request header over the limit", false, 11);
+        const std::string id = generate_request_id();
+        co_await respond_error(*s, http::status::request_header_fields_too_large, Error::header_too_large, "", id,
+                               "request header over the limit", false, 11);
         impl.observer.on_request_done("", 431, 0, 0);
       } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
                  ec != http::error::end_of_stream && ec != http::error::partial_message) {
-        co_await respond_error(*s, http::status::bad_request, Error::bad_request, "", generate_request_id(),
-                               ec.message(), false, 11);
+        const std::string id = generate_request_id();
+        const std::string detail = ec.message();
+        co_await respond_error(*s, http::status::bad_request, Error::bad_request, "", id, detail, false, 11);
         impl.observer.on_request_done("", 400, 0, 0);
       }
       break;  // eof, reset, idle timeout, shutdown: close quietly

@@ -1,0 +1,58 @@
+// The gateway library with one static function and one replica, for bench/gateway/run.sh.
+// Prints "listening on <port>" and serves until SIGINT/SIGTERM (then a graceful shutdown).
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "gateway/gateway.hpp"
+
+namespace {
+struct NoopListener : svl::gateway::Listener {
+  void on_capacity_needed(const std::string&, std::size_t) override {}
+  void on_replica_drained(const std::string&, const std::string&) override {}
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"svl gateway benchmark server"};
+  svl::gateway::Options options;
+  options.port = 0;
+  std::string function = "bench";
+  std::uint16_t upstream_port = 0;
+  std::string upstream_host = "127.0.0.1";
+  unsigned concurrency = 0;
+  app.add_option("--port", options.port, "listen port (0 = any)");
+  app.add_option("--threads", options.threads, "gateway threads");
+  app.add_option("--function", function, "function name (Host: NAME.localhost or /fn/NAME)");
+  app.add_option("--upstream-port", upstream_port, "replica port")->required();
+  app.add_option("--upstream-host", upstream_host, "replica address");
+  app.add_option("--container-concurrency", concurrency, "0 = unlimited");
+  CLI11_PARSE(app, argc, argv);
+
+  // Block the signals before the gateway starts its threads so only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  NoopListener listener;
+  svl::gateway::Observer observer;
+  svl::gateway::Gateway gateway(options, listener, observer);
+  gateway.start();
+  svl::gateway::FunctionRoute route;
+  route.name = function;
+  route.container_concurrency = concurrency;
+  gateway.upsert_function(route);
+  gateway.add_replica(function, {"r1", upstream_host, upstream_port});
+  std::cout << "listening on " << gateway.port() << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  gateway.shutdown();
+  auto load = gateway.load(function);
+  std::cout << "requests " << load.requests_total << " concurrency-seconds " << load.concurrency_integral << std::endl;
+  return 0;
+}
