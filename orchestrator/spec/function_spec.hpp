@@ -69,8 +69,8 @@ struct HealthSpec {
 };
 
 struct HttpSpec {
-  std::chrono::milliseconds timeout = std::chrono::seconds(60);  // whole request, once a replica has it
-  std::uint64_t max_body_bytes = 100ull << 20;
+  std::chrono::milliseconds timeout = std::chrono::seconds(60);  // for the response headers; longer: 504
+  std::uint64_t max_body_bytes = 100ull << 20;  // request body; larger: 413
 
   bool operator==(const HttpSpec&) const = default;
 };
