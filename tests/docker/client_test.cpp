@@ -472,7 +472,7 @@ TEST_CASE("events are parsed from a stream split at arbitrary points") {
   CHECK(target.find("%22type%22%3A%5B%22container%22%5D") != std::string::npos);
 }
 
-TEST_CASE("wait returns the exit status; a timeout is bounded") {
+TEST_CASE("wait returns the exit status and a timeout is bounded") {
   FakeDockerServer server([](const RecordedRequest& r) -> std::optional<FakeReply> {
     if (r.path().ends_with("/done/wait")) return FakeReply::json(200, R"({"StatusCode":3,"Error":null})");
     if (r.path().ends_with("/running/wait")) {

@@ -95,7 +95,7 @@ TEST_CASE("HTTP errors keep Docker's message") {
   CHECK(api::http_error(502, "bad gateway").code == Errc::server_error);
 }
 
-TEST_CASE("image inspect and wait replies are parsed; nulls are empty") {
+TEST_CASE("image inspect and wait replies are parsed, nulls read as empty") {
   auto image = api::parse_image_inspect(R"({"Id":"sha256:1","RepoTags":["a:b"],"Size":12,
     "Config":{"Labels":null,"Entrypoint":["/server"],"Cmd":null,"ExposedPorts":{"8080/tcp":{}}}})");
   REQUIRE(image.ok());
@@ -111,7 +111,7 @@ TEST_CASE("image inspect and wait replies are parsed; nulls are empty") {
   CHECK_FALSE(api::parse_event("not json").ok());
 }
 
-TEST_CASE("event actions are classified; exec and health actions are 'other'") {
+TEST_CASE("event actions are classified, exec and health actions are 'other'") {
   CHECK(parse_event_action("oom") == EventAction::oom);
   CHECK(parse_event_action("destroy") == EventAction::destroy);
   CHECK(parse_event_action("exec_create: sh -c x") == EventAction::other);
