@@ -187,7 +187,7 @@ DispatchResult result_of(const Waiter& w) { return {w.outcome, w.replica, w.stat
 }  // namespace
 
 DispatchResult Gateway::Impl::admit(const std::shared_ptr<FunctionEntry>& entry, Token token,
-                                    const std::shared_ptr<Waiter>& waiter) {
+                                    const asio::any_io_executor& ex, std::shared_ptr<Waiter>& waiter) {
   std::vector<std::function<void()>> after;
   DispatchResult result;
   {
@@ -200,6 +200,7 @@ DispatchResult Gateway::Impl::admit(const std::shared_ptr<FunctionEntry>& entry,
       auto r = entry->replicas.find(actions[0].replica);
       return {Waiter::Outcome::dispatched, r == entry->replicas.end() ? nullptr : r->second, 0, {}};
     }
+    if (!waiter) waiter = std::make_shared<Waiter>(ex);
     entry->waiters.emplace(token, waiter);
     apply(*entry, actions, after);
     // apply() posted a wake-up if it already decided; the result is read here, under the lock.
@@ -211,12 +212,14 @@ DispatchResult Gateway::Impl::admit(const std::shared_ptr<FunctionEntry>& entry,
 }
 
 DispatchResult Gateway::Impl::connect_failed(const std::shared_ptr<FunctionEntry>& entry, Token token,
-                                             const std::string& replica, const std::shared_ptr<Waiter>& waiter) {
+                                             const std::string& replica, const asio::any_io_executor& ex,
+                                             std::shared_ptr<Waiter>& waiter) {
   std::vector<std::function<void()>> after;
   DispatchResult result;
   {
     Actions actions;
     std::lock_guard lock(entry->mu);
+    if (!waiter) waiter = std::make_shared<Waiter>(ex);
     waiter->outcome = Waiter::Outcome::waiting;
     waiter->replica.reset();
     entry->waiters.emplace(token, waiter);

@@ -90,10 +90,11 @@ public:
   void apply(FunctionEntry& entry, Actions& actions, std::vector<std::function<void()>>& after);
 
   // Session side.
-  DispatchResult admit(const std::shared_ptr<FunctionEntry>& entry, Token token,
-                       const std::shared_ptr<Waiter>& waiter);
-  DispatchResult connect_failed(const std::shared_ptr<FunctionEntry>& entry, Token token,
-                                const std::string& replica, const std::shared_ptr<Waiter>& waiter);
+  // `waiter` is created (on `ex`, the session's strand) only when the request has to wait.
+  DispatchResult admit(const std::shared_ptr<FunctionEntry>& entry, Token token, const asio::any_io_executor& ex,
+                       std::shared_ptr<Waiter>& waiter);
+  DispatchResult connect_failed(const std::shared_ptr<FunctionEntry>& entry, Token token, const std::string& replica,
+                                const asio::any_io_executor& ex, std::shared_ptr<Waiter>& waiter);
   // The waiter's timer fired or was cancelled: returns its outcome; times out expired holds.
   DispatchResult check_waiter(const std::shared_ptr<FunctionEntry>& entry, Token token,
                               const std::shared_ptr<Waiter>& waiter, bool client_gone);

@@ -98,7 +98,6 @@ struct Session : std::enable_shared_from_this<Session> {
   std::optional<Phase> fired;
   bool client_gone = false;
   bool done = false;
-  bool idle_registered = false;
   std::uint64_t id = 0;
   UpstreamConnection* upstream = nullptr;
   Waiter* waiter = nullptr;
@@ -510,10 +509,10 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
   prepare_upstream_request(req, rq.target, rq.request_id, s.client_ip, rq.upgrade);
 
   rq.token = impl.next_token();
-  auto waiter = std::make_shared<Waiter>(s.client.get_executor());
+  std::shared_ptr<Waiter> waiter;  // made only when the request has to wait
   const auto held_since = Clock::now();
   double held_seconds = 0;
-  auto result = impl.admit(rq.entry, rq.token, waiter);
+  auto result = impl.admit(rq.entry, rq.token, s.client.get_executor(), waiter);
   for (;;) {
     if (result.outcome == Waiter::Outcome::waiting) {
       s.waiter = waiter.get();
@@ -563,13 +562,13 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
     }
     auto pool = result.replica;
     if (!pool) {  // the replica vanished between decision and use: count it as unreachable
-      result = impl.connect_failed(rq.entry, rq.token, std::string(), waiter);
+      result = impl.connect_failed(rq.entry, rq.token, std::string(), s.client.get_executor(), waiter);
       continue;
     }
     Outcome outcome;
     auto f = co_await forward(s, rq, parser, *pool, outcome);
     if (f == Forwarded::connect_failed) {
-      result = impl.connect_failed(rq.entry, rq.token, pool->endpoint.id, waiter);
+      result = impl.connect_failed(rq.entry, rq.token, pool->endpoint.id, s.client.get_executor(), waiter);
       continue;
     }
     impl.finished(rq.entry, rq.token, pool->endpoint.id);
@@ -590,22 +589,7 @@ asio::awaitable<void> serve(std::shared_ptr<Session> s) {
       s->arm(impl.options.header_timeout, Phase::header);
     else
       s->arm(impl.options.idle_timeout, Phase::idle);
-    if (!first) {  // between requests shutdown may close us
-      std::lock_guard lock(impl.sessions_mu);
-      impl.idle_closers[s->id] = [w = std::weak_ptr<Session>(s)] {
-        if (auto sp = w.lock())
-          asio::post(sp->client.get_executor(), [sp] {
-            if (sp->phase == Phase::idle) sp->cancel_all();
-          });
-      };
-      s->idle_registered = true;
-    }
     auto [ec, n] = co_await http::async_read_header(s->client, s->buffer, parser, nothrow);
-    if (s->idle_registered) {
-      std::lock_guard lock(impl.sessions_mu);
-      impl.idle_closers.erase(s->id);
-      s->idle_registered = false;
-    }
     const auto t0 = Clock::now();
     if (ec) {
       if (s->fired == Phase::header) {
@@ -631,6 +615,10 @@ asio::awaitable<void> serve(std::shared_ptr<Session> s) {
     s->phase = Phase::client_body;
     if (!co_await handle_request(*s, parser, t0)) break;
   }
+  {
+    std::lock_guard lock(impl.sessions_mu);
+    impl.idle_closers.erase(s->id);
+  }
   boost::system::error_code ignored;
   s->client.shutdown(tcp::socket::shutdown_send, ignored);
   s->client.close(ignored);
@@ -644,8 +632,15 @@ void run_session(std::shared_ptr<Gateway::Impl> impl, tcp::socket socket) {
   impl->session_started();
   auto s = std::make_shared<Session>(impl, std::move(socket));
   {
+    // Shutdown closes connections that sit idle between requests; busy ones finish first.
     std::lock_guard lock(impl->sessions_mu);
     s->id = ++impl->session_counter;
+    impl->idle_closers[s->id] = [w = std::weak_ptr<Session>(s)] {
+      if (auto sp = w.lock())
+        asio::post(sp->client.get_executor(), [sp] {
+          if (sp->phase == Phase::idle || (sp->phase == Phase::header && sp->buffer.size() == 0)) sp->cancel_all();
+        });
+    };
   }
   auto ex = s->client.get_executor();
   asio::co_spawn(ex, watchdog(s), asio::detached);
