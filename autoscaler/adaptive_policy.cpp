@@ -62,7 +62,14 @@ AdaptiveWindow AdaptivePolicy::optimise() const {
 
   // Break-even idle time: a cold start costs as much as this many seconds of idle memory.
   const double gb = static_cast<double>(config_.memory_bytes) / double(1ull << 30);
-  const double breakeven = config_.cold_start_cost_gb_s / std::max(gb, 1e-3);
+  double mean_idle = 3600;
+  if (!recent_.empty()) {
+    double sum = 0;
+    for (double x : recent_) sum += x;
+    mean_idle = sum / static_cast<double>(recent_.size());
+  }
+  const double boost = 1 + config_.rare_boost * std::min(1.0, mean_idle / 3600);
+  const double breakeven = boost * config_.cold_start_cost_gb_s / std::max(gb, 1e-3);
   const double max_keep = seconds(config_.max_keep);
 
   std::vector<double> W(n + 1, 0), S(n + 1, 0);  // prefix sums of w and w*x
@@ -71,52 +78,75 @@ AdaptiveWindow AdaptivePolicy::optimise() const {
     S[i + 1] = S[i] + pts[i].w * pts[i].x;
   }
   const double total_w = W[n];
-  // Not keeping at all: every arrival is a cold start, no idle memory.
-  double best = breakeven * total_w;
-  AdaptiveWindow out;
-  out.expected_cold = 1;
-  // Window covering samples [j, k]: loaded from L (0 or x_j) to E = x_k.
-  for (std::size_t j = 0; j < n; ++j) {
-    for (int from_zero = 1; from_zero >= 0; --from_zero) {
-      if (from_zero && j > 0) continue;
-      const double L = from_zero ? 0.0 : pts[j].x;
-      for (std::size_t k = j; k < n; ++k) {
-        const double E = pts[k].x;
-        if (E - L > max_keep) break;
-        const double before = W[j];
-        const double inside = W[k + 1] - W[j];
-        const double after = total_w - W[k + 1];
-        const double cost = breakeven * (before + after) + (S[k + 1] - S[j]) - L * inside + after * (E - L);
-        if (cost < best) {
-          best = cost;
-          out.load_at = from_seconds(L);
-          out.unload_at = from_seconds(E);
-          out.expected_cold = (before + after) / total_w;
-        }
-      }
+  const bool allow_prewarm = total_ >= config_.prewarm_min_samples;
+
+  // h(j, k): cost when only a pre-warm window [x_j, x_k] exists (arrivals outside it are cold).
+  // H[s] = best h over windows starting at sample >= s, or no window at all (everything cold).
+  struct Best {
+    double cost;
+    std::size_t j, k;  // j == n: no window
+  };
+  std::vector<Best> H(n + 1, Best{breakeven * total_w, n, n});
+  for (std::size_t j = n; j-- > 0;) {
+    H[j] = H[j + 1];
+    if (!allow_prewarm) continue;
+    const double L = pts[j].x;
+    for (std::size_t k = j; k < n; ++k) {
+      const double E = pts[k].x;
+      if (E - L > max_keep) break;
+      const double inside = W[k + 1] - W[j];
+      const double after = total_w - W[k + 1];
+      const double cost = breakeven * (W[j] + after) + (S[k + 1] - S[j]) - L * inside + after * (E - L);
+      if (cost < H[j].cost) H[j] = {cost, j, k};
     }
   }
-  if (out.unload_at > out.load_at) {
-    // Widen: idle times vary around the samples (arrivals spread within each minute, jitter).
-    const double l = seconds(out.load_at), e = seconds(out.unload_at);
-    const double m = seconds(config_.margin_min);
-    out.load_at = l > 0 ? from_seconds(std::min(l * (1 - config_.margin), l - m)) : Duration::zero();
-    out.unload_at = from_seconds(std::max(e * (1 + config_.margin), e + m));
+  // Add the first window [0, x_k1]: samples up to k1 are caught (waste = their idle time), the
+  // first window is wasted in full for all later ones.
+  double best = H[0].cost;
+  std::optional<std::size_t> best_k1;
+  Best second = H[0];
+  for (std::size_t k1 = 0; k1 < n; ++k1) {
+    const double E1 = pts[k1].x;
+    if (E1 > max_keep) break;
+    const Best& h = H[k1 + 1];
+    const double cost = S[k1 + 1] + E1 * (total_w - W[k1 + 1]) - breakeven * W[k1 + 1] + h.cost;
+    if (cost < best) {
+      best = cost;
+      best_k1 = k1;
+      second = h;
+    }
   }
+
+  AdaptiveWindow out;
+  double covered = 0;
+  const double m = seconds(config_.margin_min);
+  auto widen_up = [&](double x) { return from_seconds(std::max(x * (1 + config_.margin), x + m)); };
+  auto widen_down = [&](double x) { return from_seconds(std::min(x * (1 - config_.margin), x - m)); };
+  if (best_k1) {
+    out.keep_until = widen_up(pts[*best_k1].x);
+    covered += W[*best_k1 + 1];
+  }
+  if (second.j < n) {
+    out.prewarm_at = widen_down(pts[second.j].x);
+    out.prewarm_until = widen_up(pts[second.k].x);
+    covered += W[second.k + 1] - W[second.j];
+  }
+  out.expected_cold = total_w > 0 ? 1 - covered / total_w : 1;
   return out;
 }
 
 IdleSchedule AdaptivePolicy::plan(TimePoint) {
   AdaptiveWindow w = window();
   IdleSchedule s;
-  s.load_at = w.load_at;
-  s.unload_at = w.unload_at;
+  s.keep_until = w.keep_until;
+  s.prewarm_at = w.prewarm_at;
+  s.prewarm_until = w.prewarm_until;
   s.pause_at = config_.pause_after;
   s.prewarm_paused = true;
-  s.remove_at = s.unload_at + config_.stopped_retention;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "adaptive load_at=%.0fs unload_at=%.0fs p_cold=%.2f samples=%llu",
-                seconds(w.load_at), seconds(w.unload_at), w.expected_cold,
+  s.remove_at = std::max(w.keep_until, w.prewarm_until) + config_.stopped_retention;
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "adaptive keep=%.0fs prewarm=%.0f-%.0fs p_cold=%.2f samples=%llu",
+                seconds(w.keep_until), seconds(w.prewarm_at), seconds(w.prewarm_until), w.expected_cold,
                 static_cast<unsigned long long>(total_));
   s.rule = buf;
   return s;

@@ -16,19 +16,27 @@ namespace svl::autoscaler {
 
 struct AdaptivePolicyConfig {
   std::uint64_t memory_bytes = 256ull << 20;             // the replica's memory
-  double cold_start_cost_gb_s = 120;                      // a cold start is worth this many idle GB-seconds
+  double cold_start_cost_gb_s = 15000;                     // a cold start is worth this many idle GB-seconds
   std::optional<Duration> pause_after = std::chrono::seconds(2);
   std::uint32_t history = 64;                             // idle times remembered
   double prior_weight = 1;                                // total weight of the prior pseudo-observations
+  // Cold starts of rarely invoked functions weigh more (each function's users see its own cold-start
+  // ratio): the cost is multiplied by 1 + rare_boost x min(1, mean idle time / 1 h).
+  double rare_boost = 3;
+  std::uint32_t prewarm_min_samples = 10;                 // own idle times needed before pre-warming
   double margin = 0.1;                                    // window widened by this fraction each side
   Duration margin_min = std::chrono::seconds(2);          // ... and at least this much
   Duration max_keep = std::chrono::hours(4);              // never keep loaded longer than this
   Duration stopped_retention = std::chrono::hours(1);
 };
 
+// Up to two loaded windows per idle period: [0, keep_until) right after the last invocation (catches
+// the rest of a burst) and [prewarm_at, prewarm_until) before the predicted next one (periodic
+// triggers). Hybrid has only one, so a function with bursts every 30 min stays loaded throughout.
 struct AdaptiveWindow {
-  Duration load_at{};
-  Duration unload_at{};  // == load_at: not kept at all
+  Duration keep_until{};
+  Duration prewarm_at{};
+  Duration prewarm_until{};  // == prewarm_at: no pre-warm
   double expected_cold = 0;  // probability of a cold start under the sample distribution
 };
 

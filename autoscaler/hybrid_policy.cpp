@@ -92,9 +92,13 @@ HybridWindows HybridPolicy::windows() const {
 IdleSchedule HybridPolicy::plan(TimePoint) {
   HybridWindows w = windows();
   IdleSchedule s;
-  s.load_at = w.prewarm;
-  s.unload_at = w.prewarm + w.keep_alive;
-  s.remove_at = s.unload_at + config_.stopped_retention;
+  if (w.prewarm > Duration::zero()) {
+    s.prewarm_at = w.prewarm;
+    s.prewarm_until = w.prewarm + w.keep_alive;
+  } else {
+    s.keep_until = w.keep_alive;
+  }
+  s.remove_at = w.prewarm + w.keep_alive + config_.stopped_retention;
   char buf[200];
   std::snprintf(buf, sizeof buf, "hybrid %s prewarm=%.0fs keep_alive=%.0fs cv=%.2f in=%llu oob=%llu",
                 std::string(to_string(w.mode)).c_str(), seconds(w.prewarm), seconds(w.keep_alive), w.cv,

@@ -47,9 +47,15 @@ void KeepAlivePolicy::on_idle(TimePoint now) {
   idle_since_ = now;
   schedule_ = plan(now);
   // Keep the offsets ordered whatever a policy returns.
-  schedule_.load_at = std::max(schedule_.load_at, Duration::zero());
-  schedule_.unload_at = std::max(schedule_.unload_at, schedule_.load_at);
-  schedule_.remove_at = std::max(schedule_.remove_at, schedule_.unload_at);
+  auto& s = schedule_;
+  s.keep_until = std::max(s.keep_until, Duration::zero());
+  if (s.prewarm_until <= s.prewarm_at || s.prewarm_until <= s.keep_until) {
+    s.prewarm_at = s.prewarm_until = s.keep_until;  // no (useful) pre-warm
+  } else if (s.prewarm_at <= s.keep_until) {
+    s.keep_until = s.prewarm_until;  // the windows touch: one window
+    s.prewarm_at = s.prewarm_until = s.keep_until;
+  }
+  s.remove_at = std::max(s.remove_at, s.prewarm_until);
 }
 
 void KeepAlivePolicy::on_evicted(TimePoint) {
@@ -72,6 +78,7 @@ KeepAliveDecision KeepAlivePolicy::decide(TimePoint now) {
   const TimePoint t0 = *idle_since_;
   const Duration elapsed = now - t0;
   d.detail = s.rule;
+  const bool has_prewarm = s.prewarm_until > s.prewarm_at;
   if (evicted_) {
     d.reason = KeepAliveReason::evicted;
     if (elapsed < s.remove_at) {
@@ -82,27 +89,29 @@ KeepAliveDecision KeepAlivePolicy::decide(TimePoint now) {
     }
     return d;
   }
-  if (elapsed < s.load_at) {
-    d.tier = Tier::stopped;
-    d.reason = KeepAliveReason::prewarm_wait;
-    d.next_transition = t0 + s.load_at;
-    d.prewarm_at = t0 + s.load_at;
-    return d;
-  }
-  if (elapsed < s.unload_at) {
-    const bool prewarmed = s.load_at > Duration::zero();
-    d.next_transition = t0 + s.unload_at;
-    if (prewarmed && s.prewarm_paused) {
-      d.tier = Tier::paused;
-      d.reason = KeepAliveReason::prewarmed;
-    } else if (s.pause_at && elapsed >= *s.pause_at) {
+  if (elapsed < s.keep_until) {
+    d.next_transition = t0 + s.keep_until;
+    if (s.pause_at && elapsed >= *s.pause_at) {
       d.tier = Tier::paused;
       d.reason = KeepAliveReason::pause_after;
     } else {
       d.tier = Tier::warm;
-      d.reason = prewarmed ? KeepAliveReason::prewarmed : KeepAliveReason::keep_alive;
-      if (s.pause_at && *s.pause_at < s.unload_at) d.next_transition = t0 + std::max(*s.pause_at, s.load_at);
+      d.reason = KeepAliveReason::keep_alive;
+      if (s.pause_at && *s.pause_at < s.keep_until) d.next_transition = t0 + *s.pause_at;
     }
+    return d;
+  }
+  if (has_prewarm && elapsed < s.prewarm_at) {
+    d.tier = Tier::stopped;
+    d.reason = KeepAliveReason::prewarm_wait;
+    d.next_transition = t0 + s.prewarm_at;
+    d.prewarm_at = t0 + s.prewarm_at;
+    return d;
+  }
+  if (has_prewarm && elapsed < s.prewarm_until) {
+    d.tier = s.prewarm_paused ? Tier::paused : Tier::warm;
+    d.reason = KeepAliveReason::prewarmed;
+    d.next_transition = t0 + s.prewarm_until;
     return d;
   }
   if (elapsed < s.remove_at) {
@@ -119,7 +128,7 @@ KeepAliveDecision KeepAlivePolicy::decide(TimePoint now) {
 IdleSchedule FixedPolicy::plan(TimePoint) {
   IdleSchedule s;
   s.pause_at = config_.pause_after;
-  s.unload_at = config_.idle_timeout;
+  s.keep_until = config_.idle_timeout;
   s.remove_at = config_.idle_timeout + config_.stopped_retention;
   s.rule = "fixed idle_timeout=" +
            format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(config_.idle_timeout));

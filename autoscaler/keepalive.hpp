@@ -41,14 +41,17 @@ struct KeepAliveDecision {
   std::string detail;                        // which rule produced the schedule, with its numbers
 };
 
-// An idle period's plan, as offsets from the moment the function became idle.
+// An idle period's plan, as offsets from the moment the function became idle: loaded (warm, then
+// paused after `pause_at`) until `keep_until`; stopped; loaded again (a pre-warm) during
+// [prewarm_at, prewarm_until); stopped; removed at `remove_at`. Either window may be empty.
 struct IdleSchedule {
-  Duration load_at{};                     // > 0: unloaded (stopped) until then, then pre-warmed
-  std::optional<Duration> pause_at;       // warm -> paused at this offset (while loaded)
-  Duration unload_at{};                   // loaded until then, then stopped
+  Duration keep_until{};
+  Duration prewarm_at{};
+  Duration prewarm_until{};               // == prewarm_at: no pre-warm
+  std::optional<Duration> pause_at;       // warm -> paused at this offset in the first window
+  bool prewarm_paused = false;            // a pre-warmed replica is frozen at once (wakes in ~14 ms)
   Duration remove_at{};                   // stopped container removed at this offset
-  bool prewarm_paused = false;            // a pre-warmed replica goes straight to paused
-  std::string rule;                       // e.g. "hybrid histogram p5=3m p99=7m"
+  std::string rule;                       // e.g. "hybrid histogram prewarm=3m keep_alive=7m"
 };
 
 class KeepAlivePolicy {

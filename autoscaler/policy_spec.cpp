@@ -1,31 +1,111 @@
 #include "autoscaler/policy_spec.hpp"
 
+#include <charconv>
+
 #include "common/units.hpp"
 
 namespace svl::autoscaler {
+namespace {
+
+Failure bad(const std::string& spec, const std::string& why) {
+  return Failure{make_error_code(Error::unknown_policy), "policy \"" + spec + "\": " + why};
+}
+
+// "a=1,b=2" -> calls on(key, value) for each; stops at the first error.
+template <typename F>
+std::optional<Failure> each_option(const std::string& spec, std::string_view options, F&& on) {
+  while (!options.empty()) {
+    auto comma = options.find(',');
+    std::string_view item = options.substr(0, comma);
+    options = comma == std::string_view::npos ? std::string_view{} : options.substr(comma + 1);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) return bad(spec, "expected key=value, found \"" + std::string(item) + "\"");
+    if (auto e = on(item.substr(0, eq), item.substr(eq + 1))) return bad(spec, *e);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> set_duration(Duration& out, std::string_view v) {
+  auto parsed = parse_duration(v);
+  if (auto* e = std::get_if<ParseError>(&parsed)) return e->message;
+  out = std::get<std::chrono::milliseconds>(parsed);
+  return std::nullopt;
+}
+
+std::optional<std::string> set_optional_duration(std::optional<Duration>& out, std::string_view v) {
+  auto parsed = parse_duration_or_off(v);
+  if (auto* e = std::get_if<ParseError>(&parsed)) return e->message;
+  auto d = std::get<std::optional<std::chrono::milliseconds>>(parsed);
+  out = d ? std::optional<Duration>(*d) : std::nullopt;
+  return std::nullopt;
+}
+
+template <typename T>
+std::optional<std::string> set_number(T& out, std::string_view v) {
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || ptr != v.data() + v.size() || out < 0) return "bad number \"" + std::string(v) + "\"";
+  return std::nullopt;
+}
+
+std::optional<std::string> unknown(std::string_view key, const char* known) {
+  return "unknown option \"" + std::string(key) + "\" (known: " + known + ")";
+}
+
+}  // namespace
 
 std::variant<PolicySpec, Failure> parse_policy(std::string_view text) {
   PolicySpec spec;
   spec.text = std::string(text);
-  if (text == "hybrid") {
-    spec.config = HybridPolicyConfig{};
-    return spec;
-  }
-  if (text == "adaptive") {
-    spec.config = AdaptivePolicyConfig{};
-    return spec;
-  }
-  if (text.starts_with("fixed:")) {
-    auto parsed = parse_duration(text.substr(6));
-    if (auto* e = std::get_if<ParseError>(&parsed))
-      return Failure{make_error_code(Error::unknown_policy), "policy \"" + spec.text + "\": " + e->message};
+  auto colon = text.find(':');
+  std::string_view kind = text.substr(0, colon);
+  std::string_view rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
+
+  if (kind == "fixed") {
     FixedPolicyConfig c;
-    c.idle_timeout = std::get<std::chrono::milliseconds>(parsed);
+    auto comma = rest.find(',');
+    if (auto e = set_duration(c.idle_timeout, rest.substr(0, comma))) return bad(spec.text, *e);
+    auto more = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (auto f = each_option(spec.text, more, [&](std::string_view k, std::string_view v) -> std::optional<std::string> {
+          if (k == "pause") return set_optional_duration(c.pause_after, v);
+          return unknown(k, "pause");
+        }))
+      return *f;
+    spec.config = c;
+    return spec;
+  }
+  if (kind == "hybrid") {
+    HybridPolicyConfig c;
+    if (auto f = each_option(spec.text, rest, [&](std::string_view k, std::string_view v) -> std::optional<std::string> {
+          if (k == "fallback") return set_duration(c.fallback_keep_alive, v);
+          if (k == "min_samples") return set_number(c.min_samples, v);
+          if (k == "cv") return set_number(c.cv_threshold, v);
+          return unknown(k, "fallback, min_samples, cv");
+        }))
+      return *f;
+    spec.config = c;
+    return spec;
+  }
+  if (kind == "adaptive") {
+    AdaptivePolicyConfig c;
+    if (auto f = each_option(spec.text, rest, [&](std::string_view k, std::string_view v) -> std::optional<std::string> {
+          if (k == "cost") return set_number(c.cold_start_cost_gb_s, v);
+          if (k == "prior") return set_number(c.prior_weight, v);
+          if (k == "margin") return set_number(c.margin, v);
+          if (k == "rare_boost") return set_number(c.rare_boost, v);
+          if (k == "prewarm_min") return set_number(c.prewarm_min_samples, v);
+          if (k == "history") return set_number(c.history, v);
+          if (k == "max_keep") return set_duration(c.max_keep, v);
+          if (k == "pause") return set_optional_duration(c.pause_after, v);
+          return unknown(k, "cost, prior, margin, rare_boost, prewarm_min, history, max_keep, pause");
+        }))
+      return *f;
+    if (c.history == 0) return bad(spec.text, "history must be at least 1");
     spec.config = c;
     return spec;
   }
   return Failure{make_error_code(Error::unknown_policy),
-                 "unknown policy \"" + spec.text + "\"; expected fixed:<duration> (e.g. fixed:10m), hybrid or adaptive"};
+                 "unknown policy \"" + spec.text +
+                     "\"; expected fixed:<duration> (e.g. fixed:10m), hybrid[:key=value,...] or adaptive[:key=value,...]"};
 }
 
 std::unique_ptr<KeepAlivePolicy> make_policy(const PolicySpec& spec, std::uint64_t memory_bytes) {

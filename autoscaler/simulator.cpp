@@ -70,6 +70,7 @@ struct FunctionState {
   // Results.
   std::uint64_t invocations = 0;
   std::uint64_t cold = 0;
+  double wasted_gb_s = 0;
 
   std::uint32_t held_replicas() const { return ready + (ready == 0 && idle_tier == Tier::paused ? 1 : 0); }
 };
@@ -149,8 +150,13 @@ private:
     const std::uint32_t held = f.held_replicas();
     if (held > 0) {
       // Load packed onto as few replicas as the per-replica target allows; the rest are idle.
-      auto busy = static_cast<std::uint32_t>(std::ceil(f.inflight / options_.scaling.target_concurrency));
-      result_.wasted_gb_s += (held - std::min(held, busy)) * f.memory_gb * dt;
+      // The gateway routes to the least-loaded ready replica, so each request in flight keeps one
+      // replica busy until every replica has one.
+      const std::uint32_t busy = f.inflight;
+      const double wasted = (held - std::min(held, busy)) * f.memory_gb * dt;
+      result_.wasted_gb_s += wasted;
+      f.wasted_gb_s += wasted;
+      if (f.inflight == 0) result_.wasted_idle_gb_s += wasted;
     }
     f.accounted_until = t;
   }
@@ -264,6 +270,7 @@ private:
     result_.cold_starts = result_.wakes_stopped + result_.wakes_removed;
     result_.cold_start_pct = result_.invocations ? 100.0 * result_.cold_starts / result_.invocations : 0;
     std::vector<double> per_function;
+    for (auto& f : functions_) result_.per_function.push_back({f.invocations, f.cold, f.wasted_gb_s});
     for (auto& f : functions_)
       if (f.invocations > 0) per_function.push_back(100.0 * f.cold / f.invocations);
     if (!per_function.empty()) {
@@ -302,6 +309,7 @@ std::string to_json(const SimResult& r, double fixed10m_wasted_gb_s) {
     j["wasted_vs_fixed10m"] = r.wasted_gb_s / fixed10m_wasted_gb_s;
   else
     j["wasted_vs_fixed10m"] = nullptr;
+  j["wasted_idle_gb_s"] = r.wasted_idle_gb_s;
   j["peak_memory_gb"] = r.peak_memory_gb;
   j["evictions"] = r.evictions;
   j["prewarms"] = r.prewarms;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "autoscaler/kpa.hpp"
 #include "autoscaler/policy_spec.hpp"
@@ -31,6 +32,12 @@ struct SimOptions {
   TierCosts costs{};
 };
 
+struct FunctionResult {
+  std::uint64_t invocations = 0;
+  std::uint64_t cold_starts = 0;
+  double wasted_gb_s = 0;
+};
+
 struct SimResult {
   std::string policy;
   std::uint64_t functions = 0;
@@ -42,11 +49,13 @@ struct SimResult {
   double cold_start_pct = 0;
   double cold_start_pct_p75 = 0;  // 75th percentile over functions of each one's cold-start %
   double wasted_gb_s = 0;         // idle replicas (warm or paused) x memory x time
+  double wasted_idle_gb_s = 0;    // the part while the function had no work at all (keep-alive)
   double peak_memory_gb = 0;
   std::uint64_t evictions = 0;
   std::uint64_t missing_durations = 0;
   std::uint64_t missing_memory = 0;
   std::uint64_t prewarms = 0;     // loads from stopped ahead of an arrival
+  std::vector<FunctionResult> per_function;  // in trace order
 };
 
 SimResult simulate(const Trace& trace, const SimOptions& options);

@@ -1,6 +1,7 @@
 // Runs every keep-alive policy over one trace (loaded once) and prints one JSON line per policy,
 // the same object `svl sim --json` prints. bench/policies/run.sh turns these into the table.
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -49,6 +50,14 @@ int main(int argc, char** argv) {
     auto json = as::to_json(r, baseline);
     json.insert(json.size() - 1, ",\"seconds\":" + std::to_string(secs));
     std::cout << json << std::endl;
+    if (std::getenv("SVL_BENCH_PER_FUNCTION")) {
+      for (std::size_t i = 0; i < r.per_function.size(); ++i) {
+        const auto& fr = r.per_function[i];
+        const auto& fn = trace.functions[i];
+        std::cerr << p << " " << i << " inv=" << fr.invocations << " cold=" << fr.cold_starts
+                  << " wasted=" << fr.wasted_gb_s << " mb=" << fn.memory_mb.value_or(0) << "\n";
+      }
+    }
   }
   return 0;
 }
