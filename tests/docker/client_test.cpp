@@ -196,6 +196,12 @@ TEST_CASE("a socket that does not exist is 'unreachable'") {
   auto list = client.list_containers();
   REQUIRE_FALSE(list.ok());
   CHECK(list.error().code == Errc::unreachable);
+
+  ClientOptions tcp;
+  tcp.host = "tcp://127.0.0.1:1";  // nothing listens on port 1
+  auto refused = Client(tcp).ping();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::unreachable);
 }
 
 TEST_CASE("a bad DOCKER_HOST is an invalid_argument error, not a crash") {

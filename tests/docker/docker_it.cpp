@@ -320,6 +320,38 @@ TEST_CASE("NetworkMode container:<id>: a joiner answers on the sandbox's publish
   CHECK(reply.body == "joiner\n");
 }
 
+TEST_CASE("a container over its memory limit is OOM-killed: inspect and events say so") {
+  Client client;
+  ContainerJanitor janitor;
+  auto spec = server_spec(client, "oom");
+  spec.memory_bytes = 32 << 20;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<Event> events;
+  EventWatcherOptions options;
+  options.filter.labels = {std::string(svl::test::test_label) + "=" + svl::test::test_run_id()};
+  EventWatcher watcher(options, [&](const Event& e) {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+    cv.notify_all();
+  });
+  const std::string id = must_create_and_start(client, spec);
+  const int port = published_port(client, id);
+  REQUIRE(svl::test::wait_for_http_200(port, "/", 10s).has_value());
+  CHECK(svl::test::http_get(port, "/alloc?mb=128", 10s).status != 200);
+  auto waited = client.wait_container(id, 10s);
+  REQUIRE(waited.ok());
+  CHECK(waited->status_code == 137);
+  auto info = client.inspect_container(id);
+  REQUIRE(info.ok());
+  CHECK(info->state.oom_killed);
+  auto has = [&](EventAction a) {
+    return std::any_of(events.begin(), events.end(), [&](const Event& e) { return e.id == id && e.action == a; });
+  };
+  std::unique_lock lock(mutex);
+  CHECK(cv.wait_for(lock, 10s, [&] { return has(EventAction::oom) && has(EventAction::die); }));
+}
+
 TEST_CASE("wait returns the exit code of a container that exits") {
   Client client;
   ContainerJanitor janitor;
