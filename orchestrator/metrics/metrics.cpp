@@ -190,11 +190,13 @@ struct Metrics::Impl {
     build_info.Add({{"version", std::string(version)}}).Set(1);
   }
 
-  template <typename T, typename... Args>
-  T& lazy(T*& slot, FunctionSeries& series, Family<T>& family, const Labels& labels,
+  // make_labels is only called when the series does not exist yet: the hot path
+  // (a request on a known function) allocates nothing.
+  template <typename T, typename MakeLabels, typename... Args>
+  T& lazy(T*& slot, FunctionSeries& series, Family<T>& family, MakeLabels&& make_labels,
           Args&&... args) {
     if (slot == nullptr) {
-      slot = &family.Add(labels, std::forward<Args>(args)...);
+      slot = &family.Add(make_labels(), std::forward<Args>(args)...);
       series.removers.push_back([&family, metric = slot] { family.Remove(metric); });
     }
     return *slot;
@@ -220,15 +222,23 @@ struct Metrics::Impl {
 
   Counter& rejected_counter(FunctionSeries& s, std::string_view fn, RejectReason reason) {
     return lazy(s.rejected[index_of(reason)], s, rejected,
-                {{"function", std::string(fn)}, {"reason", std::string(to_string(reason))}});
+                [&] {
+                  return Labels{{"function", std::string(fn)},
+                                {"reason", std::string(to_string(reason))}};
+                });
   }
   Gauge& replicas_gauge(FunctionSeries& s, std::string_view fn, ReplicaState state) {
     return lazy(s.replicas[index_of(state)], s, replicas,
-                {{"function", std::string(fn)}, {"state", std::string(to_string(state))}});
+                [&] {
+                  return Labels{{"function", std::string(fn)},
+                                {"state", std::string(to_string(state))}};
+                });
   }
   Counter& cold_start_counter(FunctionSeries& s, std::string_view fn, WakeTier tier) {
     return lazy(s.cold_starts[index_of(tier)], s, cold_starts,
-                {{"function", std::string(fn)}, {"tier", std::string(to_string(tier))}});
+                [&] {
+                  return Labels{{"function", std::string(fn)}, {"tier", std::string(to_string(tier))}};
+                });
   }
 
   std::shared_ptr<prometheus::Registry> registry;
@@ -350,7 +360,7 @@ bool Metrics::register_function(std::string_view name) {
   if (!inserted) return true;
   auto& s = it->second;
   const std::string_view fn = it->first;
-  const Labels labels = m.fn_labels(fn);
+  const auto labels = [&m, fn] { return m.fn_labels(fn); };
   // Zero-valued series from the start: rate() and dashboards see 0, not "no data".
   m.lazy(s.duration, s, m.request_duration, labels, request_buckets);
   m.lazy(s.held, s, m.request_held, labels, request_buckets);
@@ -387,9 +397,10 @@ void Metrics::request_done(std::string_view function, int status_code, double to
   auto [s, fn] = m.event_series(function);
   const int code_key = (status_code < 100 || status_code > 599) ? 0 : status_code;
   auto& slot = s->requests_by_code[code_key];
-  m.lazy(slot, *s, m.requests, {{"function", std::string(fn)}, {"code", code_label(status_code)}})
+  m.lazy(slot, *s, m.requests,
+         [&] { return Labels{{"function", std::string(fn)}, {"code", code_label(status_code)}}; })
       .Increment();
-  const Labels labels = m.fn_labels(fn);
+  const auto labels = [&m, fn] { return m.fn_labels(fn); };
   m.lazy(s->duration, *s, m.request_duration, labels, request_buckets).Observe(total_seconds);
   if (held_seconds > 0) {
     m.lazy(s->held, *s, m.request_held, labels, request_buckets).Observe(held_seconds);
@@ -408,7 +419,7 @@ void Metrics::set_load(std::string_view function, double inflight, double queued
   std::lock_guard lock(m.mutex);
   auto [s, fn] = m.state_series(function);
   if (s == nullptr) return;
-  const Labels labels = m.fn_labels(fn);
+  const auto labels = [&m, fn] { return m.fn_labels(fn); };
   m.lazy(s->inflight, *s, m.inflight, labels).Set(inflight);
   m.lazy(s->queued, *s, m.queued, labels).Set(queued);
 }
@@ -426,7 +437,7 @@ void Metrics::set_desired(std::string_view function, std::size_t n, bool panic) 
   std::lock_guard lock(m.mutex);
   auto [s, fn] = m.state_series(function);
   if (s == nullptr) return;
-  const Labels labels = m.fn_labels(fn);
+  const auto labels = [&m, fn] { return m.fn_labels(fn); };
   m.lazy(s->desired, *s, m.desired, labels).Set(static_cast<double>(n));
   m.lazy(s->panic, *s, m.panic, labels).Set(panic ? 1 : 0);
 }
@@ -437,7 +448,9 @@ void Metrics::cold_start(std::string_view function, WakeTier tier, double second
   auto [s, fn] = m.event_series(function);
   m.cold_start_counter(*s, fn, tier).Increment();
   m.lazy(s->cold_start_duration[index_of(tier)], *s, m.cold_start_duration,
-         {{"function", std::string(fn)}, {"tier", std::string(to_string(tier))}},
+         [&] {
+           return Labels{{"function", std::string(fn)}, {"tier", std::string(to_string(tier))}};
+         },
          cold_start_buckets)
       .Observe(seconds);
 }
@@ -450,9 +463,11 @@ void Metrics::scale_event(std::string_view function, ScaleDirection direction,
   std::string reason_label = m.scale_reasons.admit(reason);
   auto& slot = s->scale_events[{direction, reason_label}];
   m.lazy(slot, *s, m.scale_events,
-         {{"function", std::string(fn)},
-          {"direction", std::string(to_string(direction))},
-          {"reason", reason_label}})
+         [&] {
+           return Labels{{"function", std::string(fn)},
+                         {"direction", std::string(to_string(direction))},
+                         {"reason", reason_label}};
+         })
       .Increment();
 }
 
@@ -479,7 +494,7 @@ void Metrics::usage(std::string_view function, double container_seconds,
   auto& m = *impl_;
   std::lock_guard lock(m.mutex);
   auto [s, fn] = m.event_series(function);
-  const Labels labels = m.fn_labels(fn);
+  const auto labels = [&m, fn] { return m.fn_labels(fn); };
   // Counters only go up: a negative increment would be a caller bug; ignore it.
   if (container_seconds > 0) {
     m.lazy(s->container_seconds, *s, m.usage_container, labels).Increment(container_seconds);
