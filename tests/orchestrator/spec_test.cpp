@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -130,7 +131,7 @@ max_body = "1MiB"
   CHECK(s.http.max_body_bytes == 1ull << 20);
 }
 
-TEST_CASE("an empty [build] table builds with its defaults; integers are accepted as cpus") {
+TEST_CASE("an empty [build] table builds with its defaults, and cpus accepts an integer") {
   auto r = svl::orchestrator::parse_spec("name = \"b\"\n[build]\n[resources]\ncpus = 2\n[scale]\npolicy = \"fixed\"\npause_after = \"0s\"\n");
   REQUIRE_MESSAGE(r, svl::orchestrator::to_string(r.errors));
   REQUIRE(r.spec->build.has_value());
@@ -438,7 +439,7 @@ TEST_CASE("JSON errors name the offending field") {
   CHECK(only_error(arr).to_string() == "env: expected a table, got an array");
 }
 
-TEST_CASE("equal specs hash equally whatever their spelling; changes change the hash") {
+TEST_CASE("equal specs hash equally whatever their spelling, and changes change the hash") {
   auto a = svl::orchestrator::parse_spec(
       "name = \"h\"\nimage = \"i\"\n[env]\nA = \"1\"\nB = \"2\"\n[scale]\npolicy = \"fixed\"\n");
   // Different order, a comment, defaults spelled out in other units.
@@ -470,4 +471,36 @@ TEST_CASE("equal specs hash equally whatever their spelling; changes change the 
         R"("scale":{"container_concurrency":0,"initial":1,"max":10,"min":0,)"
         R"("policy":"adaptive","queue":1000,"target_concurrency":10.0}})");
   CHECK(svl::orchestrator::spec_hash(fixed) == "81723cfa9e0f7af5");
+}
+
+// docs/svl-toml.md shows a complete file and a broken one with its exact errors: keep them true.
+TEST_CASE("the examples in docs/svl-toml.md are what the parser does") {
+  std::ifstream in(std::string(SVL_SOURCE_DIR) + "/docs/svl-toml.md");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  // The fenced blocks, in order.
+  std::vector<std::pair<std::string, std::string>> blocks;  // (language, body)
+  for (std::size_t at = doc.find("```"); at != std::string::npos;) {
+    const auto lang_end = doc.find('\n', at);
+    const auto close = doc.find("\n```", lang_end);
+    REQUIRE(close != std::string::npos);
+    blocks.emplace_back(doc.substr(at + 3, lang_end - at - 3), doc.substr(lang_end + 1, close - lang_end));
+    at = doc.find("```", close + 4);
+  }
+  REQUIRE(blocks.size() >= 4);
+  REQUIRE(blocks[0].first == "toml");
+  auto complete = svl::orchestrator::parse_spec(blocks[0].second);
+  REQUIRE_MESSAGE(complete, svl::orchestrator::to_string(complete.errors));
+  CHECK(complete.spec->build.has_value());
+  CHECK(complete.spec->scale.policy == ScalePolicy::fixed);
+
+  std::size_t broken = 0;
+  for (std::size_t i = 1; i + 1 < blocks.size(); ++i)
+    if (blocks[i].first == "toml" && blocks[i + 1].first.empty()) broken = i;
+  REQUIRE(broken > 0);
+  auto r = svl::orchestrator::parse_spec(blocks[broken].second, "svl.toml");
+  REQUIRE_FALSE(r);
+  CHECK(svl::orchestrator::to_string(r.errors) + "\n" == blocks[broken + 1].second);
 }
