@@ -54,7 +54,10 @@ AdaptiveWindow AdaptivePolicy::optimise() const {
   std::vector<Point> pts;
   pts.reserve(recent_.size() + prior_points.size());
   for (double x : recent_) pts.push_back({x, 1.0});
-  const double prior_w = config_.prior_weight / static_cast<double>(prior_points.size());
+  double prior_total = config_.prior_weight;
+  if (config_.prior_half_life > 0)
+    prior_total *= config_.prior_half_life / (config_.prior_half_life + static_cast<double>(total_));
+  const double prior_w = prior_total / static_cast<double>(prior_points.size());
   if (prior_w > 0)
     for (double x : prior_points) pts.push_back({x, prior_w});
   std::sort(pts.begin(), pts.end(), [](const Point& a, const Point& b) { return a.x < b.x; });

@@ -20,6 +20,7 @@ struct AdaptivePolicyConfig {
   std::optional<Duration> pause_after = std::chrono::seconds(2);
   std::uint32_t history = 64;                             // idle times remembered
   double prior_weight = 1;                                // total weight of the prior pseudo-observations
+  double prior_half_life = 0;                             // own samples after which the prior weighs half (0: never fades)
   // Cold starts of rarely invoked functions weigh more (each function's users see its own cold-start
   // ratio): the cost is multiplied by 1 + rare_boost x min(1, mean idle time / 1 h).
   double rare_boost = 3;

@@ -90,13 +90,14 @@ std::variant<PolicySpec, Failure> parse_policy(std::string_view text) {
     if (auto f = each_option(spec.text, rest, [&](std::string_view k, std::string_view v) -> std::optional<std::string> {
           if (k == "cost") return set_number(c.cold_start_cost_gb_s, v);
           if (k == "prior") return set_number(c.prior_weight, v);
+          if (k == "prior_half_life") return set_number(c.prior_half_life, v);
           if (k == "margin") return set_number(c.margin, v);
           if (k == "rare_boost") return set_number(c.rare_boost, v);
           if (k == "prewarm_min") return set_number(c.prewarm_min_samples, v);
           if (k == "history") return set_number(c.history, v);
           if (k == "max_keep") return set_duration(c.max_keep, v);
           if (k == "pause") return set_optional_duration(c.pause_after, v);
-          return unknown(k, "cost, prior, margin, rare_boost, prewarm_min, history, max_keep, pause");
+          return unknown(k, "cost, prior, prior_half_life, margin, rare_boost, prewarm_min, history, max_keep, pause");
         }))
       return *f;
     if (c.history == 0) return bad(spec.text, "history must be at least 1");

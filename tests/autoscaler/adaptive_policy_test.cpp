@@ -1,0 +1,121 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "autoscaler/adaptive_policy.hpp"
+#include "test_time.hpp"
+
+using namespace svl;
+using namespace svl::autoscaler;
+using namespace svl::autoscaler::test;
+
+namespace {
+
+TimePoint feed(KeepAlivePolicy& p, const std::vector<Duration>& idle_times) {
+  Duration t{};
+  p.on_busy(at(t));
+  t += 1s;
+  p.on_idle(at(t));
+  for (auto it : idle_times) {
+    t += it;
+    p.on_busy(at(t));
+    t += 1s;
+    p.on_idle(at(t));
+  }
+  return at(t);
+}
+
+double secs(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+AdaptivePolicyConfig config(std::uint64_t mb, double cold_cost_gb_s = AdaptivePolicyConfig{}.cold_start_cost_gb_s) {
+  AdaptivePolicyConfig c;
+  c.memory_bytes = mb << 20;
+  c.cold_start_cost_gb_s = cold_cost_gb_s;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("adaptive: bursts every 30 min -> short keep after each call, pre-warm before the next burst") {
+  // A cold start worth 500 GB-s: for 1 GiB, about 11 min of idle memory (with the rare-function
+  // weight), so keeping 30 min between bursts does not pay but a pre-warm does.
+  AdaptivePolicy p(config(1024, 500));
+  std::vector<Duration> its;
+  for (int burst = 0; burst < 20; ++burst) {
+    its.insert(its.end(), {5s, 4s, 6s});
+    its.push_back(30min - 20s + std::chrono::seconds(burst % 3) * 10);
+  }
+  auto end = feed(p, its);
+  auto w = p.window();
+  CHECK(secs(w.keep_until) >= 6);
+  CHECK(secs(w.keep_until) < 60);
+  CHECK(secs(w.prewarm_at) > 25 * 60);
+  CHECK(secs(w.prewarm_at) < 30 * 60 - 20);
+  CHECK(secs(w.prewarm_until) > 30 * 60);
+  CHECK(secs(w.prewarm_until) < 35 * 60);
+
+  // The tiers over one idle period: warm, paused (2 s), stopped, pre-warmed (paused), stopped.
+  CHECK(p.decide(end + 1s).tier == Tier::warm);
+  CHECK(p.decide(end + 3s).tier == Tier::paused);
+  auto d = p.decide(end + 2min);
+  CHECK(d.tier == Tier::stopped);
+  CHECK(d.reason == KeepAliveReason::prewarm_wait);
+  REQUIRE(d.prewarm_at);
+  CHECK(*d.prewarm_at == end + w.prewarm_at);
+  d = p.decide(end + 29min);
+  CHECK(d.tier == Tier::paused);
+  CHECK(d.reason == KeepAliveReason::prewarmed);
+  CHECK(p.decide(end + 40min).tier == Tier::stopped);
+  CHECK(p.decide(end + 40min + 2h).tier == Tier::removed);
+}
+
+TEST_CASE("adaptive: no pre-warm before prewarm_min_samples idle times") {
+  AdaptivePolicy p(config(1024, 500));
+  feed(p, std::vector<Duration>(5, 30min));
+  auto w = p.window();
+  CHECK(w.prewarm_until == w.prewarm_at);
+  feed(p, std::vector<Duration>(10, 30min));
+  w = p.window();
+  CHECK(w.prewarm_until > w.prewarm_at);
+}
+
+TEST_CASE("adaptive: with the default cost, a rare cold start outweighs hours of idle memory") {
+  AdaptivePolicy p(config(1024));
+  std::vector<Duration> its;
+  for (int i = 0; i < 30; ++i) its.push_back(30min);
+  auto end = feed(p, its);
+  // The next arrival finds it loaded, and so would one hours late (the prior's tail is worth
+  // covering at this cost); the MemoryBudget reclaims such replicas under pressure.
+  CHECK(holds_memory(p.decide(end + 30min).tier));
+  CHECK(holds_memory(p.decide(end + 2h).tier));
+  CHECK_FALSE(holds_memory(p.decide(end + 5h).tier));
+}
+
+TEST_CASE("adaptive: a new function gets a bounded keep-alive and no pre-warm") {
+  AdaptivePolicy p(config(512));
+  auto end = feed(p, {});
+  auto w = p.window();
+  CHECK(w.keep_until > Duration::zero());
+  CHECK(w.keep_until <= 4h + 30min);
+  CHECK(w.prewarm_until == w.prewarm_at);
+  CHECK(p.decide(end + w.keep_until + 1s).tier == Tier::stopped);
+}
+
+TEST_CASE("adaptive: larger replicas are kept for less time on the same history") {
+  std::vector<Duration> its;
+  for (int i = 0; i < 30; ++i) its.push_back(i % 2 ? 2min : 50min + std::chrono::minutes(i));
+  AdaptivePolicy small(config(128)), large(config(8192));
+  feed(small, its);
+  feed(large, its);
+  auto ws = small.window(), wl = large.window();
+  auto loaded = [](const AdaptiveWindow& w) { return w.keep_until + (w.prewarm_until - w.prewarm_at); };
+  CHECK(loaded(wl) < loaded(ws));
+  CHECK(wl.expected_cold > ws.expected_cold);
+}
+
+TEST_CASE("adaptive: a function called every few seconds stays loaded") {
+  AdaptivePolicy p(config(2048));
+  auto end = feed(p, std::vector<Duration>(100, 3s));
+  CHECK(p.decide(end + 2s).tier == Tier::paused);  // frozen between calls, still not a cold start
+  CHECK(holds_memory(p.decide(end + 3s).tier));
+}
