@@ -1,0 +1,184 @@
+// Every template, end to end on the real dockerd: `svl new`, a build with the local stand-in for
+// its public base image (make-bases.sh), its own container on a 127.0.0.1 port with PORT set,
+// GET / and the JSON route, and a clean stop on SIGTERM. Everything this run creates carries
+// svl.test=<run id> and is removed at the end, also when a check fails.
+//
+// One place to extend: prove() runs each way of serving a template. The `svl up` + gateway +
+// scale-to-zero check belongs there next to prove_with_docker(), reusing check_answers().
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "tests/templates/process.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using svl::test::http_get;
+using svl::test::read_text;
+using svl::test::run_command;
+using svl::test::shell_quote;
+
+namespace {
+
+struct TemplateCase {
+  std::string tmpl;         // template name
+  std::string base;         // local image passed as BASE ("" keeps the Dockerfile's default)
+  std::string json_route;   // answers JSON with a "message"
+  bool greets_by_name;      // `/` and the JSON message say "hello from <function name>"
+};
+
+// Built by make-bases.sh; tags are its contract with this test.
+const TemplateCase cases[] = {
+    {"cpp", "svl-base-debian:bookworm", "/api/hello", true},
+    {"go", "svl-base-go:bookworm", "/api/hello", true},
+    {"node", "svl-base-node:bookworm", "/api/hello", true},
+    {"python", "svl-base-python:bookworm", "/api/hello", true},
+    // The user's own binary: here svl's static test server (its JSON route is /json).
+    {"static", "", "/json", false},
+};
+
+std::string env_or_fail(const char* name) {
+  const char* value = std::getenv(name);
+  REQUIRE_MESSAGE(value != nullptr, name << " is not set (ctest sets it)");
+  return value;
+}
+
+std::string run_id() {
+  static const std::string id = "templates-" + std::to_string(::getpid()) + "-" +
+                                std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000000);
+  return id;
+}
+
+std::string tail_lines(const std::string& text, std::size_t lines = 25) {
+  std::size_t pos = text.size();
+  while (lines-- > 0 && pos > 0) pos = text.rfind('\n', pos - 1);
+  return pos == std::string::npos ? text : text.substr(pos);
+}
+
+// Removes this run's containers and images, whatever happened.
+struct Janitor {
+  ~Janitor() {
+    const std::string label = shell_quote("label=svl.test=" + run_id());
+    run_command("ids=$(docker ps -aq --filter " + label + "); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null", 60s);
+    run_command("ids=$(docker images -q --filter " + label + " | sort -u); [ -z \"$ids\" ] || docker rmi -f $ids >/dev/null",
+                120s);
+  }
+};
+
+void ensure_bases() {
+  static bool built = false;
+  if (built) return;
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = run_command("bash " + shell_quote(env_or_fail("SVL_SOURCE_DIR") + "/tests/templates/make-bases.sh"), 1000s);
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  std::cout << "make-bases.sh: " << seconds.count() << " s\n" << r.err << std::flush;
+  REQUIRE_MESSAGE(r.exit_code == 0, "make-bases.sh failed:\n" << tail_lines(r.err));
+  built = true;
+}
+
+// `svl new` into dir; for `static`, the user's binary goes next to it.
+void scaffold(const TemplateCase& c, const std::string& name, const fs::path& dir) {
+  const auto r = run_command(shell_quote(env_or_fail("SVL_BINARY")) + " new " + name + " --template " + c.tmpl + " " +
+                             shell_quote(dir.string()));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  if (c.tmpl == "static") fs::copy_file(env_or_fail("SVL_TEST_SERVER"), dir / "server");
+  // Point svl.toml's commented BASE at the local base, as a user behind a mirror would: the
+  // `svl up` path builds from svl.toml alone.
+  if (!c.base.empty()) {
+    std::string toml = read_text(dir / "svl.toml");
+    const auto at = toml.find("# BASE = ");
+    REQUIRE(at != std::string::npos);
+    const auto end = toml.find('\n', at);
+    toml.replace(at, end - at, "BASE = \"" + c.base + "\"");
+    std::ofstream(dir / "svl.toml", std::ios::trunc) << toml;
+  }
+}
+
+// The template's answers, wherever it is served from (its own container, or svl's gateway).
+void check_answers(const std::string& base_url, const TemplateCase& c, const std::string& name) {
+  const auto root = http_get(base_url + "/");
+  CHECK_MESSAGE(root.status == 200, root.error << root.body);
+  CHECK(root.body.rfind("hello from ", 0) == 0);
+  if (c.greets_by_name) CHECK(root.body == "hello from " + name + "\n");
+
+  const auto json = http_get(base_url + c.json_route);
+  CHECK(json.status == 200);
+  CHECK(json.content_type.rfind("application/json", 0) == 0);
+  const auto doc = nlohmann::json::parse(json.body, nullptr, false);
+  REQUIRE_MESSAGE(doc.is_object(), json.body);
+  REQUIRE(doc.contains("message"));
+  CHECK(doc["message"] == (c.greets_by_name ? "hello from " + name : std::string("hello")));
+
+  CHECK(http_get(base_url + "/no-such-route").status == 404);
+}
+
+// Polls until the app answers HTTP (Docker's proxy accepts TCP before the app listens).
+bool wait_until_answering(const std::string& url, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (http_get(url, 1s).status != 0) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+// docker build + docker run with a published 127.0.0.1 port and a non-default PORT.
+void prove_with_docker(const TemplateCase& c, const std::string& name, const fs::path& dir) {
+  const std::string label = "svl.test=" + run_id();
+  const std::string image = "svl-template-" + name + ":" + run_id();
+  const std::string base_arg = c.base.empty() ? "" : " --build-arg BASE=" + shell_quote(c.base);
+  const auto build_started = std::chrono::steady_clock::now();
+  const auto build = run_command("docker build --force-rm --label " + label + base_arg + " -t " + image + " " +
+                                     shell_quote(dir.string()),
+                                 600s);
+  const auto build_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - build_started);
+  REQUIRE_MESSAGE(build.exit_code == 0, "docker build failed:\n" << tail_lines(build.out + build.err));
+  const auto size = run_command("docker image inspect --format '{{.Size}}' " + image);
+  std::cout << c.tmpl << ": build " << build_s.count() << " s, image " << std::stoll(size.out) / 1000 << " kB" << std::endl;
+
+  const auto run = run_command("docker run -d --label " + label + " -e PORT=9090 -p 127.0.0.1:0:9090 " + image);
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  const std::string container = run.out.substr(0, run.out.find('\n'));
+  const auto port = run_command("docker port " + container + " 9090/tcp");
+  REQUIRE(port.exit_code == 0);
+  const std::string host_port = port.out.substr(port.out.rfind(':') + 1, port.out.find('\n') - port.out.rfind(':') - 1);
+  const std::string url = "http://127.0.0.1:" + host_port;
+
+  const bool answering = wait_until_answering(url + "/", 30s);
+  if (!answering) std::cout << run_command("docker logs --tail 20 " + container).err;
+  REQUIRE_MESSAGE(answering, c.tmpl << " never answered on $PORT");
+  check_answers(url, c, name);
+
+  // SIGTERM ends it promptly and cleanly (as PID 1, a process must handle it itself).
+  const auto stop_started = std::chrono::steady_clock::now();
+  REQUIRE(run_command("docker stop -t 8 " + container).exit_code == 0);
+  CHECK(std::chrono::steady_clock::now() - stop_started < 5s);
+  CHECK(run_command("docker inspect --format '{{.State.ExitCode}}' " + container).out == "0\n");
+}
+
+void prove(const TemplateCase& c) {
+  ensure_bases();
+  svl::test::TempDir tmp("svl-template-" + c.tmpl);
+  const std::string name = "hello-" + c.tmpl;
+  const fs::path dir = tmp.path() / name;
+  scaffold(c, name, dir);
+  prove_with_docker(c, name, dir);
+  // prove_with_svl_up(c, name, dir): `svl up dir`, check_answers() through the gateway, scale to zero.
+}
+
+}  // namespace
+
+TEST_CASE("templates build and answer from their own images") {
+  Janitor janitor;
+  for (const auto& c : cases) {
+    SUBCASE(c.tmpl.c_str()) { prove(c); }
+  }
+}

@@ -1,0 +1,45 @@
+#pragma once
+// Test helpers shared by the template integration tests: run a command, GET a URL.
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+namespace svl::test {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128+N when killed by signal N
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs `command` with /bin/sh, bounded by `timeout` (coreutils timeout(1), exit code 124 then).
+ProcessResult run_command(const std::string& command, std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// Single-quotes a string for /bin/sh.
+std::string shell_quote(const std::string& text);
+
+struct HttpAnswer {
+  long status = 0;  // 0 when no HTTP answer came (refused, reset, timed out)
+  std::string content_type;
+  std::string body;
+  std::string error;  // curl's message when status is 0
+};
+
+HttpAnswer http_get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// A directory under the system temp dir, removed with its contents on destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_text(const std::filesystem::path& path);
+
+}  // namespace svl::test
