@@ -24,8 +24,8 @@ void wake(const std::shared_ptr<Waiter>& w) {
 
 asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl) {
   for (;;) {
-    auto [ec, socket] = co_await impl->acceptor->async_accept(asio::make_strand(*impl->ioc),
-                                                              asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] =
+        co_await impl->acceptor->async_accept(impl->connection_executor(), asio::as_tuple(asio::use_awaitable));
     if (impl->stopping.load()) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
@@ -113,9 +113,15 @@ void Gateway::Impl::shutdown() {
   ioc.reset();
 }
 
-std::shared_ptr<FunctionEntry> Gateway::Impl::find_function(std::string_view name) const {
+asio::any_io_executor Gateway::Impl::connection_executor() {
+  // With one thread there is nothing to serialize against: skip the strand's locking.
+  if (options.threads == 1) return ioc->get_executor();
+  return asio::make_strand(*ioc);
+}
+
+std::shared_ptr<FunctionEntry> Gateway::Impl::find_function(const std::string& name) const {
   std::shared_lock lock(functions_mu);
-  auto it = functions.find(std::string(name));
+  auto it = functions.find(name);
   return it == functions.end() ? nullptr : it->second;
 }
 
@@ -281,6 +287,7 @@ void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::uniq
   std::lock_guard lock(entry.mu);
   if (pool.removed || stopping.load() || pool.idle.size() >= options.max_idle_upstream_per_replica) return;
   conn->reused = true;
+  conn->idle_since = clock.now();
   pool.idle.push_back(std::move(conn));
 }
 

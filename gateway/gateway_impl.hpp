@@ -34,6 +34,7 @@ struct UpstreamConnection {
   tcp::socket socket;
   boost::beast::flat_buffer buffer;
   bool reused = false;
+  std::chrono::steady_clock::time_point idle_since{};  // when it went back to the pool
 };
 
 struct ReplicaPool {
@@ -84,7 +85,9 @@ public:
   void start();
   void shutdown();
 
-  std::shared_ptr<FunctionEntry> find_function(std::string_view name) const;
+  std::shared_ptr<FunctionEntry> find_function(const std::string& name) const;
+  // The executor for a new connection: a strand when several threads run the io_context.
+  asio::any_io_executor connection_executor();
 
   // Carries out dispatcher actions (entry.mu held): wakes waiters; listener calls go to `after`.
   void apply(FunctionEntry& entry, Actions& actions, std::vector<std::function<void()>>& after);

@@ -301,12 +301,19 @@ asio::awaitable<unsigned> client_body_failed(Session& s, RequestState& rq, boost
 asio::awaitable<Forwarded> forward(Session& s, RequestState& rq, http::request_parser<http::empty_body>& parser,
                                    ReplicaPool& pool, Outcome& outcome) {
   auto& impl = *s.impl;
+  // The watchdog may cancel s.upstream: it must never outlive `conn`, whatever path returns.
+  struct ForgetUpstream {
+    Session& s;
+    ~ForgetUpstream() { s.upstream = nullptr; }
+  } forget{s};
   std::unique_ptr<UpstreamConnection> conn;
   std::optional<http::response_parser<http::empty_body>> rpo;
   for (int attempt = 0;; ++attempt) {
     conn = impl.take_idle(*rq.entry, pool);
-    // A pooled connection the replica closed meanwhile is dropped here instead of failing later.
-    while (conn && peer_gone(conn->socket)) conn = impl.take_idle(*rq.entry, pool);
+    // A pooled connection the replica may have closed meanwhile (idle for a while) is checked and
+    // dropped here instead of failing later. Busy ones skip the extra syscall.
+    while (conn && Clock::now() - conn->idle_since > std::chrono::milliseconds(500) && peer_gone(conn->socket))
+      conn = impl.take_idle(*rq.entry, pool);
     if (!conn) {
       conn = std::make_unique<UpstreamConnection>(s.client.get_executor());
       s.upstream = conn.get();
