@@ -61,7 +61,8 @@ if [[ -n "${UPSTREAM_PORT:-}" ]]; then
 else
   [[ -x "$server" ]] || { echo "missing $server" >&2; exit 2; }
   PORT=0 THREADS="$upstream_threads" "$server" >"$tmp/upstream.log" 2>&1 &
-  pids+=($!)
+  up_pid=$!
+  pids+=($up_pid)
   up_port="$(port_from_log "$tmp/upstream.log")"
 fi
 
@@ -99,7 +100,8 @@ http {
 }
 EOF
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
-pids+=($!)
+nginx_pid=$!
+pids+=($nginx_pid)
 for _ in $(seq 1 100); do
   curl -s -o /dev/null "http://127.0.0.1:$nginx_port$path" && break
   sleep 0.05
@@ -119,12 +121,28 @@ to_ms() {  # wrk latency like 1.23ms, 456.00us, 1.02s -> ms
     else printf "%s", v }'
 }
 
-declare -A rps p50 p99
-run_wrk() {  # name url [extra wrk args]
+# CPU time (user+sys, clock ticks) of a process and its children threads/processes.
+cpu_ticks() {
+  local total=0 p
+  for p in "$@"; do
+    [[ -r /proc/$p/stat ]] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+hz="$(getconf CLK_TCK)"
+
+declare -A rps p50 p99 cpu_us
+run_wrk() {  # name url pids... -- [extra wrk args]
   local name="$1" url="$2"
   shift 2
-  local out
+  local watched=()
+  while [[ "$1" != "--" ]]; do watched+=("$1"); shift; done
+  shift
+  local before after out
+  before="$(cpu_ticks "${watched[@]}")"
   out="$(wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency "$@" "$url")"
+  after="$(cpu_ticks "${watched[@]}")"
   echo "$out" >"$tmp/wrk-$name.txt"
   local r l50 l99 errors
   r="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
@@ -133,25 +151,31 @@ run_wrk() {  # name url [extra wrk args]
   errors="$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)"
   [[ -z "$errors" ]] || echo "  $name: $errors" >&2
   rps[$name]="$(awk -v a="${rps[$name]:-0}" -v b="$r" 'BEGIN {printf "%.0f", a + b}')"
+  # CPU microseconds the proxy spent per request: independent of how busy the box is.
+  local reqs
+  reqs="$(awk '/requests in/ {print $1}' <<<"$out")"
+  cpu_us[$name]="${cpu_us[$name]:-} $(awk -v t=$((after - before)) -v hz="$hz" -v n="$reqs" 'BEGIN {if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print 0}')"
   p50[$name]="${p50[$name]:-} $l50"
   p99[$name]="${p99[$name]:-} $l99"
 }
 
 echo "wrk -t$wrk_threads -c$connections -d$duration --latency; upstream port $up_port; gateway threads $gw_threads; rounds $rounds"
 for ((i = 0; i < rounds; i++)); do
-  run_wrk svl "http://127.0.0.1:$gw_port$path" -H "Host: bench.localhost"
-  run_wrk nginx "http://127.0.0.1:$nginx_port$path"
-  run_wrk direct "http://127.0.0.1:$up_port$path"
+  run_wrk svl "http://127.0.0.1:$gw_port$path" "$gw_pid" -- -H "Host: bench.localhost"
+  run_wrk nginx "http://127.0.0.1:$nginx_port$path" $(pgrep -P "$nginx_pid" | tr '\n' ' ') --
+  run_wrk direct "http://127.0.0.1:$up_port$path" ${up_pid:-} --
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf "%-8s %12s %10s %10s\n" target "req/s" "p50 ms" "p99 ms"
+printf "%-8s %12s %10s %10s %18s\n" target "req/s" "p50 ms" "p99 ms" "cpu us/request"
 for n in svl nginx direct; do
   avg="$(awk -v s="${rps[$n]}" -v r="$rounds" 'BEGIN {printf "%.0f", s / r}')"
   rps[$n]="$avg"
   p50[$n]="$(echo "${p50[$n]}" | median)"
   p99[$n]="$(echo "${p99[$n]}" | median)"
-  printf "%-8s %12s %10s %10s\n" "$n" "${rps[$n]}" "${p50[$n]}" "${p99[$n]}"
+  cpu_us[$n]="$(echo "${cpu_us[$n]}" | median)"
+  printf "%-8s %12s %10s %10s %18s\n" "$n" "${rps[$n]}" "${p50[$n]}" "${p99[$n]}" "${cpu_us[$n]}"
 done
 awk -v a="${rps[svl]}" -v b="${rps[nginx]}" -v c="${p99[svl]}" -v d="${p99[nginx]}" -v e="${p50[svl]}" -v f="${p50[nginx]}" \
-  'BEGIN {printf "svl/nginx: throughput %.2f  p50 %.2f  p99 %.2f  (goal: throughput >= 1.00, p99 <= 1.00)\n", a / b, e / f, c / d}'
+  -v g="${cpu_us[svl]}" -v h="${cpu_us[nginx]}" \
+  'BEGIN {printf "svl/nginx: throughput %.2f  p50 %.2f  p99 %.2f  cpu/request %.2f  (goal: throughput >= 1.00, p99 <= 1.00)\n", a / b, e / f, c / d, g / h}'
