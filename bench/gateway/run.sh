@@ -6,7 +6,9 @@
 #
 #   SVL_BUILD_DIR=build bash bench/gateway/run.sh
 # Knobs (env): DURATION=10s CONNECTIONS=64 WRK_THREADS=2 GW_THREADS=2 UPSTREAM_THREADS=1 ROUNDS=1
-#              PATH_UNDER_TEST=/  UPSTREAM_PORT=<port of an already running upstream, e.g. a container>
+#              PATH_UNDER_TEST=/  UPSTREAM_PORT=<port of an already running upstream>
+#              UPSTREAM=docker: the test server in a FROM-scratch image, run as a container with a port
+#              published on 127.0.0.1 (labelled svl.test=bench-gateway; removed on exit)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -29,7 +31,9 @@ done
 
 tmp="$(mktemp -d /tmp/svl-bench-gateway.XXXXXX)"
 pids=()
+container=""
 cleanup() {
+  [[ -z "$container" ]] || docker rm -f "$container" >/dev/null 2>&1 || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
@@ -58,6 +62,18 @@ free_port() {
 # (c) the upstream
 if [[ -n "${UPSTREAM_PORT:-}" ]]; then
   up_port="$UPSTREAM_PORT"
+elif [[ "${UPSTREAM:-}" == docker ]]; then
+  mkdir -p "$tmp/image"
+  cp "$server" "$tmp/image/server"
+  printf 'FROM scratch\nCOPY server /server\nENV PORT=8080 THREADS=%s\nEXPOSE 8080\nENTRYPOINT ["/server"]\n' \
+    "$upstream_threads" >"$tmp/image/Dockerfile"
+  docker build -q --label svl.test=bench-gateway -t svl-bench-gateway-upstream:latest "$tmp/image" >/dev/null
+  container="$(docker run -d --label svl.test=bench-gateway -p 127.0.0.1::8080 svl-bench-gateway-upstream:latest)"
+  up_port="$(docker port "$container" 8080/tcp | head -1 | awk -F: '{print $NF}')"
+  for _ in $(seq 1 100); do  # the userland proxy accepts before the app listens: probe over HTTP
+    curl -s -o /dev/null "http://127.0.0.1:$up_port/" && break
+    sleep 0.05
+  done
 else
   [[ -x "$server" ]] || { echo "missing $server" >&2; exit 2; }
   PORT=0 THREADS="$upstream_threads" "$server" >"$tmp/upstream.log" 2>&1 &
