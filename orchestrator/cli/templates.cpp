@@ -78,7 +78,7 @@ ScaffoldResult scaffold(const Template& tmpl, std::string_view name, const fs::p
     }
     if (!fs::is_empty(dir, ec) || ec) {
       result.error = ec ? describe(dir, ec)
-                        : dir.string() + " is not empty; choose another directory or empty it first";
+                        : dir.string() + " already exists and is not empty; choose another directory or empty it first";
       return result;
     }
   } else {

@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "orchestrator/cli/templates.hpp"
 #include "orchestrator/spec/function_spec.hpp"
@@ -126,12 +127,13 @@ TEST_CASE("each template's svl.toml is valid for svl once the name is filled in"
 
 TEST_CASE("function names: 1-63 of [a-z0-9-], no leading or trailing '-', as the spec says") {
   const std::string longest(63, 'a');
-  for (std::string name : {"a", "hello", "my-fn-2", "0day", longest.c_str()}) {
+  for (const std::string& name : std::vector<std::string>{"a", "hello", "my-fn-2", "0day", longest}) {
     CAPTURE(name);
     CHECK(function_name_error(name).empty());
     CHECK(svl::orchestrator::is_valid_function_name(name));
   }
-  for (std::string name : {"", "Hello", "my_fn", "-fn", "fn-", "a.b", "fn/x", "caf\xc3\xa9", (longest + "a").c_str()}) {
+  for (const std::string& name :
+       std::vector<std::string>{"", "Hello", "my_fn", "-fn", "fn-", "a.b", "fn/x", "caf\xc3\xa9", longest + "a"}) {
     CAPTURE(name);
     CHECK(!function_name_error(name).empty());
     CHECK(!svl::orchestrator::is_valid_function_name(name));
