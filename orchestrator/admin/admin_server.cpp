@@ -120,7 +120,8 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
       bool keep_alive = req.keep_alive();
       AdminResponse response;
       try {
-        response = co_await handler(to_admin_request(req));
+        auto admin_request = to_admin_request(req);  // not a temporary in co_await (GCC 12 bug)
+        response = co_await handler(std::move(admin_request));
       } catch (const std::exception& e) {
         response.status = 500;
         response.body = error_response(500, std::string("internal error: ") + e.what(), true).body();

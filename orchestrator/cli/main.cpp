@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   svl::cli::add_sim_command(app, run);
   svl::cli::add_new_command(app, run);
   svl::cli::add_manage_commands(app, run);
+  svl::cli::add_daemon_command(app, run);
+  svl::cli::add_up_command(app, run);
 
   try {
     app.parse(argc, argv);

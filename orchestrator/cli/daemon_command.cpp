@@ -1,0 +1,46 @@
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "orchestrator/cli/command.hpp"
+#include "orchestrator/daemon/daemon.hpp"
+
+namespace svl::cli {
+
+void add_daemon_command(CLI::App& app, Run& run) {
+  auto opts = std::make_shared<orchestrator::DaemonOptions>();
+  auto config = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("daemon", "Run the gateway, autoscaler, reconciler, admin API and metrics");
+  cmd->add_option("--listen", opts->listen, "Gateway address")->capture_default_str();
+  cmd->add_option("--admin", opts->admin, "Admin API unix socket (default <state-dir>/svl.sock)");
+  cmd->add_option("--metrics-listen", opts->metrics_listen, "Prometheus /metrics address")->capture_default_str();
+  cmd->add_option("--state-dir", opts->state_dir, "Registry and socket folder (default /var/lib/svl as root)");
+  cmd->add_option("--docker-host", opts->docker_host, "Docker endpoint: unix:///path or tcp://host:port");
+  cmd->add_option("--domain", opts->domains, "Domains routed as NAME.<domain> (repeatable)")->capture_default_str();
+  cmd->add_option("--gateway-threads", opts->gateway_threads, "Gateway I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--config", *config, "TOML file with the same settings (flags win)")->check(CLI::ExistingFile);
+  cmd->add_option("--label", opts->label, "KEY=VALUE label added to every container (used by tests)");
+  cmd->callback([&run, opts, config, cmd] {
+    run = [opts, config, cmd] {
+      try {
+        if (!config->empty()) {
+          std::vector<std::string> by_flags;
+          for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads"}) {
+            if (cmd->count(std::string("--") + key) == 0) continue;
+            std::string k = key;
+            for (auto& c : k) if (c == '-') c = '_';
+            if (k == "domain") k = "domains";
+            by_flags.push_back(k);
+          }
+          orchestrator::load_daemon_config(*config, *opts, by_flags);
+        }
+        return orchestrator::run_daemon(*opts);
+      } catch (const std::exception& e) {
+        std::cerr << "svl daemon: " << e.what() << "\n";
+        return 1;
+      }
+    };
+  });
+}
+
+}  // namespace svl::cli

@@ -1,0 +1,30 @@
+#pragma once
+// The admin API's routes: JSON in, JSON out, errors that name the offending field.
+//   GET    /v1/health
+//   GET    /v1/functions                      list
+//   GET    /v1/functions/NAME                 status with revisions and replicas
+//   PUT    /v1/functions/NAME                 {"spec": {...}, "image": "...", "source_dir": "...", "force": false}
+//   POST   /v1/functions/NAME/ready?revision=N&timeout=30s   wait until ready, or why not
+//   DELETE /v1/functions/NAME
+//   POST   /v1/functions/NAME/rollback        {"revision": N}   (optional: the previous one)
+//   POST   /v1/functions/NAME/scale           {"min": N, "max": M}
+//   GET    /v1/functions/NAME/logs?tail=N&since=10m&follow=1   text, streamed
+//   GET    /v1/usage?function=NAME&since=24h
+#include <boost/asio/awaitable.hpp>
+
+#include "orchestrator/admin/admin_server.hpp"
+#include "orchestrator/daemon/controller.hpp"
+
+namespace svl::orchestrator {
+
+struct AdminContext {
+  Controller& controller;
+  Registry& registry;
+  docker::ClientOptions docker;  // logs are read with clients of their own (follow can last long)
+  std::string version;
+  std::string gateway_url;
+};
+
+boost::asio::awaitable<AdminResponse> handle_admin(AdminRequest request, AdminContext& context);
+
+}  // namespace svl::orchestrator

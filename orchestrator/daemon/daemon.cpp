@@ -1,0 +1,278 @@
+#include "orchestrator/daemon/daemon.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fstream>
+#include <iostream>
+#include <toml++/toml.h>
+
+#include "common/version.hpp"
+#include "orchestrator/admin/admin_server.hpp"
+#include "orchestrator/cli/admin_client.hpp"
+#include "orchestrator/daemon/admin_api.hpp"
+#include "orchestrator/daemon/controller.hpp"
+#include "orchestrator/daemon/names.hpp"
+#include "orchestrator/metrics/metrics_server.hpp"
+
+namespace svl::orchestrator {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+void log(const std::string& line) { std::clog << "svl: " << line << std::endl; }
+
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& text, const char* what) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument(std::string(what) + ": expected ADDR:PORT, got \"" + text + "\"");
+  int port = std::atoi(text.c_str() + colon + 1);
+  if (port < 0 || port > 65535 || text.substr(colon + 1).find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument(std::string(what) + ": bad port in \"" + text + "\"");
+  return {text.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+// The gateway reports into the controller; set once the controller exists.
+struct GatewayBridge final : gateway::Listener, gateway::Observer {
+  Controller* controller = nullptr;
+  Metrics& metrics;
+  explicit GatewayBridge(Metrics& m) : metrics(m) {}
+  void on_capacity_needed(const std::string& function, std::size_t queued) override {
+    if (controller) controller->capacity_needed(function, queued);
+  }
+  void on_replica_drained(const std::string& function, const std::string& replica_id) override {
+    if (controller) controller->replica_drained(function, replica_id);
+  }
+  void on_replica_unreachable(const std::string& function, const std::string& replica_id) override {
+    if (controller) controller->replica_unreachable(function, replica_id);
+  }
+  void on_request_done(const std::string& function, unsigned status, double total, double held) override {
+    metrics.request_done(function, static_cast<int>(status), total, held);
+  }
+  void on_rejected(const std::string& function, std::string_view reason) override {
+    static const std::pair<std::string_view, RejectReason> table[] = {
+        {"queue_full", RejectReason::queue_full},         {"start_timeout", RejectReason::start_timeout},
+        {"body_too_large", RejectReason::body_too_large}, {"header_too_large", RejectReason::header_too_large},
+        {"header_timeout", RejectReason::header_timeout}, {"bad_request", RejectReason::bad_request},
+        {"upstream_reset", RejectReason::upstream_reset}, {"upstream_timeout", RejectReason::upstream_timeout},
+        {"unknown_function", RejectReason::unknown_function}};
+    for (const auto& [name, r] : table)
+      if (name == reason) metrics.rejected(function, r);
+  }
+};
+
+struct DockerMetrics final : docker::Observer {
+  Metrics& metrics;
+  explicit DockerMetrics(Metrics& m) : metrics(m) {}
+  void on_call(std::string_view operation, std::chrono::nanoseconds latency, const docker::Error* error) override {
+    DockerOutcome outcome = DockerOutcome::ok;
+    if (error) {
+      switch (error->code) {
+        case docker::Errc::not_found: outcome = DockerOutcome::not_found; break;
+        case docker::Errc::conflict: outcome = DockerOutcome::conflict; break;
+        case docker::Errc::unreachable: outcome = DockerOutcome::unreachable; break;
+        case docker::Errc::timeout: outcome = DockerOutcome::timeout; break;
+        default: outcome = DockerOutcome::error; break;
+      }
+    }
+    metrics.docker_call(operation, outcome, std::chrono::duration<double>(latency).count());
+  }
+};
+
+fs::path self_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+// The sandbox image: FROM scratch with svl-pause, tagged by this build's version and the
+// binary's size so a rebuilt svl-pause gets a new image.
+std::string ensure_sandbox_image(docker::Client& client, const fs::path& work_dir) {
+  fs::path pause = self_dir() / "svl-pause";
+  if (!fs::exists(pause)) throw std::runtime_error("svl-pause not found next to the svl binary (" + pause.string() + ")");
+  std::string tag = std::string("svl-sandbox:") + svl::version + "-" + std::to_string(fs::file_size(pause));
+  if (client.inspect_image(tag)) return tag;
+  fs::path ctx = work_dir / "sandbox-image";
+  fs::create_directories(ctx);
+  fs::copy_file(pause, ctx / "svl-pause", fs::copy_options::overwrite_existing);
+  std::ofstream(ctx / "Dockerfile") << "FROM scratch\nCOPY svl-pause /svl-pause\nENTRYPOINT [\"/svl-pause\"]\n";
+  docker::BuildOptions build;
+  build.context_dir = ctx;
+  build.tags = {tag};
+  build.labels = {{names::managed, "true"}};
+  auto built = client.build_image(build);
+  if (!built) throw std::runtime_error("could not build the sandbox image: " + built.error().describe());
+  return tag;
+}
+
+}  // namespace
+
+void load_daemon_config(const fs::path& file, DaemonOptions& options, const std::vector<std::string>& keys_set_by_flags) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw std::invalid_argument(file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
+                                std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+  }
+  auto set_by_flag = [&](const std::string& key) {
+    return std::find(keys_set_by_flags.begin(), keys_set_by_flags.end(), key) != keys_set_by_flags.end();
+  };
+  for (auto&& [key, node] : table) {
+    std::string k(key.str());
+    auto where = file.string() + ":" + std::to_string(node.source().begin.line) + ": " + k + ": ";
+    auto str = [&]() -> std::string {
+      if (!node.is_string()) throw std::invalid_argument(where + "expected a string");
+      return *node.value<std::string>();
+    };
+    if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host") {
+      auto value = str();
+      if (set_by_flag(k)) continue;
+      if (k == "listen") options.listen = value;
+      else if (k == "admin") options.admin = value;
+      else if (k == "metrics_listen") options.metrics_listen = value;
+      else if (k == "state_dir") options.state_dir = value;
+      else options.docker_host = value;
+    } else if (k == "domains") {
+      auto* arr = node.as_array();
+      if (!arr) throw std::invalid_argument(where + "expected an array of strings");
+      std::vector<std::string> domains;
+      for (auto& d : *arr) {
+        if (!d.is_string()) throw std::invalid_argument(where + "expected an array of strings");
+        domains.push_back(*d.value<std::string>());
+      }
+      if (domains.empty()) throw std::invalid_argument(where + "needs at least one domain");
+      if (!set_by_flag(k)) options.domains = domains;
+    } else if (k == "gateway_threads") {
+      if (!node.is_integer() || *node.value<std::int64_t>() < 1 || *node.value<std::int64_t>() > 64)
+        throw std::invalid_argument(where + "expected an integer from 1 to 64");
+      if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
+    } else {
+      throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
+                                          "domains, gateway_threads)");
+    }
+  }
+}
+
+int run_daemon(DaemonOptions options) {
+  if (options.state_dir.empty()) options.state_dir = cli::default_state_dir();
+  fs::create_directories(options.state_dir);
+  const fs::path state_dir = fs::canonical(options.state_dir);
+  ::chmod(state_dir.c_str(), 0750);
+  if (options.admin.empty()) options.admin = (state_dir / "svl.sock").string();
+  auto [gw_host, gw_port] = split_host_port(options.listen, "--listen");
+
+  auto registry = open_registry(state_dir);
+  if (!registry) {
+    std::cerr << "svl daemon: cannot open the registry in " << state_dir << ": " << registry.error().message << "\n";
+    return 1;
+  }
+  Metrics metrics(svl::version);
+  std::error_code metrics_ec;
+  auto metrics_server = MetricsServer::start(options.metrics_listen, metrics, metrics_ec);
+  if (!metrics_server) {
+    std::cerr << "svl daemon: --metrics-listen " << options.metrics_listen << ": " << metrics_ec.message() << "\n";
+    return 1;
+  }
+
+  docker::ClientOptions docker_options;
+  docker_options.host = options.docker_host;
+  docker_options.observer = std::make_shared<DockerMetrics>(metrics);
+  std::string sandbox_image;
+  {
+    docker::Client client(docker_options);
+    if (auto ping = client.ping(); !ping) {
+      std::cerr << "svl daemon: Docker is not reachable at "
+                << (docker_options.host.empty() ? docker::ClientOptions::default_host() : docker_options.host) << ": "
+                << ping.error().message << " (is dockerd running? `make run` starts it)\n";
+      return 1;
+    }
+    try {
+      sandbox_image = ensure_sandbox_image(client, state_dir);
+    } catch (const std::exception& e) {
+      std::cerr << "svl daemon: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  docker::AsyncClient docker_pool(docker_options, 8);
+
+  GatewayBridge bridge(metrics);
+  gateway::Options gw;
+  gw.listen_address = gw_host;
+  gw.port = gw_port;
+  gw.domains = options.domains;
+  gw.threads = options.gateway_threads;
+  gateway::Gateway gateway(gw, bridge, bridge);
+  try {
+    gateway.start();
+  } catch (const std::exception& e) {
+    std::cerr << "svl daemon: --listen " << options.listen << ": " << e.what() << "\n";
+    return 1;
+  }
+
+  asio::io_context ctl(1);
+  SteadyClock clock;
+  ControllerOptions copts;
+  copts.instance = state_dir.string();
+  copts.sandbox_image = sandbox_image;
+  copts.extra_label = options.label;
+  copts.tick = options.tick;
+  copts.gateway_host = gw_host;
+  copts.gateway_port = gateway.port();
+  copts.domains = options.domains;
+  copts.docker = docker_options;
+  copts.docker.observer = nullptr;  // the events stream's own client is not an API call to count
+  Controller controller(ctl, copts, **registry, docker_pool, gateway, metrics, clock);
+  bridge.controller = &controller;
+
+  int exit_code = 0;
+  const std::string gateway_url = "http://" + gw_host + ":" + std::to_string(gateway.port());
+  AdminContext admin_context{controller, **registry, docker_options, svl::version, gateway_url};
+  AdminServer admin(ctl.get_executor(), options.admin,
+                    [&admin_context](AdminRequest req) { return handle_admin(std::move(req), admin_context); });
+
+  asio::co_spawn(ctl, controller.start(), [&](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::cerr << "svl daemon: start-up failed: " << ex.what() << "\n";
+      }
+      exit_code = 1;
+      ctl.stop();
+      return;
+    }
+    try {
+      admin.start();
+    } catch (const std::exception& ex) {
+      std::cerr << "svl daemon: --admin " << options.admin << ": " << ex.what() << "\n";
+      exit_code = 1;
+      ctl.stop();
+      return;
+    }
+    // One line that scripts and tests can wait for.
+    std::cout << "svl daemon ready: gateway " << gateway_url << " admin " << options.admin << " metrics "
+              << metrics_server->url() << std::endl;
+  });
+
+  asio::signal_set signals(ctl, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; finishing in-flight requests");
+    admin.stop();
+    controller.stop();
+    gateway.shutdown();  // stop accepting, let in-flight requests finish (bounded)
+    ctl.stop();
+  });
+  ctl.run();
+  controller.stop();
+  gateway.shutdown();
+  log("stopped; replicas keep running and are adopted by the next start");
+  return exit_code;
+}
+
+}  // namespace svl::orchestrator

@@ -1,0 +1,31 @@
+#pragma once
+// `svl daemon`: one process with the gateway, autoscaler, reconciler, admin API and metrics.
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace svl::orchestrator {
+
+struct DaemonOptions {
+  std::string listen = "127.0.0.1:8080";          // gateway
+  std::string admin;                               // default <state_dir>/svl.sock
+  std::string metrics_listen = "127.0.0.1:9180";  // Prometheus /metrics
+  std::string state_dir;                           // default /var/lib/svl as root
+  std::string docker_host;                         // default $DOCKER_HOST or the local socket
+  std::vector<std::string> domains{"localhost"};
+  unsigned gateway_threads = 2;
+  std::chrono::milliseconds tick{1000};
+  std::string label;                               // "key=value" added to every container (tests)
+};
+
+// Reads the TOML form of the options (same keys as the flags, with '_' for '-'). Keys given in
+// the file fill in what the flags left at their defaults. Errors name the file, line and key.
+void load_daemon_config(const std::filesystem::path& file, DaemonOptions& options,
+                        const std::vector<std::string>& keys_set_by_flags);
+
+// Runs until SIGTERM/SIGINT; returns the exit code.
+int run_daemon(DaemonOptions options);
+
+}  // namespace svl::orchestrator

@@ -1,0 +1,305 @@
+// The daemon end to end: the real svl binary, real dockerd, real sockets, real SQLite.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "orchestrator/docker/client.hpp"
+#include "tests/daemon/daemon_process.hpp"
+#include "tests/daemon/http_client.hpp"
+#include "tests/support/test_image.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using svl::test::DaemonProcess;
+using svl::test::TempDir;
+
+namespace {
+
+const std::string& image() {
+  static const std::string tag = [] {
+    svl::docker::Client client;
+    svl::test::remove_dead_run_leftovers(client);
+    return svl::test::ensure_test_server_image(client);
+  }();
+  return tag;
+}
+
+std::vector<std::string> daemon_args() { return {"--label", std::string("svl.test=") + svl::test::test_run_id()}; }
+
+json status_of(const DaemonProcess& d, const std::string& name) {
+  auto r = d.cli({"status", name, "--json"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return json::parse(r.out);
+}
+
+// Polls `svl status` until pred holds (bounded).
+bool wait_status(const DaemonProcess& d, const std::string& name, const std::function<bool(const json&)>& pred,
+                 std::chrono::seconds bound = 30s) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred(status_of(d, name))) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+int replicas(const json& s, const char* tier) { return s["replicas"].value(tier, 0); }
+
+std::string fn_toml(const std::string& scale = "", const std::string& extra = "") {
+  return "image = \"" + image() + "\"\nport = 8080\n" + extra + "\n[scale]\n" + scale + "\n";
+}
+
+std::vector<std::string> our_containers(const DaemonProcess& d) {
+  svl::docker::Client client;
+  svl::docker::ListOptions opts;
+  opts.label_filters = {"svl.instance=" + d.state_dir().string()};
+  auto listed = client.list_containers(opts);
+  REQUIRE(listed);
+  std::vector<std::string> ids;
+  for (const auto& c : *listed) ids.push_back(c.id);
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and stopped") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(tmp.path(), "hello",
+                                       fn_toml("policy = \"fixed\"\npause_after = \"1s\"\nidle_timeout = \"4s\"\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, (up.err + up.out));
+  CHECK(up.out.find("http://hello.localhost:" + std::to_string(d.gateway_port()) + "/") != std::string::npos);
+  CHECK(up.out.find("/fn/hello/") != std::string::npos);
+
+  // Both routing styles reach it.
+  auto r = svl::test::get(d.gateway_port(), "/fn/hello/");
+  CHECK(r.status == 200);
+  CHECK(r.body.find("hello from") == 0);
+  r = svl::test::get(d.gateway_port(), "/", "hello.localhost");
+  CHECK(r.status == 200);
+
+  // Idle: paused after pause_after, then stopped (no process) after idle_timeout.
+  CHECK(wait_status(d, "hello", [](const json& s) { return replicas(s, "paused") == 1 && replicas(s, "ready") == 0; }, 20s));
+  r = svl::test::get(d.gateway_port(), "/fn/hello/");
+  CHECK(r.status == 200);
+  auto s = status_of(d, "hello");
+  REQUIRE(s["last_cold_start"].is_object());
+  CHECK(s["last_cold_start"]["tier"] == "paused");
+  CHECK(s["last_cold_start"]["seconds"].get<double>() < 0.5);
+
+  CHECK(wait_status(d, "hello", [](const json& s) { return replicas(s, "stopped") == 1 && replicas(s, "ready") == 0 && replicas(s, "paused") == 0; }, 30s));
+  auto detail = status_of(d, "hello");
+  std::string container;
+  for (const auto& rep : detail["replica_list"])
+    if (!rep["container"].get<std::string>().empty()) container = rep["container"];
+  REQUIRE(!container.empty());
+  svl::docker::Client client;
+  auto info = client.inspect_container(container);
+  REQUIRE(info);
+  CHECK_FALSE(info->state.running);  // scaled to zero: no process left
+
+  r = svl::test::get(d.gateway_port(), "/fn/hello/");
+  CHECK(r.status == 200);
+  s = status_of(d, "hello");
+  CHECK(s["last_cold_start"]["tier"] == "stopped");
+  MESSAGE("wake from stopped through svl: " << s["last_cold_start"]["seconds"].get<double>() * 1000 << " ms");
+
+  auto ls = d.cli({"ls"});
+  CHECK(ls.exit_code == 0);
+  CHECK(ls.out.find("hello") != std::string::npos);
+}
+
+TEST_CASE("200 concurrent requests to a function at zero all succeed") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(tmp.path(), "burst",
+                                       fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\nmax = 4\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  CHECK(wait_status(d, "burst", [](const json& s) { return replicas(s, "ready") == 0 && replicas(s, "starting") == 0; }, 30s));
+  auto replies = svl::test::get_concurrently(d.gateway_port(), "/fn/burst/", 200);
+  int ok = 0;
+  double slowest = 0;
+  for (const auto& r : replies) {
+    ok += r.status == 200;
+    slowest = std::max(slowest, r.seconds);
+  }
+  CHECK(ok == 200);
+  MESSAGE("slowest of 200 concurrent cold requests: " << slowest * 1000 << " ms");
+}
+
+TEST_CASE("a burst scales out to several replicas and back") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(
+      tmp.path(), "wide",
+      fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"2s\"\nmax = 4\ntarget_concurrency = 1\n"
+              "container_concurrency = 1\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  std::atomic<int> peak{0};
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {
+      auto s = status_of(d, "wide");
+      peak = std::max(peak.load(), replicas(s, "ready"));
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  auto replies = svl::test::get_concurrently(d.gateway_port(), "/fn/wide/sleep?ms=1500", 12);
+  done = true;
+  watcher.join();
+  for (const auto& r : replies) CHECK(r.status == 200);
+  CHECK(peak >= 2);
+  MESSAGE("peak ready replicas: " << peak.load());
+  CHECK(wait_status(d, "wide", [](const json& s) { return replicas(s, "ready") == 0 && replicas(s, "draining") == 0; }, 30s));
+}
+
+TEST_CASE("a new revision replaces the old without a failed request under load") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto scale = std::string("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1m\"\n");
+  auto dir = svl::test::write_function(tmp.path(), "rev", fn_toml(scale, "[env]\nVERSION = \"one\"\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/rev/env/VERSION").body == "one");
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> total{0}, failed{0}, saw_two{0};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t)
+    load.emplace_back([&] {
+      while (!stop) {
+        auto r = svl::test::get(d.gateway_port(), "/fn/rev/env/VERSION");
+        ++total;
+        if (r.status != 200) ++failed;
+        if (r.body == "two") ++saw_two;
+      }
+    });
+  svl::test::write_function(tmp.path(), "rev", fn_toml(scale, "[env]\nVERSION = \"two\"\n"));
+  auto up2 = d.cli({"up", dir.string(), "--quiet"});
+  std::this_thread::sleep_for(1s);
+  stop = true;
+  for (auto& t : load) t.join();
+  REQUIRE_MESSAGE(up2.exit_code == 0, up2.err);
+  CHECK(failed == 0);
+  CHECK(saw_two > 0);
+  MESSAGE(total.load() << " requests during the rollout, " << failed.load() << " failed");
+  auto s = status_of(d, "rev");
+  CHECK(s["revision"] == 2);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/rev/env/VERSION").body == "two");
+  // Unchanged folder: no needless revision.
+  auto again = d.cli({"up", dir.string(), "--quiet"});
+  CHECK(again.exit_code == 0);
+  CHECK(status_of(d, "rev")["revision"] == 2);
+  // Rollback goes back to revision 1's behaviour.
+  auto rb = d.cli({"rollback", "rev"});
+  CHECK_MESSAGE(rb.exit_code == 0, rb.err);
+  CHECK(wait_status(d, "rev", [&](const json&) { return svl::test::get(d.gateway_port(), "/fn/rev/env/VERSION").body == "one"; }, 30s));
+}
+
+TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  std::string replica_before;
+  std::vector<std::string> containers_before;
+  {
+    DaemonProcess d(tmp.path() / "state", daemon_args());
+    auto dir = svl::test::write_function(tmp.path(), "phoenix",
+                                         fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"10m\"\n"));
+    auto up = d.cli({"up", dir.string(), "--quiet"});
+    REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+    std::atomic<bool> stop{false};
+    std::thread load([&] {
+      while (!stop) svl::test::get(d.gateway_port(), "/fn/phoenix/", {}, 2s);
+    });
+    std::this_thread::sleep_for(300ms);
+    for (const auto& rep : status_of(d, "phoenix")["replica_list"])
+      if (rep["phase"] == "ready") replica_before = rep["container"];
+    containers_before = our_containers(d);
+    d.kill9();
+    stop = true;
+    load.join();
+  }
+  REQUIRE(!replica_before.empty());
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto s = status_of(d, "phoenix");
+  CHECK(s["revision"] == 1);  // registry intact
+  auto r = svl::test::get(d.gateway_port(), "/fn/phoenix/");
+  CHECK(r.status == 200);
+  s = status_of(d, "phoenix");
+  bool adopted = false;
+  for (const auto& rep : s["replica_list"])
+    if (rep["container"] == replica_before && rep["phase"] == "ready") adopted = true;
+  CHECK(adopted);  // the same container, not restarted
+  svl::docker::Client client;
+  auto info = client.inspect_container(replica_before);
+  REQUIRE(info);
+  CHECK(info->restart_count == 0);
+  auto after = our_containers(d);
+  std::sort(after.begin(), after.end());
+  std::sort(containers_before.begin(), containers_before.end());
+  CHECK(after == containers_before);  // no strays, nothing lost
+}
+
+TEST_CASE("a crashing function backs off and held requests get a 503 naming the exit code") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(tmp.path(), "crashy", fn_toml("", "[env]\nEXIT_AT_START = \"3\"\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"}, 90s);
+  CHECK(up.exit_code != 0);
+  CHECK_MESSAGE(up.err.find("exited with code 3") != std::string::npos, up.err);
+  auto r = svl::test::get(d.gateway_port(), "/fn/crashy/", {}, 20s);
+  CHECK(r.status == 503);
+  CHECK_MESSAGE(r.body.find("exited with code 3") != std::string::npos, r.body);
+  CHECK(r.seconds < 10);
+}
+
+TEST_CASE("bad svl.toml and bad admin requests get errors that name the problem") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(tmp.path(), "bad", fn_toml("max = \"lots\"\nbogus = 1\n"));
+  auto up = d.cli({"up", dir.string()});
+  CHECK(up.exit_code != 0);
+  CHECK_MESSAGE(up.err.find("svl.toml:") != std::string::npos, up.err);
+  CHECK(up.err.find("scale.max") != std::string::npos);
+  CHECK(up.err.find("scale.bogus") != std::string::npos);
+
+  auto missing = svl::test::run_svl({"up", (tmp.path() / "nowhere").string(), "--admin", d.admin()});
+  CHECK(missing.exit_code != 0);
+  CHECK(missing.err.find("does not exist") != std::string::npos);
+
+  auto r = svl::test::admin_request(d.admin(), "PUT", "/v1/functions/x", "{not json");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("body") != std::string::npos);
+  r = svl::test::admin_request(d.admin(), "PUT", "/v1/functions/x",
+                               R"({"image": ")" + image() + R"(", "spec": {"name": "x", "image": "i", "port": 70000}})");
+  CHECK(r.status == 400);
+  CHECK_MESSAGE(r.body.find("port") != std::string::npos, r.body);
+  r = svl::test::admin_request(d.admin(), "POST", "/v1/functions/nope/scale", R"({"min": 1})");
+  CHECK(r.status == 404);
+  r = svl::test::admin_request(d.admin(), "GET", "/v1/nothing");
+  CHECK(r.status == 404);
+
+  // The daemon is still fine: a good function deploys after all that.
+  auto good = svl::test::write_function(tmp.path(), "good", fn_toml());
+  auto ok = d.cli({"up", good.string(), "--quiet"});
+  CHECK_MESSAGE(ok.exit_code == 0, ok.err);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/good/").status == 200);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/unknown/").status == 404);
+}
+
+TEST_CASE("the CLI says how to start the daemon when it is down") {
+  auto r = svl::test::run_svl({"ls", "--admin", "/nonexistent/svl.sock"});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("svl daemon") != std::string::npos);
+}

@@ -1,0 +1,68 @@
+#pragma once
+// Runs the real `svl` binary for integration tests: a daemon on port 0 with its own state dir
+// (so its instance label, and so its containers, are its own), and one-shot CLI commands.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace svl::test {
+
+std::string svl_binary();  // $SVL_BINARY
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs `svl ARGS...` to completion (bounded by timeout: SIGKILL after it).
+CommandResult run_svl(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(120),
+                      const std::map<std::string, std::string>& env = {});
+
+class DaemonProcess {
+public:
+  // Starts `svl daemon` in `state_dir` and waits for its ready line (bounded).
+  explicit DaemonProcess(std::filesystem::path state_dir, std::vector<std::string> extra_args = {});
+  ~DaemonProcess();  // SIGTERM, then SIGKILL if it lingers
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  void kill9();                 // crash it on purpose
+  int terminate();              // SIGTERM; returns its exit status
+  bool running() const;
+
+  std::uint16_t gateway_port() const { return gateway_port_; }
+  std::uint16_t metrics_port() const { return metrics_port_; }
+  const std::string& admin() const { return admin_; }
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+  std::string log() const;      // what it printed so far
+
+  // `svl ARGS... --admin <socket>`.
+  CommandResult cli(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) const;
+
+private:
+  std::filesystem::path state_dir_;
+  std::filesystem::path log_path_;
+  pid_t pid_ = -1;
+  std::uint16_t gateway_port_ = 0, metrics_port_ = 0;
+  std::string admin_;
+};
+
+// A function folder with svl.toml (and nothing to build: `image =` the fixture image).
+std::filesystem::path write_function(const std::filesystem::path& parent, const std::string& name,
+                                     const std::string& toml_body);
+
+// A fresh temp dir removed at destruction.
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+private:
+  std::filesystem::path path_;
+};
+
+}  // namespace svl::test
