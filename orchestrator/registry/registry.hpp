@@ -1,7 +1,8 @@
 #pragma once
 // The daemon's durable state: functions, their revisions (spec + image id) and usage
-// counters. Calls are synchronous and touch disk: the daemon makes them from its own
-// thread, never from the gateway's event loop. One Registry is used by one thread at a time.
+// counters. Calls are synchronous and touch disk (an fsync per write): the daemon makes
+// them from its own thread, never from the gateway's event loop. Calls from several threads
+// are safe; they take turns.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -346,6 +347,9 @@ private:
   // Runs body, turning SQLite failures into storage errors that say what was being done.
   template <class Body>
   auto guarded(const std::string& what, Body&& body) -> decltype(body()) {
+    // One connection: calls from different threads take turns instead of interleaving
+    // statements inside each other's transactions.
+    std::lock_guard lock(mutex_);
     try {
       return body();
     } catch (const sqlite::Error& e) {
@@ -423,6 +427,7 @@ private:
   }
 
   RegistryOptions options_;
+  std::mutex mutex_;
   sqlite::Database db_;
 };
 
