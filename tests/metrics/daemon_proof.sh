@@ -17,6 +17,8 @@ for tool in docker prometheus curl jq; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed" >&2; exit 77; }
 done
 
+"$svl" daemon --help >/dev/null 2>&1 || { echo "SKIP: $svl has no daemon subcommand" >&2; exit 77; }
+
 run_id="metrics-proof-$$-$RANDOM"
 work="$(mktemp -d /tmp/svl-daemon-proof.XXXXXX)"
 image="svl-metrics-proof:$run_id"
@@ -62,7 +64,8 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 }
 
 metric() {  # metric SERIES_PREFIX -> value of the first matching line of a scrape
-  curl -fsS --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | awk -v s="$1" 'index($0, s) == 1 {print $NF; exit}'
+  curl -fsS --max-time 5 "http://127.0.0.1:$metrics_port/metrics" |
+    awk -v s="$1" 'index($0, s) == 1 && !found {print $NF; found = 1}'
 }
 
 # 1. The function's image: the static test server in a FROM-scratch image.
