@@ -111,7 +111,7 @@ public:
         case EventKind::arrival: arrive(e.function, e.t); break;
         case EventKind::completion: complete(e.function, e.t); break;
         case EventKind::timer:
-          if (e.generation == f.timer_generation) decide(e.function, e.t, false);
+          if (e.generation == f.timer_generation) decide(e.function, e.t);
           break;
         case EventKind::tick: tick(e.function, e.t); break;
       }
@@ -199,7 +199,7 @@ private:
       events_.push({std::max(t, nanos(d.next_due->time_since_epoch())), EventKind::timer, id, f.timer_generation});
   }
 
-  void decide(std::uint32_t id, Nanos t, bool) {
+  void decide(std::uint32_t id, Nanos t) {
     auto& f = functions_[id];
     apply(id, t, f.autoscaler->on_tick(at(t), load_of(f)));
   }
@@ -213,7 +213,7 @@ private:
 
   void tick(std::uint32_t id, Nanos t) {
     auto& f = functions_[id];
-    decide(id, t, true);
+    decide(id, t);
     const Nanos quiet = nanos(options_.scaling.stable_window + options_.scaling.tick_interval);
     if (f.inflight > 0 || f.ready > 1 || t - f.last_busy < quiet) {
       events_.push({t + nanos(options_.scaling.tick_interval), EventKind::tick, id, 0});
@@ -263,7 +263,7 @@ private:
     if (f.inflight > 0) --f.inflight;
     f.last_busy = t;
     f.autoscaler->on_invocation_end(at(t));
-    if (f.inflight == 0) decide(id, t, false);
+    if (f.inflight == 0) decide(id, t);
   }
 
   void finish() {
