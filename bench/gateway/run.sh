@@ -5,7 +5,7 @@
 # DURATION. Not a timed test: the numbers depend on the machine and whatever else runs on it.
 #
 #   SVL_BUILD_DIR=build bash bench/gateway/run.sh
-# Knobs (env): DURATION=10s CONNECTIONS=64 WRK_THREADS=2 GW_THREADS=2 UPSTREAM_THREADS=1 ROUNDS=1
+# Knobs (env): DURATION=10s CONNECTIONS=64 WRK_THREADS=2 GW_THREADS=1 UPSTREAM_THREADS=1 ROUNDS=1
 #              PATH_UNDER_TEST=/  UPSTREAM_PORT=<port of an already running upstream>
 #              UPSTREAM=docker: the test server in a FROM-scratch image, run as a container with a port
 #              published on 127.0.0.1 (labelled svl.test=bench-gateway; removed on exit)
@@ -18,7 +18,7 @@ build="${SVL_BUILD_DIR:-$root/build}"
 duration="${DURATION:-10s}"
 connections="${CONNECTIONS:-64}"
 wrk_threads="${WRK_THREADS:-2}"
-gw_threads="${GW_THREADS:-2}"
+gw_threads="${GW_THREADS:-1}"
 upstream_threads="${UPSTREAM_THREADS:-1}"
 rounds="${ROUNDS:-1}"
 path="${PATH_UNDER_TEST:-/}"

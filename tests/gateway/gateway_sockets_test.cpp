@@ -74,8 +74,10 @@ struct Fixture {
   RecordingListener listener;
   CountingObserver observer;
   std::unique_ptr<Gateway> gw;
-  explicit Fixture(Options o = {}) {
+  // Two threads by default: the strand-per-connection path, where races would show.
+  explicit Fixture(Options o = {}, unsigned threads = 2) {
     o.port = 0;
+    o.threads = threads;
     gw = std::make_unique<Gateway>(o, listener, observer);
     gw->start();
   }
@@ -141,6 +143,23 @@ TEST_CASE("routes by Host and by /fn/NAME with forwarding headers and a request 
   CHECK(j["headers"]["X-Request-Id"] == "client-id-1");
   CHECK(j["headers"]["X-Forwarded-For"] == "10.0.0.1, 127.0.0.1");
   CHECK(res["X-Request-Id"] == "client-id-1");
+}
+
+TEST_CASE("one thread (the default): proxying, holding and releasing work without strands") {
+  UpstreamServer up("u1");
+  Fixture f({}, 1);
+  f.function("one");
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 20; ++i)
+    ts.emplace_back([&] {
+      TestClient c(f.port());
+      if (c.get("/fn/one/x").result_int() == 200 && c.get("/fn/one/y").result_int() == 200) ++ok;
+    });
+  REQUIRE(wait_until([&] { return f.gw->load("one").queued == 20; }));
+  f.gw->add_replica("one", {"u1", "127.0.0.1", up.port()});
+  for (auto& t : ts) t.join();
+  CHECK(ok.load() == 20);
 }
 
 TEST_CASE("unknown function: 404 JSON with function and request_id, connection kept") {
