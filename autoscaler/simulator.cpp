@@ -324,7 +324,7 @@ std::string to_text(const SimResult& r, double fixed10m_wasted_gb_s) {
                 "policy              %s\n"
                 "functions           %llu\n"
                 "invocations         %llu\n"
-                "cold starts         %llu (%.3f %%; p75 of functions %.2f %%)\n"
+                "cold starts         %llu (%.4f %%; p75 of functions %.2f %%)\n"
                 "  woke from stopped %llu\n"
                 "  woke from removed %llu\n"
                 "wakes from paused   %llu (not cold starts)\n"
