@@ -357,6 +357,7 @@ void Controller::scale_to(FunctionState& f, std::uint32_t desired, std::string_v
   f.last_reason = std::string(reason);
   for (int i = have; i < static_cast<int>(desired); ++i) {
     auto plan = f.replicas.plan_wake(f.revision, f.spec.port);
+    if (plan.from == WakeFrom::wait) break;  // move_idle wakes it again when the transition ends
     Slot& reserved = plan.from == WakeFrom::new_slot ? f.replicas.add_slot(f.spec.port) : *f.replicas.find_slot(plan.slot);
     plan.slot = reserved.index;
     reserved.busy = true;  // reserved for this wake
@@ -415,7 +416,15 @@ void Controller::tick(TimePoint now) {
     int running = counts.ready + counts.starting + counts.draining;
     f.pending_container_seconds += running * dt;
     f.pending_gb_seconds += running * dt * (static_cast<double>(f.spec.resources.memory_bytes) / (1ull << 30));
-    f.pending_requests += load.requests_total - std::min(load.requests_total, f.requests_seen);
+    const std::uint64_t new_requests = load.requests_total - std::min(load.requests_total, f.requests_seen);
+    f.pending_requests += new_requests;
+    // Requests that started and finished between two ticks are invisible in the load the
+    // policy samples: tell it about that activity, at the time the last one ended.
+    if (new_requests > 0 && load.inflight + load.queued == 0 && f.scaler) {
+      auto at = std::min<TimePoint>(now, load.last_request_end);
+      f.scaler->on_invocation_start(at);
+      f.scaler->on_invocation_end(at);
+    }
     metrics_.usage(name, running * dt, running * dt * static_cast<double>(f.spec.resources.memory_bytes));
     f.requests_seen = load.requests_total;
 
@@ -748,6 +757,8 @@ awaitable<void> Controller::move_idle(std::string name, std::uint64_t epoch, int
       x->busy = false;
       if (phase == ReplicaPhase::none) x->replica_id.clear();
       publish_metrics(*find(name));
+      // A request that arrived mid-transition waited for it: wake now.
+      if (gateway_.load(name).queued > 0) on_demand(name);
     }
   };
   switch (tier) {

@@ -54,14 +54,7 @@ struct GatewayBridge final : gateway::Listener, gateway::Observer {
     metrics.request_done(function, static_cast<int>(status), total, held);
   }
   void on_rejected(const std::string& function, std::string_view reason) override {
-    static const std::pair<std::string_view, RejectReason> table[] = {
-        {"queue_full", RejectReason::queue_full},         {"start_timeout", RejectReason::start_timeout},
-        {"body_too_large", RejectReason::body_too_large}, {"header_too_large", RejectReason::header_too_large},
-        {"header_timeout", RejectReason::header_timeout}, {"bad_request", RejectReason::bad_request},
-        {"upstream_reset", RejectReason::upstream_reset}, {"upstream_timeout", RejectReason::upstream_timeout},
-        {"unknown_function", RejectReason::unknown_function}};
-    for (const auto& [name, r] : table)
-      if (name == reason) metrics.rejected(function, r);
+    if (auto r = reject_reason_from_label(reason)) metrics.rejected(function, *r);
   }
 };
 

@@ -27,6 +27,7 @@ const char* to_string(WakeFrom from) {
     case WakeFrom::stopped: return "stopped";
     case WakeFrom::removed: return "removed";
     case WakeFrom::new_slot: return "new_slot";
+    case WakeFrom::wait: return "wait";
   }
   return "?";
 }
@@ -100,6 +101,10 @@ ReplicaSet::Wake ReplicaSet::plan_wake(long revision, int container_port) const 
     if (usable(s) && s.revision == revision && s.phase == ReplicaPhase::created) return {WakeFrom::stopped, s.index};
   for (const auto& s : slots_)
     if (usable(s) && s.phase == ReplicaPhase::none) return {WakeFrom::removed, s.index};
+  for (const auto& s : slots_)
+    if (s.revision == revision && s.container_port == container_port && !s.waking &&
+        (s.phase == ReplicaPhase::pausing || s.phase == ReplicaPhase::stopping || s.phase == ReplicaPhase::removing))
+      return {WakeFrom::wait, s.index};
   return {WakeFrom::new_slot, -1};
 }
 

@@ -31,7 +31,9 @@ enum class ReplicaPhase {
 
 const char* to_string(ReplicaPhase phase);
 
-enum class WakeFrom { paused, stopped, removed, new_slot };
+// `wait`: a replica of the revision is between tiers (pausing, stopping, removing); waking it
+// once that ends is cheaper than building a new slot.
+enum class WakeFrom { paused, stopped, removed, new_slot, wait };
 const char* to_string(WakeFrom from);
 
 struct Slot {

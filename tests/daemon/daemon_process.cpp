@@ -94,6 +94,7 @@ DaemonProcess::DaemonProcess(fs::path state_dir, std::vector<std::string> extra_
                                 "--state-dir", state_dir_.string()};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   (void)run_id;
+  fs::remove(log_path_);  // a previous daemon's ready line must not be mistaken for ours
   pid_ = spawn(argv, log_path_, log_path_, {});
   static const std::regex ready(R"(svl daemon ready: gateway http://127\.0\.0\.1:(\d+) admin (\S+) metrics http://[^:]+:(\d+))");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);

@@ -72,3 +72,13 @@ TEST_CASE("counts put each phase in its tier") {
   CHECK(c.paused == 1);
   CHECK(c.stopped == 1);
 }
+
+TEST_CASE("a replica between tiers is waited for rather than replaced by a new slot") {
+  ReplicaSet set;
+  auto& stopping = ready_slot(set, ReplicaPhase::stopping, 1);
+  stopping.busy = true;
+  auto wake = set.plan_wake(1, 8080);
+  CHECK(wake.from == WakeFrom::wait);
+  CHECK(wake.slot == stopping.index);
+  CHECK(set.plan_wake(2, 8080).from == WakeFrom::new_slot);  // another revision builds its own
+}
