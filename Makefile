@@ -2,6 +2,9 @@
 # `make test` runs every test (unit, integration against a real dockerd, ASan+UBSan unit build).
 JOBS ?= $(shell nproc)
 export SVL_BUILD_DIR := $(CURDIR)/build
+# ccache: hash paths relative to the checkout, so any clone (CI's included) reuses the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: run test deps docker build build-asan unit integration test-asan bench clean
 
