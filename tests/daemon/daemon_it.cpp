@@ -13,7 +13,7 @@
 using namespace std::chrono_literals;
 using nlohmann::json;
 using svl::test::DaemonProcess;
-using svl::test::TempDir;
+using svl::test::ScratchDir;
 
 namespace {
 
@@ -79,7 +79,7 @@ std::vector<std::string> our_containers(const DaemonProcess& d) {
 
 TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and stopped") {
   svl::test::ContainerJanitor janitor;
-  TempDir tmp;
+  ScratchDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "hello",
                                        fn_toml("policy = \"fixed\"\npause_after = \"1s\"\nidle_timeout = \"4s\"\n"));
@@ -128,7 +128,7 @@ TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and s
 
 TEST_CASE("200 concurrent requests to a function at zero all succeed") {
   svl::test::ContainerJanitor janitor;
-  TempDir tmp;
+  ScratchDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "burst",
                                        fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\nmax = 4\n"));
@@ -148,7 +148,7 @@ TEST_CASE("200 concurrent requests to a function at zero all succeed") {
 
 TEST_CASE("a burst scales out to several replicas and back") {
   svl::test::ContainerJanitor janitor;
-  TempDir tmp;
+  ScratchDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(
       tmp.path(), "wide",
@@ -176,7 +176,7 @@ TEST_CASE("a burst scales out to several replicas and back") {
 
 TEST_CASE("a new revision replaces the old without a failed request under load") {
   svl::test::ContainerJanitor janitor;
-  TempDir tmp;
+  ScratchDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto scale = std::string("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1m\"\n");
   auto dir = svl::test::write_function(tmp.path(), "rev", fn_toml(scale, "[env]\nVERSION = \"one\"\n"));
@@ -220,7 +220,7 @@ TEST_CASE("a new revision replaces the old without a failed request under load")
 
 TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas") {
   svl::test::ContainerJanitor janitor;
-  TempDir tmp;
+  ScratchDir tmp;
   std::string replica_before;
   std::vector<std::string> containers_before;
   {
@@ -266,7 +266,7 @@ TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas"
 
 TEST_CASE("a crashing function backs off and held requests get a 503 naming the exit code") {
   svl::test::ContainerJanitor janitor;
-  TempDir tmp;
+  ScratchDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "crashy", fn_toml("", "[env]\nEXIT_AT_START = \"3\"\n"));
   auto up = d.cli({"up", dir.string(), "--quiet"}, 90s);
@@ -280,7 +280,7 @@ TEST_CASE("a crashing function backs off and held requests get a 503 naming the 
 
 TEST_CASE("bad svl.toml and bad admin requests get errors that name the problem") {
   svl::test::ContainerJanitor janitor;
-  TempDir tmp;
+  ScratchDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "bad", fn_toml("max = \"lots\"\nbogus = 1\n"));
   auto up = d.cli({"up", dir.string()});
@@ -317,4 +317,68 @@ TEST_CASE("the CLI says how to start the daemon when it is down") {
   auto r = svl::test::run_svl({"ls", "--admin", "/nonexistent/svl.sock"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("svl daemon") != std::string::npos);
+}
+
+TEST_CASE("the CLI drives logs, scale, usage, down, and refuses a name taken by another folder") {
+  svl::test::ContainerJanitor janitor;
+  ScratchDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(tmp.path(), "cli",
+                                       fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"10m\"\n",
+                                               "[env]\nLOG_LINES = \"3\"\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet", "--json"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  auto up_json = json::parse(up.out, nullptr, false);
+  CHECK(up_json.is_object());
+  CHECK(up_json["name"] == "cli");
+  CHECK(svl::test::get(d.gateway_port(), "/fn/cli/").status == 200);
+
+  // logs: the replica's start-up lines (stdout and stderr) and the request it served.
+  auto logs = d.cli({"logs", "cli", "--tail", "50"});
+  CHECK(logs.exit_code == 0);
+  CHECK_MESSAGE(logs.out.find("GET /") != std::string::npos, logs.out);
+  CHECK(d.cli({"logs", "nope"}).exit_code != 0);
+
+  // scale: min 1 keeps a replica ready; bad bounds are refused with the field named.
+  auto scale = d.cli({"scale", "cli", "--min", "2", "--max", "3"});
+  CHECK_MESSAGE(scale.exit_code == 0, scale.err);
+  CHECK(wait_status(d, "cli", [](const json& s) { return replicas(s, "ready") == 2; }, 30s));
+  auto bad = d.cli({"scale", "cli", "--min", "5", "--max", "3"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("min") != std::string::npos);
+  auto s = status_of(d, "cli");
+  CHECK(s["min"] == 2);
+  CHECK(s["max"] == 3);
+
+  // ls --json is stable for scripts.
+  auto ls = d.cli({"ls", "--json"});
+  auto ls_json = json::parse(ls.out, nullptr, false);
+  REQUIRE(ls_json.is_object());
+  CHECK(ls_json["functions"].size() == 1);
+  CHECK(ls_json["functions"][0]["name"] == "cli");
+
+  // A second folder may not take the name, unless forced.
+  auto other = svl::test::write_function(tmp.path() / "elsewhere", "cli", fn_toml());
+  auto taken = d.cli({"up", other.string(), "--quiet"});
+  CHECK(taken.exit_code != 0);
+  CHECK_MESSAGE(taken.err.find("--force") != std::string::npos, taken.err);
+  CHECK(status_of(d, "cli")["revision"] == 1);  // nothing harmed
+
+  // usage: the requests are metered (flushed to the registry every 10 s).
+  for (int i = 0; i < 5; ++i) svl::test::get(d.gateway_port(), "/fn/cli/");
+  bool metered = false;
+  for (int i = 0; i < 150 && !metered; ++i) {
+    auto usage = json::parse(d.cli({"usage", "cli", "--json"}).out, nullptr, false);
+    metered = usage.is_object() && !usage["usage"].empty() && usage["usage"][0]["requests"].get<long>() >= 6 &&
+              usage["usage"][0]["container_seconds"].get<double>() > 0;
+    if (!metered) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(metered);
+
+  // down: replicas and sandboxes gone, the function too.
+  auto down = d.cli({"down", "cli"});
+  CHECK_MESSAGE(down.exit_code == 0, down.err);
+  CHECK(our_containers(d).empty());
+  CHECK(svl::test::get(d.gateway_port(), "/fn/cli/").status == 404);
+  CHECK(d.cli({"status", "cli"}).exit_code != 0);
 }

@@ -75,7 +75,7 @@ int wait_bounded(pid_t pid, std::chrono::milliseconds timeout) {
 
 CommandResult run_svl(const std::vector<std::string>& args, std::chrono::seconds timeout,
                       const std::map<std::string, std::string>& env) {
-  TempDir tmp;
+  ScratchDir tmp;
   std::vector<std::string> argv{svl_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = spawn(argv, tmp.path() / "out", tmp.path() / "err", env);
@@ -155,13 +155,13 @@ fs::path write_function(const fs::path& parent, const std::string& name, const s
   return dir;
 }
 
-TempDir::TempDir() {
+ScratchDir::ScratchDir() {
   std::random_device rd;
   path_ = fs::temp_directory_path() / ("svl-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
   fs::create_directories(path_);
 }
 
-TempDir::~TempDir() {
+ScratchDir::~ScratchDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
 }

@@ -55,10 +55,10 @@ std::filesystem::path write_function(const std::filesystem::path& parent, const 
                                      const std::string& toml_body);
 
 // A fresh temp dir removed at destruction.
-class TempDir {
+class ScratchDir {
 public:
-  TempDir();
-  ~TempDir();
+  ScratchDir();
+  ~ScratchDir();
   const std::filesystem::path& path() const { return path_; }
 
 private:

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/daemon/daemon_process.hpp"
 #include "tests/templates/process.hpp"
 
 namespace fs = std::filesystem;
@@ -164,6 +165,47 @@ void prove_with_docker(const TemplateCase& c, const std::string& name, const fs:
   CHECK(run_command("docker inspect --format '{{.State.ExitCode}}' " + container).out == "0\n");
 }
 
+// One daemon for every template, with its own state dir and the run's label.
+svl::test::DaemonProcess& daemon() {
+  static svl::test::ScratchDir state;
+  static svl::test::DaemonProcess d(state.path() / "state", {"--label", "svl.test=" + run_id()});
+  return d;
+}
+
+std::vector<std::string> replica_phases(const std::string& name) {
+  const auto r = daemon().cli({"status", name, "--json"});
+  const auto s = nlohmann::json::parse(r.out, nullptr, false);
+  std::vector<std::string> phases;
+  if (s.is_object())
+    for (const auto& rep : s["replica_list"]) phases.push_back(rep["phase"]);
+  return phases;
+}
+
+// `svl up` (build through the Docker API from svl.toml alone), the answers through the gateway,
+// scale to zero (no process left), a wake, and `svl down`.
+void prove_with_svl_up(const TemplateCase& c, const std::string& name, const fs::path& dir) {
+  std::string toml = read_text(dir / "svl.toml");
+  for (auto [key, value] : {std::pair{"pause_after", "\"1s\""}, std::pair{"idle_timeout", "\"3s\""}}) {
+    const auto at = toml.find(std::string("\n") + key + " = ");
+    REQUIRE(at != std::string::npos);
+    toml.replace(at + 1, toml.find('\n', at + 1) - at - 1, std::string(key) + " = " + value);
+  }
+  std::ofstream(dir / "svl.toml", std::ios::trunc) << toml;
+  auto& d = daemon();
+  const auto up = d.cli({"up", dir.string(), "--quiet"}, 900s);
+  REQUIRE_MESSAGE(up.exit_code == 0, "svl up failed:\n" << tail_lines(up.out + up.err));
+  const std::string gateway = "http://127.0.0.1:" + std::to_string(d.gateway_port());
+  check_answers(gateway + "/fn/" + name, c, name);
+
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (replica_phases(name) != std::vector<std::string>{"stopped"} && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(200ms);
+  REQUIRE_MESSAGE(replica_phases(name) == std::vector<std::string>{"stopped"}, c.tmpl << " did not scale to zero");
+  const auto woken = http_get(gateway + "/fn/" + name + "/");
+  CHECK(woken.status == 200);
+  CHECK(d.cli({"down", name}).exit_code == 0);
+}
+
 void prove(const TemplateCase& c) {
   ensure_bases();
   svl::test::TempDir tmp("svl-template-" + c.tmpl);
@@ -171,7 +213,7 @@ void prove(const TemplateCase& c) {
   const fs::path dir = tmp.path() / name;
   scaffold(c, name, dir);
   prove_with_docker(c, name, dir);
-  // prove_with_svl_up(c, name, dir): `svl up dir`, check_answers() through the gateway, scale to zero.
+  prove_with_svl_up(c, name, dir);
 }
 
 }  // namespace
