@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -381,4 +382,21 @@ TEST_CASE("the CLI drives logs, scale, usage, down, and refuses a name taken by 
   CHECK(our_containers(d).empty());
   CHECK(svl::test::get(d.gateway_port(), "/fn/cli/").status == 404);
   CHECK(d.cli({"status", "cli"}).exit_code != 0);
+}
+
+TEST_CASE("svl up shows a failing build's step and error, and what runs keeps running") {
+  svl::test::ContainerJanitor janitor;
+  ScratchDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto good = svl::test::write_function(tmp.path(), "steady", fn_toml());
+  REQUIRE(d.cli({"up", good.string(), "--quiet"}).exit_code == 0);
+
+  auto dir = svl::test::write_function(tmp.path(), "broken", "[build]\n");
+  std::ofstream(dir / "Dockerfile") << "FROM " << image() << "\nRUN /no-such-tool --build\n";
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  CHECK(up.exit_code != 0);
+  CHECK_MESSAGE(up.err.find("build failed") != std::string::npos, up.err);
+  CHECK_MESSAGE(up.err.find("RUN /no-such-tool --build") != std::string::npos, up.err);
+  CHECK(d.cli({"status", "broken"}).exit_code != 0);  // never registered
+  CHECK(svl::test::get(d.gateway_port(), "/fn/steady/").status == 200);
 }
