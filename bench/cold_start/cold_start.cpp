@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
   auto paused_fn = svl::test::write_function(tmp.path(), "cold-paused", base + "pause_after = \"0s\"\nidle_timeout = \"1h\"\n");
   for (const auto& dir : {stopped_fn, paused_fn})
     if (d.cli({"up", dir.string(), "--quiet"}).exit_code != 0) throw std::runtime_error("svl up failed");
+  // One request each: keep-alive policies start learning at the first invocation.
+  for (const char* fn : {"cold-stopped", "cold-paused"}) svl::test::get(d.gateway_port(), std::string("/fn/") + fn + "/");
 
   auto from_stopped = stats(svl_wakes(d, "cold-stopped", "stopped", rounds));
   row("svl: request woken from stopped", from_stopped, floor.p50);
