@@ -358,6 +358,10 @@ void Controller::scale_to(FunctionState& f, std::uint32_t desired, std::string_v
   for (int i = have; i < static_cast<int>(desired); ++i) {
     auto plan = f.replicas.plan_wake(f.revision, f.spec.port);
     if (plan.from == WakeFrom::wait) break;  // move_idle wakes it again when the transition ends
+    // A burst from zero: new slots (sandbox + create, ~250 ms of dockerd each) would crowd
+    // dockerd while a cheap wake (unpause/start) is under way, and slow the first answer.
+    // They are made once that wake ends: wake() scales to `desired` again when it is ready.
+    if (plan.from == WakeFrom::new_slot && cheap_wake_in_flight(f)) break;
     Slot& reserved = plan.from == WakeFrom::new_slot ? f.replicas.add_slot(f.spec.port) : *f.replicas.find_slot(plan.slot);
     plan.slot = reserved.index;
     reserved.busy = true;  // reserved for this wake
@@ -381,6 +385,12 @@ void Controller::scale_to(FunctionState& f, std::uint32_t desired, std::string_v
     }
   }
   publish_metrics(f);
+}
+
+bool Controller::cheap_wake_in_flight(const FunctionState& f) const {
+  for (const auto& s : f.replicas.slots())
+    if (s.waking && s.sandbox_ready && s.revision == f.revision && f.replicas.ready(f.revision) == 0) return true;
+  return false;
 }
 
 void Controller::retire(FunctionState& f, Slot& slot) {

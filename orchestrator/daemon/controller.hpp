@@ -95,6 +95,7 @@ private:
   void remember(FunctionState& f, const autoscaler::FunctionDecision& decision);
   void scale_to(FunctionState& f, std::uint32_t desired, std::string_view reason);
   void retire(FunctionState& f, Slot& slot);
+  bool cheap_wake_in_flight(const FunctionState& f) const;
   void apply_idle_tier(FunctionState& f, TimePoint now);
   boost::asio::awaitable<void> tick_loop();
   void tick(TimePoint now);
