@@ -92,58 +92,64 @@ AdminResponse logs_response(const AdminRequest& req, const std::string& name, Ad
   if (!problem.empty()) return error(400, problem);
   bool follow = req.query.count("follow") && req.query.at("follow") != "0";
 
-  struct Shared {
+  // The threads own only the queue they fill; the response owns the threads' stop switch. When
+  // the client goes, the response is destroyed: it asks the threads to stop and lets them finish
+  // on their own (Docker's stream is cut within ~50 ms), so nothing joins itself and the control
+  // thread never waits.
+  struct Queue {
     std::mutex mutex;
     std::deque<std::string> chunks;
     std::atomic<int> running{0};
+  };
+  struct Followers {
     std::stop_source stop;
-    std::vector<std::jthread> threads;
-    ~Shared() { stop.request_stop(); }
+    std::vector<std::thread> threads;
+    ~Followers() {
+      stop.request_stop();
+      for (auto& t : threads) t.detach();
+    }
   };
-  auto shared = std::make_shared<Shared>();
-  auto push = [shared](std::string s) {
-    std::lock_guard lock(shared->mutex);
-    shared->chunks.push_back(std::move(s));
-  };
+  auto queue = std::make_shared<Queue>();
+  auto followers = std::make_shared<Followers>();
   for (const auto& id : ids) {
-    shared->running++;
-    shared->threads.emplace_back([shared, push, id, opts, follow, options = ctx.docker](std::stop_token) {
+    queue->running++;
+    followers->threads.emplace_back([queue, id, opts, follow, options = ctx.docker, stop = followers->stop.get_token()] {
+      auto push = [&](std::string text) {
+        std::lock_guard lock(queue->mutex);
+        queue->chunks.push_back(std::move(text));
+      };
       docker::Client client(options);
-      std::string prefix = id.substr(0, 12) + " | ";
+      const std::string prefix = id.substr(0, 12) + " | ";
       if (follow) {
-        auto status = client.follow_logs(id, opts, [&](const docker::LogLine& line) {
+        (void)client.follow_logs(id, opts, [&](const docker::LogLine& line) {
           push(prefix + line.text + "\n");
-          return !shared->stop.stop_requested();
-        }, shared->stop.get_token());
-        (void)status;
-      } else {
-        auto logs = client.logs(id, opts);
-        if (logs) {
-          std::string text;
-          for (const auto& line : logs->lines) text += prefix + line.text + "\n";
-          push(std::move(text));
-        }
+          return !stop.stop_requested();
+        }, stop);
+      } else if (auto logs = client.logs(id, opts)) {
+        std::string text;
+        for (const auto& line : logs->lines) text += prefix + line.text + "\n";
+        push(std::move(text));
       }
-      shared->running--;
+      queue->running--;
     });
   }
   AdminResponse response;
   response.content_type = "text/plain; charset=utf-8";
-  response.next_chunk = [shared, executor]() -> awaitable<std::optional<std::string>> {
+  response.next_chunk = [queue, followers, executor]() -> awaitable<std::optional<std::string>> {
     asio::steady_timer timer(executor);
     for (;;) {
       {
-        std::lock_guard lock(shared->mutex);
-        if (!shared->chunks.empty()) {
+        std::lock_guard lock(queue->mutex);
+        if (!queue->chunks.empty()) {
           std::string out;
-          while (!shared->chunks.empty()) {
-            out += shared->chunks.front();
-            shared->chunks.pop_front();
+          while (!queue->chunks.empty()) {
+            out += queue->chunks.front();
+            queue->chunks.pop_front();
           }
           co_return out;
         }
       }
-      if (shared->running == 0) co_return std::nullopt;
+      if (queue->running == 0) co_return std::nullopt;
       timer.expires_after(std::chrono::milliseconds(50));
       co_await timer.async_wait(asio::use_awaitable);
     }

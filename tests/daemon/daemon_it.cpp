@@ -314,10 +314,22 @@ TEST_CASE("bad svl.toml and bad admin requests get errors that name the problem"
   CHECK(svl::test::get(d.gateway_port(), "/fn/unknown/").status == 404);
 }
 
-TEST_CASE("the CLI says how to start the daemon when it is down") {
+TEST_CASE("the CLI says how to start the daemon when it is down, and has --version and --help everywhere") {
   auto r = svl::test::run_svl({"ls", "--admin", "/nonexistent/svl.sock"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("svl daemon") != std::string::npos);
+  auto version = svl::test::run_svl({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.out.rfind("svl ", 0) == 0);
+  for (const char* cmd : {"up", "new", "templates", "ls", "status", "logs", "down", "rollback", "scale", "usage", "daemon", "sim"}) {
+    auto help = svl::test::run_svl({cmd, "--help"});
+    CHECK_MESSAGE(help.exit_code == 0, cmd);
+    CHECK_MESSAGE(help.out.find("Usage") != std::string::npos, cmd);
+  }
+  ScratchDir tmp;
+  auto no_toml = svl::test::run_svl({"up", tmp.path().string(), "--admin", "/nonexistent/svl.sock"});
+  CHECK(no_toml.exit_code != 0);
+  CHECK_MESSAGE(no_toml.err.find("svl.toml not found") != std::string::npos, no_toml.err);
 }
 
 TEST_CASE("the CLI drives logs, scale, usage, down, and refuses a name taken by another folder") {
@@ -339,6 +351,15 @@ TEST_CASE("the CLI drives logs, scale, usage, down, and refuses a name taken by 
   CHECK(logs.exit_code == 0);
   CHECK_MESSAGE(logs.out.find("GET /") != std::string::npos, logs.out);
   CHECK(d.cli({"logs", "nope"}).exit_code != 0);
+  // logs -f keeps streaming: a request made while it follows shows up in its output.
+  std::thread later([&] {
+    std::this_thread::sleep_for(700ms);
+    svl::test::get(d.gateway_port(), "/fn/cli/followed");
+  });
+  auto follow = d.cli({"logs", "cli", "-f", "--tail", "0"}, 3s);
+  later.join();
+  CHECK(follow.exit_code == -1);  // still following when the bound ended it
+  CHECK_MESSAGE(follow.out.find("/followed") != std::string::npos, follow.out);
 
   // scale: min 1 keeps a replica ready; bad bounds are refused with the field named.
   auto scale = d.cli({"scale", "cli", "--min", "2", "--max", "3"});
