@@ -44,13 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {  # a port nothing listens on now
-  while :; do
-    local p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-  done
-}
-
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   local limit=$1 what=$2; shift 2
   local deadline=$(( SECONDS + limit ))
@@ -75,14 +68,18 @@ printf 'FROM scratch\nCOPY server /server\nENTRYPOINT ["/server"]\n' > "$work/im
 docker build -q --label "svl.test=$run_id" -t "$image" "$work/image" >/dev/null 2>"$work/build.log" ||
   { cat "$work/build.log" >&2; exit 1; }
 
-# 2. The daemon, on free ports, labelling its containers for this run.
-gateway_port=$(free_port)
-metrics_port=$(free_port)
+# 2. The daemon on ports the kernel picks (port 0: no race with other tests), labelling its
+#    containers for this run; its ready line says which ports it got.
 admin="$work/state/svl.sock"
-"$svl" daemon --state-dir "$work/state" --listen "127.0.0.1:$gateway_port" \
-  --metrics-listen "127.0.0.1:$metrics_port" --admin "$admin" --label "svl.test=$run_id" \
+"$svl" daemon --state-dir "$work/state" --listen "127.0.0.1:0" \
+  --metrics-listen "127.0.0.1:0" --admin "$admin" --label "svl.test=$run_id" \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
+daemon_ready() { grep -q "svl daemon ready" "$work/daemon.log" 2>/dev/null; }
+wait_for 60 "the daemon's ready line" daemon_ready
+ready_line=$(grep "svl daemon ready" "$work/daemon.log")
+gateway_port=$(sed -E 's/.*gateway http:\/\/127\.0\.0\.1:([0-9]+).*/\1/' <<<"$ready_line")
+metrics_port=$(sed -E 's/.*metrics http:\/\/[^:]+:([0-9]+).*/\1/' <<<"$ready_line")
 metrics_served() { curl -fsS -o /dev/null "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null; }
 wait_for 20 "the daemon's /metrics" metrics_served
 echo "daemon up: gateway 127.0.0.1:$gateway_port, metrics 127.0.0.1:$metrics_port"
