@@ -542,7 +542,7 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
     std::tie(f, s) = refind();
     if (!s) co_return;
     if (!r) {
-      docker_failed(r.error());
+      if (docker_down(*f, *s, r.error(), ReplicaPhase::paused)) co_return;
       replica_failed(*f, *s, "could not unpause the replica: " + r.error().message);
       co_return;
     }
@@ -578,8 +578,8 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
         if (!s) co_return;
       }
       if (!created) {
-        docker_failed(created.error());
         s->phase = ReplicaPhase::none;
+        if (docker_down(*f, *s, created.error(), ReplicaPhase::none)) co_return;
         replica_failed(*f, *s, "could not create the replica: " + created.error().message);
         co_return;
       }
@@ -592,7 +592,7 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
     std::tie(f, s) = refind();
     if (!s) co_return;
     if (!started) {
-      docker_failed(started.error());
+      if (docker_down(*f, *s, started.error(), ReplicaPhase::created)) co_return;
       replica_failed(*f, *s, "could not start the replica: " + started.error().message);
       co_return;
     }
@@ -766,6 +766,9 @@ awaitable<void> Controller::move_idle(std::string name, std::uint64_t epoch, int
       x->phase_since = clock_.now();
       x->busy = false;
       if (phase == ReplicaPhase::none) x->replica_id.clear();
+      // A drained replica that could not be stopped (Docker away) still runs: serve with it.
+      if (phase == ReplicaPhase::ready)
+        gateway_.add_replica(name, gateway::ReplicaEndpoint{x->replica_id, "127.0.0.1", x->host_port});
       publish_metrics(*find(name));
       // A request that arrived mid-transition waited for it: wake now.
       if (gateway_.load(name).queued > 0) on_demand(name);
@@ -949,6 +952,18 @@ awaitable<void> Controller::remove_slot_containers(std::string name, std::uint64
     x->busy = false;
   }
   publish_metrics(*f);
+}
+
+// Docker itself failed, not the function: the slot goes back to where it was, nothing counts
+// toward a crash loop, and held requests get a 503 saying Docker is unavailable. Returns false
+// for any other error.
+bool Controller::docker_down(FunctionState& f, Slot& slot, const docker::Error& error, ReplicaPhase back) {
+  if (error.code != docker::Errc::unreachable && error.code != docker::Errc::timeout) return false;
+  slot.phase = back;
+  slot.busy = false;
+  docker_failed(error);
+  publish_metrics(f);
+  return true;
 }
 
 void Controller::docker_failed(const docker::Error& error) {

@@ -116,6 +116,7 @@ private:
   boost::asio::awaitable<void> adopt();
   void on_docker_event(const docker::Event& event);
   void docker_failed(const docker::Error& error);
+  bool docker_down(FunctionState& f, Slot& slot, const docker::Error& error, ReplicaPhase back);
 
   docker::Labels labels_for(const FunctionState& f, int slot, const char* role) const;
   void publish_metrics(FunctionState& f);

@@ -9,6 +9,7 @@
 #include "orchestrator/docker/client.hpp"
 #include "tests/daemon/daemon_process.hpp"
 #include "tests/daemon/http_client.hpp"
+#include "tests/daemon/socket_proxy.hpp"
 #include "tests/support/test_image.hpp"
 
 using namespace std::chrono_literals;
@@ -420,4 +421,36 @@ TEST_CASE("svl up shows a failing build's step and error, and what runs keeps ru
   CHECK_MESSAGE(up.err.find("RUN /no-such-tool --build") != std::string::npos, up.err);
   CHECK(d.cli({"status", "broken"}).exit_code != 0);  // never registered
   CHECK(svl::test::get(d.gateway_port(), "/fn/steady/").status == 200);
+}
+
+TEST_CASE("Docker unavailable: warm requests keep flowing, wakes fail fast with 503, then it catches up") {
+  svl::test::ContainerJanitor janitor;
+  ScratchDir tmp;
+  svl::test::UnixSocketProxy proxy((tmp.path() / "docker.sock").string(), "/var/run/docker.sock");
+  auto args = daemon_args();
+  args.insert(args.end(), {"--docker-host", "unix://" + proxy.path()});
+  DaemonProcess d(tmp.path() / "state", args);
+  auto warm = svl::test::write_function(tmp.path(), "warm", fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"10m\"\n"));
+  auto cold = svl::test::write_function(tmp.path(), "cold", fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\n"));
+  REQUIRE(d.cli({"up", warm.string(), "--quiet"}).exit_code == 0);
+  REQUIRE(d.cli({"up", cold.string(), "--quiet"}).exit_code == 0);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/warm/").status == 200);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/cold/").status == 200);
+  CHECK(wait_status(d, "cold", [](const json& s) { return phases(s) == std::vector<std::string>{"stopped"}; }, 30s));
+
+  proxy.cut();
+  for (int i = 0; i < 20; ++i) CHECK(svl::test::get(d.gateway_port(), "/fn/warm/").status == 200);
+  auto r = svl::test::get(d.gateway_port(), "/fn/cold/", {}, 20s);
+  CHECK(r.status == 503);
+  CHECK_MESSAGE(r.body.find("Docker is unavailable") != std::string::npos, r.body);
+  CHECK(r.seconds < 5);
+
+  proxy.restore();
+  bool woke = false;
+  for (int i = 0; i < 100 && !woke; ++i) {
+    woke = svl::test::get(d.gateway_port(), "/fn/cold/", {}, 10s).status == 200;
+    if (!woke) std::this_thread::sleep_for(200ms);
+  }
+  CHECK(woke);  // the events stream reconnected and the controller caught up
+  CHECK(svl::test::get(d.gateway_port(), "/fn/warm/").status == 200);
 }
