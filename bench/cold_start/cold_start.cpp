@@ -102,15 +102,19 @@ int main(int argc, char** argv) {
   auto base = "image = \"" + image + "\"\n[scale]\npolicy = \"fixed\"\n";
   auto stopped_fn = svl::test::write_function(tmp.path(), "cold-stopped", base + "pause_after = \"off\"\nidle_timeout = \"1s\"\n");
   auto paused_fn = svl::test::write_function(tmp.path(), "cold-paused", base + "pause_after = \"0s\"\nidle_timeout = \"1h\"\n");
-  for (const auto& dir : {stopped_fn, paused_fn})
+  auto removed_fn = svl::test::write_function(tmp.path(), "cold-removed",
+                                              base + "pause_after = \"off\"\nidle_timeout = \"1s\"\nremove_after = \"0s\"\n");
+  for (const auto& dir : {stopped_fn, paused_fn, removed_fn})
     if (d.cli({"up", dir.string(), "--quiet"}).exit_code != 0) throw std::runtime_error("svl up failed");
   // One request each: keep-alive policies start learning at the first invocation.
-  for (const char* fn : {"cold-stopped", "cold-paused"}) svl::test::get(d.gateway_port(), std::string("/fn/") + fn + "/");
+  for (const char* fn : {"cold-stopped", "cold-paused", "cold-removed"}) svl::test::get(d.gateway_port(), std::string("/fn/") + fn + "/");
 
   auto from_stopped = stats(svl_wakes(d, "cold-stopped", "stopped", rounds));
   row("svl: request woken from stopped", from_stopped, floor.p50);
   auto from_paused = stats(svl_wakes(d, "cold-paused", "paused", rounds));
   row("svl: request woken from paused", from_paused, floor.p50);
+  auto from_removed = stats(svl_wakes(d, "cold-removed", "none", rounds));
+  row("svl: request woken from removed", from_removed, floor.p50);
 
   // 200 at once against a stopped function: all answered, slowest against one cold start.
   while (phase_of(d, "cold-stopped") != "stopped") std::this_thread::sleep_for(50ms);

@@ -23,6 +23,7 @@ std::unique_ptr<autoscaler::FunctionAutoscaler> make_autoscaler(const FunctionSp
       autoscaler::FixedPolicyConfig fixed;
       fixed.pause_after = spec.scale.pause_after;
       fixed.idle_timeout = spec.scale.idle_timeout;
+      fixed.stopped_retention = spec.scale.remove_after;
       policy = std::make_unique<autoscaler::FixedPolicy>(fixed);
       break;
     }

@@ -56,6 +56,8 @@ struct ScaleSpec {
   // in traffic free of any wake cost; after that a paused replica costs no CPU and wakes in ~14 ms.
   std::optional<std::chrono::milliseconds> pause_after = std::chrono::seconds(30);
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);  // idle time before it is stopped
+  // Time a stopped replica's container is kept (for a fast start) before it is removed.
+  std::chrono::milliseconds remove_after = std::chrono::hours(1);
   std::int64_t queue = 1000;  // requests held per function while waiting for capacity
 
   bool operator==(const ScaleSpec&) const = default;

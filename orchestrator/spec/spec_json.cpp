@@ -33,6 +33,7 @@ nlohmann::json to_json(const FunctionSpec& spec) {
   if (spec.scale.policy == ScalePolicy::fixed) {  // the only policy that reads them
     out["scale"]["pause_after"] = spec.scale.pause_after ? format_duration(*spec.scale.pause_after) : "off";
     out["scale"]["idle_timeout"] = format_duration(spec.scale.idle_timeout);
+    out["scale"]["remove_after"] = format_duration(spec.scale.remove_after);
   }
   out["health"] = {{"path", spec.health.path}, {"start_timeout", format_duration(spec.health.start_timeout)}};
   out["http"] = {{"timeout", format_duration(spec.http.timeout)},

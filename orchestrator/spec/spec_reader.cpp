@@ -289,7 +289,7 @@ void read_resources(Reader& r, const toml::table& t, ResourcesSpec& res) {
 void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
   r.check_known_keys(t, "scale",
                      {"min", "max", "initial", "target_concurrency", "container_concurrency", "policy", "pause_after",
-                      "idle_timeout", "queue"});
+                      "idle_timeout", "remove_after", "queue"});
   const auto* min_node = r.read_int(t, "scale", "min", scale.min, 0, kMaxReplicas);
   const auto* max_node = r.read_int(t, "scale", "max", scale.max, 1, kMaxReplicas);
   const auto* initial_node = r.read_int(t, "scale", "initial", scale.initial, 0, kMaxReplicas);
@@ -303,12 +303,14 @@ void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
   }
   const auto* pause_node = r.read_duration_or_off(t, "scale", "pause_after", scale.pause_after);
   const auto* idle_node = r.read_duration(t, "scale", "idle_timeout", scale.idle_timeout, true);
+  const auto* remove_node = r.read_duration(t, "scale", "remove_after", scale.remove_after, true);
   r.read_int(t, "scale", "queue", scale.queue, 1, kMaxQueue);
 
   // Cross-key checks, reported where the user most likely needs to edit.
   // The other policies pick their own timeouts: a value here would be silently ignored.
   if (scale.policy != ScalePolicy::fixed) {
-    for (auto [node, key] : {std::pair{pause_node, "pause_after"}, std::pair{idle_node, "idle_timeout"}}) {
+    for (auto [node, key] : {std::pair{pause_node, "pause_after"}, std::pair{idle_node, "idle_timeout"},
+                             std::pair{remove_node, "remove_after"}}) {
       if (!node) continue;
       r.add(node->source(), dotted("scale", key), SpecErrc::conflict,
             std::string("only used by policy = \"fixed\" (policy is \"") + std::string(to_string(scale.policy)) +

@@ -454,3 +454,23 @@ TEST_CASE("Docker unavailable: warm requests keep flowing, wakes fail fast with 
   CHECK(woke);  // the events stream reconnected and the controller caught up
   CHECK(svl::test::get(d.gateway_port(), "/fn/warm/").status == 200);
 }
+
+TEST_CASE("a stopped replica is removed after remove_after, and a wake from removed reuses the sandbox") {
+  svl::test::ContainerJanitor janitor;
+  ScratchDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(
+      tmp.path(), "gone", fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\nremove_after = \"1s\"\n"));
+  REQUIRE(d.cli({"up", dir.string(), "--quiet"}).exit_code == 0);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/gone/").status == 200);
+  auto sandbox_of = [&] { return status_of(d, "gone")["replica_list"][0]["sandbox"].get<std::string>(); };
+  const auto sandbox = sandbox_of();
+  CHECK(wait_status(d, "gone", [](const json& s) { return phases(s) == std::vector<std::string>{"none"}; }, 30s));
+  CHECK(our_containers(d).size() == 1);  // only the sandbox is left
+  auto r = svl::test::get(d.gateway_port(), "/fn/gone/");
+  CHECK(r.status == 200);
+  auto s = status_of(d, "gone");
+  CHECK(s["last_cold_start"]["tier"] == "removed");
+  CHECK(sandbox_of() == sandbox);
+  MESSAGE("wake from removed through svl: " << s["last_cold_start"]["seconds"].get<double>() * 1000 << " ms");
+}

@@ -504,3 +504,22 @@ TEST_CASE("the examples in docs/svl-toml.md are what the parser does") {
   REQUIRE_FALSE(r);
   CHECK(svl::orchestrator::to_string(r.errors) + "\n" == blocks[broken + 1].second);
 }
+
+TEST_CASE("scale.remove_after: how long a stopped container is kept, fixed policy only") {
+  auto fixed = svl::orchestrator::parse_spec(std::string(kMinimal) +
+                                             "[scale]\npolicy = \"fixed\"\nidle_timeout = \"1m\"\nremove_after = \"10m\"\n");
+  REQUIRE_MESSAGE(fixed, svl::orchestrator::to_string(fixed.errors));
+  CHECK(fixed.spec->scale.remove_after == std::chrono::minutes(10));
+  auto back = svl::orchestrator::spec_from_json(svl::orchestrator::to_json(*fixed.spec));
+  REQUIRE(back);
+  CHECK(back.spec->scale.remove_after == std::chrono::minutes(10));
+
+  auto zero = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\npolicy = \"fixed\"\nremove_after = \"0s\"\n");
+  REQUIRE(zero);
+  CHECK(zero.spec->scale.remove_after.count() == 0);
+
+  auto adaptive = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\nremove_after = \"10m\"\n");
+  REQUIRE_FALSE(adaptive);
+  CHECK(adaptive.errors[0].code == SpecErrc::conflict);
+  CHECK(adaptive.errors[0].key == "scale.remove_after");
+}
