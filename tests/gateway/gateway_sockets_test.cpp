@@ -534,7 +534,9 @@ TEST_CASE("graceful shutdown: stops accepting, finishes in-flight requests") {
     TestClient c(f.port());
     status = c.get("/fn/g/slow?ms=400").result_int();
   });
-  REQUIRE(wait_until([&] { return up.inflight.load() == 1; }));
+  // The slow request has reached the upstream: it is the second one the upstream saw (the first
+  // one's in-flight count can lag behind its answer, so inflight == 1 alone proves nothing).
+  REQUIRE(wait_until([&] { return up.requests.load() == 2 && up.inflight.load() == 1; }));
   const auto port = f.port();
   f.gw->shutdown();
   inflight.join();
