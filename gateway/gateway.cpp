@@ -190,7 +190,29 @@ void run_all(std::vector<std::function<void()>>& after) {
 }
 
 DispatchResult result_of(const Waiter& w) { return {w.outcome, w.replica, w.status, w.message}; }
+
+// Gives the held requests that the dispatcher just failed the status and message to answer with.
+void set_failure(FunctionEntry& entry, const Actions& actions, unsigned status, const std::string& message) {
+  for (const auto& a : actions) {
+    if (auto w = entry.waiters.find(a.token); w != entry.waiters.end()) {
+      w->second->status = status;
+      w->second->message = message;
+    }
+  }
+}
 }  // namespace
+
+template <class Event>
+void Gateway::Impl::control(FunctionEntry& entry, Event&& event) {
+  std::vector<std::function<void()>> after;
+  {
+    Actions actions;
+    std::lock_guard lock(entry.mu);
+    event(actions);
+    apply(entry, actions, after);
+  }
+  run_all(after);
+}
 
 DispatchResult Gateway::Impl::admit(const std::shared_ptr<FunctionEntry>& entry, Token token,
                                     const asio::any_io_executor& ex, std::shared_ptr<Waiter>& waiter) {
@@ -265,14 +287,7 @@ DispatchResult Gateway::Impl::check_waiter(const std::shared_ptr<FunctionEntry>&
 }
 
 void Gateway::Impl::finished(const std::shared_ptr<FunctionEntry>& entry, Token token, const std::string& replica) {
-  std::vector<std::function<void()>> after;
-  {
-    Actions actions;
-    std::lock_guard lock(entry->mu);
-    entry->dispatcher.request_finished(token, replica, clock.now(), actions);
-    if (!actions.empty()) apply(*entry, actions, after);
-  }
-  run_all(after);
+  control(*entry, [&](Actions& actions) { entry->dispatcher.request_finished(token, replica, clock.now(), actions); });
 }
 
 std::unique_ptr<UpstreamConnection> Gateway::Impl::take_idle(FunctionEntry& entry, ReplicaPool& pool) {
@@ -315,16 +330,11 @@ void Gateway::upsert_function(FunctionRoute route) {
     }
     entry = it->second;
   }
-  std::vector<std::function<void()>> after;
-  {
-    Actions actions;
-    std::lock_guard lock(entry->mu);
+  impl.control(*entry, [&](Actions& actions) {
     entry->dispatcher.set_limits(DispatchLimits{route.container_concurrency, route.max_queue, route.start_timeout},
                                  impl.clock.now(), actions);
     entry->route = std::move(route);
-    impl.apply(*entry, actions, after);
-  }
-  run_all(after);
+  });
 }
 
 void Gateway::remove_function(const std::string& name) {
@@ -342,12 +352,7 @@ void Gateway::remove_function(const std::string& name) {
   std::lock_guard lock(entry->mu);
   entry->removed = true;
   entry->dispatcher.fail_held(impl.clock.now(), actions);
-  for (auto& a : actions) {
-    if (auto w = entry->waiters.find(a.token); w != entry->waiters.end()) {
-      w->second->status = 404;
-      w->second->message = "function was removed";
-    }
-  }
+  set_failure(*entry, actions, 404, "function was removed");
   impl.apply(*entry, actions, after);
   for (auto& [id, pool] : entry->replicas) {
     pool->removed = true;
@@ -359,10 +364,7 @@ void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint)
   auto& impl = *impl_;
   auto entry = impl.find_function(function);
   if (!entry) return;
-  std::vector<std::function<void()>> after;
-  {
-    Actions actions;
-    std::lock_guard lock(entry->mu);
+  impl.control(*entry, [&](Actions& actions) {
     auto pool = std::make_shared<ReplicaPool>();
     pool->address = endpoint_address(endpoint);
     pool->endpoint = endpoint;
@@ -372,63 +374,41 @@ void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint)
     }
     entry->replicas[endpoint.id] = pool;
     entry->dispatcher.replica_added(endpoint.id, impl.clock.now(), actions);
-    impl.apply(*entry, actions, after);
-  }
-  run_all(after);
+  });
 }
 
 void Gateway::drain_replica(const std::string& function, const std::string& replica_id) {
   auto& impl = *impl_;
   auto entry = impl.find_function(function);
   if (!entry) return;
-  std::vector<std::function<void()>> after;
-  {
-    Actions actions;
-    std::lock_guard lock(entry->mu);
+  impl.control(*entry, [&](Actions& actions) {
     if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) it->second->idle.clear();
     entry->dispatcher.replica_draining(replica_id, impl.clock.now(), actions);
-    impl.apply(*entry, actions, after);
-  }
-  run_all(after);
+  });
 }
 
 void Gateway::remove_replica(const std::string& function, const std::string& replica_id) {
   auto& impl = *impl_;
   auto entry = impl.find_function(function);
   if (!entry) return;
-  std::vector<std::function<void()>> after;
-  {
-    Actions actions;
-    std::lock_guard lock(entry->mu);
+  impl.control(*entry, [&](Actions& actions) {
     if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) {
       it->second->removed = true;
       it->second->idle.clear();
       entry->replicas.erase(it);
     }
     entry->dispatcher.replica_removed(replica_id, impl.clock.now(), actions);
-    impl.apply(*entry, actions, after);
-  }
-  run_all(after);
+  });
 }
 
 void Gateway::fail_held(const std::string& function, unsigned status, std::string message) {
   auto& impl = *impl_;
   auto entry = impl.find_function(function);
   if (!entry) return;
-  std::vector<std::function<void()>> after;
-  {
-    Actions actions;
-    std::lock_guard lock(entry->mu);
+  impl.control(*entry, [&](Actions& actions) {
     entry->dispatcher.fail_held(impl.clock.now(), actions);
-    for (auto& a : actions) {
-      if (auto w = entry->waiters.find(a.token); w != entry->waiters.end()) {
-        w->second->status = status;
-        w->second->message = message;
-      }
-    }
-    impl.apply(*entry, actions, after);
-  }
-  run_all(after);
+    set_failure(*entry, actions, status, message);
+  });
 }
 
 void Gateway::set_not_ready_reason(const std::string& function, std::string reason) {

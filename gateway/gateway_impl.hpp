@@ -91,6 +91,10 @@ public:
 
   // Carries out dispatcher actions (entry.mu held): wakes waiters; listener calls go to `after`.
   void apply(FunctionEntry& entry, Actions& actions, std::vector<std::function<void()>>& after);
+  // One control-plane event: `event(actions)` runs under entry.mu, its actions are applied there,
+  // and the listener calls they produce run once the lock is released. Defined in gateway.cpp.
+  template <class Event>
+  void control(FunctionEntry& entry, Event&& event);
 
   // Session side.
   // `waiter` is created (on `ex`, the session's strand) only when the request has to wait.
