@@ -19,14 +19,6 @@ struct QuietListener : Listener {
   void on_replica_drained(const std::string&, const std::string&) override {}
 };
 
-std::size_t vm_hwm_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
-  return 0;
-}
-
 }  // namespace
 
 TEST_CASE("a 1 GiB upload streams through the gateway with bounded memory") {

@@ -104,14 +104,6 @@ std::uint16_t refused_port() {
   return p;
 }
 
-std::size_t vm_hwm_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
-  return 0;
-}
-
 }  // namespace
 
 TEST_CASE("routes by Host and by /fn/NAME with forwarding headers and a request id") {

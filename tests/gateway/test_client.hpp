@@ -1,4 +1,6 @@
 #pragma once
+#include <fstream>
+#include <string>
 // Blocking HTTP client for the gateway tests. Every socket read/write is bounded by a kernel
 // timeout (SO_RCVTIMEO/SO_SNDTIMEO), so a broken gateway fails a test instead of hanging it.
 #include <sys/socket.h>
@@ -17,6 +19,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+// Peak resident memory of this process so far (VmHWM), to bound what a streamed body costs.
+inline std::size_t vm_hwm_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
+  return 0;
+}
 
 class TestClient {
 public:
