@@ -11,20 +11,6 @@ using namespace svl::autoscaler::test;
 
 namespace {
 
-TimePoint feed(KeepAlivePolicy& p, const std::vector<Duration>& idle_times) {
-  Duration t{};
-  p.on_busy(at(t));
-  t += 1s;
-  p.on_idle(at(t));
-  for (auto it : idle_times) {
-    t += it;
-    p.on_busy(at(t));
-    t += 1s;
-    p.on_idle(at(t));
-  }
-  return at(t);
-}
-
 double secs(Duration d) { return std::chrono::duration<double>(d).count(); }
 
 AdaptivePolicyConfig config(std::uint64_t mb, double cold_cost_gb_s = AdaptivePolicyConfig{}.cold_start_cost_gb_s) {

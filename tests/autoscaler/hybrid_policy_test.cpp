@@ -11,21 +11,6 @@ using namespace svl::autoscaler::test;
 
 namespace {
 
-// Invocations of 1 s separated by the given idle times; returns when the last one ended.
-TimePoint feed(KeepAlivePolicy& p, const std::vector<Duration>& idle_times) {
-  Duration t{};
-  p.on_busy(at(t));
-  t += 1s;
-  p.on_idle(at(t));
-  for (auto it : idle_times) {
-    t += it;
-    p.on_busy(at(t));
-    t += 1s;
-    p.on_idle(at(t));
-  }
-  return at(t);
-}
-
 std::vector<Duration> repeat(Duration d, int n) { return std::vector<Duration>(n, d); }
 double secs(Duration d) { return std::chrono::duration<double>(d).count(); }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Simulated time helpers for autoscaler tests.
 #include <chrono>
+#include <vector>
 
+#include "autoscaler/keepalive.hpp"
 #include "autoscaler/load.hpp"
 #include "common/clock.hpp"
 
@@ -10,6 +12,21 @@ namespace svl::autoscaler::test {
 using namespace std::chrono_literals;
 
 inline TimePoint at(Duration d) { return TimePoint{} + d; }
+
+// Invocations of 1 s separated by the given idle times; returns when the last one ended.
+inline TimePoint feed(KeepAlivePolicy& p, const std::vector<Duration>& idle_times) {
+  Duration t{};
+  p.on_busy(at(t));
+  t += 1s;
+  p.on_idle(at(t));
+  for (auto it : idle_times) {
+    t += it;
+    p.on_busy(at(t));
+    t += 1s;
+    p.on_idle(at(t));
+  }
+  return at(t);
+}
 
 // Stands in for the gateway: keeps the exact concurrency integral as concurrency changes.
 class FakeLoad {
