@@ -15,6 +15,7 @@ using namespace svl::docker;
 using svl::docker::testing::FakeDockerServer;
 using svl::docker::testing::FakeReply;
 using svl::docker::testing::RecordedRequest;
+using svl::docker::testing::frame;
 using Handler = FakeDockerServer::Handler;
 
 namespace {
@@ -24,18 +25,6 @@ ClientOptions options_for(const FakeDockerServer& server, std::chrono::milliseco
   o.host = server.host();
   o.request_timeout = timeout;
   return o;
-}
-
-// One multiplexed-log frame.
-std::string frame(int stream, const std::string& payload) {
-  std::string f(8, '\0');
-  f[0] = static_cast<char>(stream);
-  const auto n = static_cast<std::uint32_t>(payload.size());
-  f[4] = static_cast<char>(n >> 24);
-  f[5] = static_cast<char>(n >> 16);
-  f[6] = static_cast<char>(n >> 8);
-  f[7] = static_cast<char>(n);
-  return f + payload;
 }
 
 const char* inspect_json = R"({

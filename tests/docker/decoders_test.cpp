@@ -6,24 +6,15 @@
 #include <vector>
 
 #include "orchestrator/docker/api_json.hpp"
+#include "tests/docker/fake_docker_server.hpp"
 #include "orchestrator/docker/endpoint.hpp"
 #include "orchestrator/docker/error.hpp"
 #include "orchestrator/docker/stream_decoders.hpp"
 
 using namespace svl::docker;
+using svl::docker::testing::frame;
 
 namespace {
-
-std::string frame(int stream, const std::string& payload) {
-  std::string f(8, '\0');
-  f[0] = static_cast<char>(stream);
-  const auto n = static_cast<std::uint32_t>(payload.size());
-  f[4] = static_cast<char>(n >> 24);
-  f[5] = static_cast<char>(n >> 16);
-  f[6] = static_cast<char>(n >> 8);
-  f[7] = static_cast<char>(n);
-  return f + payload;
-}
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 // An in-process stand-in for dockerd on a unix socket, for unit tests: answers each request with a
 // canned reply chosen by the test, including broken ones (raw bytes, cut streams, hangs).
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,5 +62,17 @@ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One frame of Docker's multiplexed log stream: 8-byte header (stream, big-endian size), payload.
+inline std::string frame(int stream, const std::string& payload) {
+  std::string f(8, '\0');
+  f[0] = static_cast<char>(stream);
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  f[4] = static_cast<char>(n >> 24);
+  f[5] = static_cast<char>(n >> 16);
+  f[6] = static_cast<char>(n >> 8);
+  f[7] = static_cast<char>(n);
+  return f + payload;
+}
 
 }  // namespace svl::docker::testing
