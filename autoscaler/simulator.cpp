@@ -18,6 +18,7 @@ namespace {
 
 using Nanos = std::int64_t;
 constexpr Nanos kSecond = 1'000'000'000;
+constexpr Nanos kMinute = 60 * kSecond;
 
 TimePoint at(Nanos t) { return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(t))); }
 Nanos nanos(Duration d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); }
@@ -67,6 +68,13 @@ struct FunctionState {
   Tier idle_tier = Tier::removed;
   std::uint64_t timer_generation = 0;
   bool ticking = false;
+  // Count oracle (SimResult::oracle_floor_gb_s), from the undelayed calls in arrival order: the
+  // union of its holding windows [minute start, call end] and of the busy intervals [start, end].
+  Nanos oracle_held_until = 0;
+  Nanos oracle_held_ns = 0;
+  Nanos oracle_busy_until = 0;
+  Nanos oracle_busy_ns = 0;
+  std::vector<SimCall> calls;
   // Results.
   std::uint64_t invocations = 0;
   std::uint64_t cold = 0;
@@ -253,9 +261,29 @@ private:
     f.autoscaler->on_invocation_start(at(t));
     if (options_.memory_budget_bytes) budget_.set_idle_loaded(id, false);
     const double ms = f.trace->durations ? sample_duration_ms(*f.trace->durations, f.rng) : options_.default_duration_ms;
-    events_.push({t + delay + static_cast<Nanos>(ms * 1e6), EventKind::completion, id, 0});
+    const Nanos duration = static_cast<Nanos>(ms * 1e6);
+    events_.push({t + delay + duration, EventKind::completion, id, 0});
+    oracle_call(f, t, duration);
     ensure_ticking(id, t);
     schedule_next_arrival(id);
+  }
+
+  // Adds interval [start, end) to a union of intervals that arrive in non-decreasing `start` order,
+  // represented by its end and its total length.
+  static void extend_union(Nanos start, Nanos end, Nanos& until, Nanos& length) {
+    if (end <= until) return;
+    length += end - std::max(start, until);
+    until = end;
+  }
+
+  // The count oracle cannot know where inside the minute the calls land, so with no cold start it
+  // holds the replica from the start of the call's minute (or from the end of an earlier call,
+  // when that is later: then it was busy anyway) until the call ends. Arrivals come in time order.
+  void oracle_call(FunctionState& f, Nanos start, Nanos duration) {
+    const Nanos end = start + duration;
+    extend_union(start - start % kMinute, end, f.oracle_held_until, f.oracle_held_ns);
+    extend_union(start, end, f.oracle_busy_until, f.oracle_busy_ns);
+    if (options_.record_calls) f.calls.push_back({start, duration});
   }
 
   void complete(std::uint32_t id, Nanos t) {
@@ -270,7 +298,14 @@ private:
     result_.cold_starts = result_.wakes_stopped + result_.wakes_removed;
     result_.cold_start_pct = result_.invocations ? 100.0 * result_.cold_starts / result_.invocations : 0;
     std::vector<double> per_function;
-    for (auto& f : functions_) result_.per_function.push_back({f.invocations, f.cold, f.wasted_gb_s});
+    for (auto& f : functions_) {
+      const double floor = f.memory_gb * static_cast<double>(f.oracle_held_ns - f.oracle_busy_ns) / kSecond;
+      const double allowance = static_cast<double>(f.cold) * 60.0 * f.memory_gb;
+      const double after_allowance = std::max(0.0, floor - allowance);
+      result_.oracle_floor_gb_s += floor;
+      result_.oracle_floor_minus_cold_allowance_gb_s += after_allowance;
+      result_.per_function.push_back({f.invocations, f.cold, f.wasted_gb_s, floor, after_allowance, std::move(f.calls)});
+    }
     for (auto& f : functions_)
       if (f.invocations > 0) per_function.push_back(100.0 * f.cold / f.invocations);
     if (!per_function.empty()) {
@@ -310,6 +345,8 @@ std::string to_json(const SimResult& r, double fixed10m_wasted_gb_s) {
   else
     j["wasted_vs_fixed10m"] = nullptr;
   j["wasted_idle_gb_s"] = r.wasted_idle_gb_s;
+  j["oracle_floor_gb_s"] = r.oracle_floor_gb_s;
+  j["oracle_floor_minus_cold_allowance_gb_s"] = r.oracle_floor_minus_cold_allowance_gb_s;
   j["peak_memory_gb"] = r.peak_memory_gb;
   j["evictions"] = r.evictions;
   j["prewarms"] = r.prewarms;
@@ -319,7 +356,7 @@ std::string to_json(const SimResult& r, double fixed10m_wasted_gb_s) {
 }
 
 std::string to_text(const SimResult& r, double fixed10m_wasted_gb_s) {
-  char buf[1024];
+  char buf[2048];
   std::snprintf(buf, sizeof buf,
                 "policy              %s\n"
                 "functions           %llu\n"
@@ -329,6 +366,7 @@ std::string to_text(const SimResult& r, double fixed10m_wasted_gb_s) {
                 "  woke from removed %llu\n"
                 "wakes from paused   %llu (not cold starts)\n"
                 "wasted memory       %.1f GB-s (%.3f x fixed:10m)\n"
+                "count-oracle floor  %.1f GB-s (%.3f x fixed:10m); %.1f GB-s less this run's cold starts x 1 min\n"
                 "peak memory         %.2f GB\n"
                 "pre-warms           %llu\n"
                 "evictions           %llu\n",
@@ -337,6 +375,8 @@ std::string to_text(const SimResult& r, double fixed10m_wasted_gb_s) {
                 r.cold_start_pct, r.cold_start_pct_p75, static_cast<unsigned long long>(r.wakes_stopped),
                 static_cast<unsigned long long>(r.wakes_removed), static_cast<unsigned long long>(r.wakes_paused),
                 r.wasted_gb_s, fixed10m_wasted_gb_s > 0 ? r.wasted_gb_s / fixed10m_wasted_gb_s : 0.0,
+                r.oracle_floor_gb_s, fixed10m_wasted_gb_s > 0 ? r.oracle_floor_gb_s / fixed10m_wasted_gb_s : 0.0,
+                r.oracle_floor_minus_cold_allowance_gb_s,
                 r.peak_memory_gb, static_cast<unsigned long long>(r.prewarms),
                 static_cast<unsigned long long>(r.evictions));
   std::string out = buf;

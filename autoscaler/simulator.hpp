@@ -30,12 +30,22 @@ struct SimOptions {
   double default_duration_ms = 1000;   // functions missing from --durations
   double default_memory_mb = 256;      // functions missing from --memory
   TierCosts costs{};
+  bool record_calls = false;           // keep every call in FunctionResult::calls (tests)
+};
+
+// One call as generated: its arrival and its drawn duration, before any wake delay.
+struct SimCall {
+  std::int64_t start_ns = 0;
+  std::int64_t duration_ns = 0;
 };
 
 struct FunctionResult {
   std::uint64_t invocations = 0;
   std::uint64_t cold_starts = 0;
   double wasted_gb_s = 0;
+  double oracle_floor_gb_s = 0;                       // see SimResult
+  double oracle_floor_minus_cold_allowance_gb_s = 0;  // max(0, floor - cold_starts x 60 s x memory)
+  std::vector<SimCall> calls;                         // only with SimOptions::record_calls
 };
 
 struct SimResult {
@@ -55,6 +65,18 @@ struct SimResult {
   std::uint64_t missing_durations = 0;
   std::uint64_t missing_memory = 0;
   std::uint64_t prewarms = 0;     // loads from stopped ahead of an arrival
+  // Count-oracle floor: the wasted memory of a clairvoyant policy that knows every minute's call
+  // count in advance (not the times inside the minute) and never has a cold start, on this run's
+  // very arrivals and durations (undelayed). With one replica it must hold memory from the start
+  // of each minute with calls (or the end of the previous call, if later) until that minute's last
+  // call ends; wasted = that time minus the time with a call in flight, x memory. The same for
+  // every policy on a trace and seed; a lower bound for any policy with no cold starts that does
+  // not see where inside a minute the calls land.
+  double oracle_floor_gb_s = 0;
+  // Sum over functions of max(0, floor - own cold starts x 60 s x memory): a cold start can avoid
+  // at most one minute of the oracle's holding (in expectation, when times inside a minute are
+  // unknown), so no policy with this run's cold starts, per function, wastes less on average.
+  double oracle_floor_minus_cold_allowance_gb_s = 0;
   std::vector<FunctionResult> per_function;  // in trace order
 };
 

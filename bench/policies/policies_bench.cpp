@@ -55,7 +55,9 @@ int main(int argc, char** argv) {
         const auto& fr = r.per_function[i];
         const auto& fn = trace.functions[i];
         std::cerr << p << " " << i << " inv=" << fr.invocations << " cold=" << fr.cold_starts
-                  << " wasted=" << fr.wasted_gb_s << " mb=" << fn.memory_mb.value_or(0) << "\n";
+                  << " wasted=" << fr.wasted_gb_s << " floor=" << fr.oracle_floor_gb_s
+                  << " floor_allow=" << fr.oracle_floor_minus_cold_allowance_gb_s << " mb=" << fn.memory_mb.value_or(0)
+                  << "\n";
       }
     }
   }
