@@ -21,7 +21,8 @@ inline Reply get(int port, const std::string& path, const std::string& host = {}
   return http("GET", port, path, host, {}, timeout);
 }
 
-// `count` GETs at once (one thread each); replies in request order.
+// `count` GETs at once, each on its own connection, driven by one thread; replies in request
+// order, each timed from the start of the burst.
 std::vector<Reply> get_concurrently(int port, const std::string& path, int count,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
