@@ -67,6 +67,7 @@ struct Controller::FunctionState {
   std::uint64_t pending_requests = 0;
   std::array<std::int64_t, 3> pending_cold_starts{};  // paused, stopped, removed
   TimePoint last_accounted{};
+  TimePoint scale_out_after{};  // burst_settle after a cheap wake
 
   long effective_min() const { return min_override.value_or(spec.scale.min); }
   long effective_max() const { return max_override.value_or(spec.scale.max); }
@@ -271,7 +272,17 @@ awaitable<void> Controller::adopt() {
 // Scaling decisions.
 
 void Controller::capacity_needed(const std::string& function, std::size_t) {
-  asio::post(ctl_, [this, function] { on_demand(function); });
+  {
+    std::lock_guard lock(demand_mu_);
+    if (!demand_posted_.insert(function).second) return;
+  }
+  asio::post(ctl_, [this, function] {
+    {
+      std::lock_guard lock(demand_mu_);
+      demand_posted_.erase(function);
+    }
+    on_demand(function);
+  });
 }
 
 void Controller::replica_drained(const std::string& function, const std::string& replica_id) {
@@ -358,10 +369,11 @@ void Controller::scale_to(FunctionState& f, std::uint32_t desired, std::string_v
   for (int i = have; i < static_cast<int>(desired); ++i) {
     auto plan = f.replicas.plan_wake(f.revision, f.spec.port);
     if (plan.from == WakeFrom::wait) break;  // move_idle wakes it again when the transition ends
-    // A burst from zero: new slots (sandbox + create, ~250 ms of dockerd each) would crowd
-    // dockerd while a cheap wake (unpause/start) is under way, and slow the first answer.
-    // They are made once that wake ends: wake() scales to `desired` again when it is ready.
-    if (plan.from == WakeFrom::new_slot && cheap_wake_in_flight(f)) break;
+    // A burst from zero: more wakes (a start is ~60 ms of dockerd and CPU, a new slot ~250 ms)
+    // would crowd dockerd while the first wake is under way, and slow the first answer. They
+    // follow once it is ready: wake() scales to `desired` again then.
+    if (first_wake_in_flight(f)) break;
+    if (clock_.now() < f.scale_out_after) break;  // settle_then_scale() retries
     Slot& reserved = plan.from == WakeFrom::new_slot ? f.replicas.add_slot(f.spec.port) : *f.replicas.find_slot(plan.slot);
     plan.slot = reserved.index;
     reserved.busy = true;  // reserved for this wake
@@ -387,9 +399,9 @@ void Controller::scale_to(FunctionState& f, std::uint32_t desired, std::string_v
   publish_metrics(f);
 }
 
-bool Controller::cheap_wake_in_flight(const FunctionState& f) const {
+bool Controller::first_wake_in_flight(const FunctionState& f) const {
   for (const auto& s : f.replicas.slots())
-    if (s.waking && s.sandbox_ready && s.revision == f.revision && f.replicas.ready(f.revision) == 0) return true;
+    if (s.waking && s.revision == f.revision && f.replicas.ready(f.revision) == 0) return true;
   return false;
 }
 
@@ -624,6 +636,13 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
   f->last_cold_start = std::make_pair(std::string(tier), secs);
   ++f->pending_cold_starts[plan.from == WakeFrom::paused ? 0 : plan.from == WakeFrom::stopped ? 1 : 2];
   f->last_cold_start_at = clock_.now();
+  // A cheap wake that took the whole held burst: let that burst be answered before more wakes
+  // crowd dockerd and the CPUs; they follow after burst_settle if still wanted.
+  if (plan.from != WakeFrom::new_slot && plan.from != WakeFrom::removed && gateway_.load(name).queued == 0 &&
+      f->desired > static_cast<std::uint32_t>(f->replicas.serving_or_starting(f->revision))) {
+    f->scale_out_after = clock_.now() + options_.burst_settle;
+    asio::co_spawn(ctl_, settle_then_scale(name, epoch), asio::detached);
+  }
   // A new revision serving: the old one's replicas are drained and removed.
   scale_to(*f, std::max<std::uint32_t>(f->desired, 1), "revision_ready");
   for (auto& other : f->replicas.slots()) {
@@ -634,6 +653,15 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
     }
   }
   publish_metrics(*f);
+}
+
+awaitable<void> Controller::settle_then_scale(std::string name, std::uint64_t epoch) {
+  asio::steady_timer timer(ctl_, options_.burst_settle);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  auto* f = find(name);
+  if (ec || stopping_ || !f || f->epoch != epoch) co_return;
+  scale_to(*f, std::max<std::uint32_t>(f->desired, 1), "burst_settled");
 }
 
 awaitable<bool> Controller::ensure_sandbox(std::string name, std::uint64_t epoch, int slot_index) {

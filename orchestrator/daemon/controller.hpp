@@ -7,9 +7,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "autoscaler/function_autoscaler.hpp"
 #include "common/clock.hpp"
@@ -29,6 +31,10 @@ struct ControllerOptions {
   std::string extra_label;         // "key=value" added to every container (tests: svl.test=<run>)
   std::chrono::milliseconds tick{1000};
   std::chrono::milliseconds probe_interval{2};
+  // After a cheap wake (unpause/start) that took every held request, further wakes wait this
+  // long: starting containers while the released burst is being answered slows that burst on a
+  // small box (docs/daemon.md). Requests still held (container_concurrency reached) scale out at once.
+  std::chrono::milliseconds burst_settle{250};
   std::chrono::seconds stop_grace{10};
   std::string gateway_host = "127.0.0.1";
   std::uint16_t gateway_port = 8080;
@@ -95,13 +101,14 @@ private:
   void remember(FunctionState& f, const autoscaler::FunctionDecision& decision);
   void scale_to(FunctionState& f, std::uint32_t desired, std::string_view reason);
   void retire(FunctionState& f, Slot& slot);
-  bool cheap_wake_in_flight(const FunctionState& f) const;
+  bool first_wake_in_flight(const FunctionState& f) const;
   void apply_idle_tier(FunctionState& f, TimePoint now);
   boost::asio::awaitable<void> tick_loop();
   void tick(TimePoint now);
 
   // The wake path and idle transitions (each re-finds its function and slot after every await).
   boost::asio::awaitable<void> wake(std::string name, std::uint64_t epoch, ReplicaSet::Wake plan, long revision);
+  boost::asio::awaitable<void> settle_then_scale(std::string name, std::uint64_t epoch);
   boost::asio::awaitable<bool> ensure_sandbox(std::string name, std::uint64_t epoch, int slot_index);
   boost::asio::awaitable<bool> probe(std::string name, std::uint64_t epoch, int slot_index, TimePoint deadline);
   boost::asio::awaitable<void> after_drain(std::string name, std::uint64_t epoch, int slot_index);
@@ -133,6 +140,10 @@ private:
   std::uint64_t next_epoch_ = 1;
   bool docker_ok_ = true;
   bool stopping_ = false;
+  // Functions with an on_demand already posted: a burst of held requests (one capacity_needed
+  // each, from the gateway's threads) becomes one decision that reads the latest queue.
+  std::mutex demand_mu_;
+  std::unordered_set<std::string> demand_posted_;
   std::unique_ptr<docker::EventWatcher> events_;
   boost::asio::steady_timer tick_timer_;
   TimePoint last_usage_flush_{};
