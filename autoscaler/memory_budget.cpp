@@ -18,10 +18,18 @@ void MemoryBudget::reprioritise(FunctionId id, Entry& e) {
   if (e.idle_loaded) evictable_.insert({e.priority, id});
 }
 
-void MemoryBudget::on_invocation(FunctionId id) {
+void MemoryBudget::on_invocations(FunctionId id, std::uint64_t count) {
+  if (count == 0) return;
   auto& e = entries_[id];
-  ++e.frequency;
+  e.frequency += count;
   reprioritise(id, e);
+}
+
+void MemoryBudget::forget(FunctionId id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  if (it->second.idle_loaded) evictable_.erase({it->second.priority, id});
+  entries_.erase(it);
 }
 
 void MemoryBudget::set_idle_loaded(FunctionId id, bool loaded) {

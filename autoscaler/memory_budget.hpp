@@ -21,7 +21,11 @@ public:
   // A function's replica size and how long its cold start takes (seconds).
   void set_function(FunctionId id, std::uint64_t memory_bytes, double cold_start_cost_s);
   // An invocation: raises the function's frequency and refreshes its priority.
-  void on_invocation(FunctionId id);
+  void on_invocation(FunctionId id) { on_invocations(id, 1); }
+  // `count` invocations at once (the daemon samples request counters on its tick).
+  void on_invocations(FunctionId id, std::uint64_t count);
+  // Drops a function that no longer exists.
+  void forget(FunctionId id);
   // Whether the function has an idle loaded replica (evictable) holding memory.
   void set_idle_loaded(FunctionId id, bool loaded);
 

@@ -18,6 +18,9 @@ void add_daemon_command(CLI::App& app, Run& run) {
   cmd->add_option("--docker-host", opts->docker_host, "Docker endpoint: unix:///path or tcp://host:port");
   cmd->add_option("--domain", opts->domains, "Domains routed as NAME.<domain> (repeatable)")->capture_default_str();
   cmd->add_option("--gateway-threads", opts->gateway_threads, "Gateway I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--memory-budget", opts->memory_budget,
+                  "Memory all replicas may hold together: auto (75% of RAM), off, or a size like 16GiB")
+      ->capture_default_str();
   cmd->add_option("--config", *config, "TOML file with the same settings (flags win)")->check(CLI::ExistingFile);
   cmd->add_option("--label", opts->label, "KEY=VALUE label added to every container (used by tests)");
   cmd->callback([&run, opts, config, cmd] {
@@ -25,7 +28,8 @@ void add_daemon_command(CLI::App& app, Run& run) {
       try {
         if (!config->empty()) {
           std::vector<std::string> by_flags;
-          for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads"}) {
+          for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads",
+                                  "memory-budget"}) {
             if (cmd->count(std::string("--") + key) == 0) continue;
             std::string k = key;
             for (auto& c : k) if (c == '-') c = '_';

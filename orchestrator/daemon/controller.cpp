@@ -68,6 +68,7 @@ struct Controller::FunctionState {
   std::array<std::int64_t, 3> pending_cold_starts{};  // paused, stopped, removed
   TimePoint last_accounted{};
   TimePoint scale_out_after{};  // burst_settle after a cheap wake
+  autoscaler::FunctionId budget_id = 0;
 
   long effective_min() const { return min_override.value_or(spec.scale.min); }
   long effective_max() const { return max_override.value_or(spec.scale.max); }
@@ -82,7 +83,9 @@ Controller::Controller(asio::io_context& ctl, ControllerOptions options, Registr
       gateway_(gateway),
       metrics_(metrics),
       clock_(clock),
-      tick_timer_(ctl) {}
+      tick_timer_(ctl) {
+  if (options_.memory_budget) budget_.emplace(*options_.memory_budget);
+}
 
 Controller::~Controller() { stop(); }
 
@@ -143,6 +146,7 @@ void Controller::load_function(const FunctionRecord& record) {
   state->min_override = record.min_override;
   state->max_override = record.max_override;
   state->last_accounted = clock_.now();
+  state->budget_id = next_budget_id_++;
   auto* f = state.get();
   functions_[record.name] = std::move(state);
   metrics_.register_function(record.name);
@@ -156,6 +160,7 @@ void Controller::apply_revision(FunctionState& f, const Revision& rev) {
   f.image = rev.image_id;
   f.scaler = make_autoscaler(f.spec, f.effective_min(), f.effective_max(), options_.tick, clock_.now());
   gateway_.upsert_function(route_of(f));
+  if (budget_) budget_->set_function(f.budget_id, f.spec.resources.memory_bytes, f.last_cold_start ? f.last_cold_start->second : 0.25);
 }
 
 gateway::FunctionRoute Controller::route_of(const FunctionState& f) const {
@@ -374,6 +379,9 @@ void Controller::scale_to(FunctionState& f, std::uint32_t desired, std::string_v
     // follow once it is ready: wake() scales to `desired` again then.
     if (first_wake_in_flight(f)) break;
     if (clock_.now() < f.scale_out_after) break;  // settle_then_scale() retries
+    // Past the memory budget: idle replicas of other functions make room. If they cannot, the
+    // first replica still starts (a request waits for it), further ones do not.
+    if (plan.from != WakeFrom::paused && !make_room(f, f.spec.resources.memory_bytes, true) && i > 0) break;
     Slot& reserved = plan.from == WakeFrom::new_slot ? f.replicas.add_slot(f.spec.port) : *f.replicas.find_slot(plan.slot);
     plan.slot = reserved.index;
     reserved.busy = true;  // reserved for this wake
@@ -403,6 +411,62 @@ bool Controller::first_wake_in_flight(const FunctionState& f) const {
   for (const auto& s : f.replicas.slots())
     if (s.waking && s.revision == f.revision && f.replicas.ready(f.revision) == 0) return true;
   return false;
+}
+
+std::uint64_t Controller::held_bytes() const {
+  std::uint64_t held = 0;
+  for (const auto& [name, f] : functions_)
+    for (const auto& s : f->replicas.slots())
+      if (s.waking || s.phase == ReplicaPhase::starting || s.phase == ReplicaPhase::ready ||
+          s.phase == ReplicaPhase::draining || s.phase == ReplicaPhase::pausing || s.phase == ReplicaPhase::paused)
+        held += f->spec.resources.memory_bytes;
+  return held;
+}
+
+bool Controller::make_room(FunctionState& f, std::uint64_t need, bool allow_evict) {
+  if (!budget_) return true;
+  const std::uint64_t held = held_bytes();
+  if (held + need <= budget_->budget()) return true;
+  if (!allow_evict) return false;
+  // Evictable: functions with nothing in flight or held whose replicas hold memory idly.
+  std::map<autoscaler::FunctionId, FunctionState*> by_id;
+  for (auto& [name, g] : functions_) {
+    by_id[g->budget_id] = g.get();
+    bool holds = false, moving = false;
+    for (const auto& s : g->replicas.slots()) {
+      holds |= s.phase == ReplicaPhase::ready || s.phase == ReplicaPhase::paused;
+      moving |= s.busy || s.waking;
+    }
+    auto load = gateway_.load(name);
+    budget_->set_idle_loaded(g->budget_id, g.get() != &f && holds && !moving && load.inflight + load.queued == 0 &&
+                                               g->effective_min() == 0);
+  }
+  std::uint64_t freed = 0;
+  for (auto id : budget_->pick_victims(held, need, f.budget_id)) {
+    auto* victim = by_id[id];
+    for (const auto& s : victim->replicas.slots())
+      if (s.phase == ReplicaPhase::ready || s.phase == ReplicaPhase::paused) freed += victim->spec.resources.memory_bytes;
+    evict(*victim);
+  }
+  return held - std::min(held, freed) + need <= budget_->budget();
+}
+
+void Controller::evict(FunctionState& victim) {
+  log("memory budget: stopping the idle replicas of " + victim.name + " to make room");
+  metrics_.scale_event(victim.name, ScaleDirection::down, "memory_budget");
+  victim.scaler->on_evicted(clock_.now());  // its policy keeps it unloaded until it is called again
+  victim.idle_tier = autoscaler::Tier::stopped;
+  victim.desired = 0;
+  for (auto& s : victim.replicas.slots()) {
+    if (s.busy) continue;
+    if (s.phase == ReplicaPhase::paused) {
+      s.busy = true;
+      asio::co_spawn(ctl_, move_idle(victim.name, victim.epoch, s.index, autoscaler::Tier::stopped), asio::detached);
+    } else if (s.phase == ReplicaPhase::ready) {
+      retire(victim, s);  // drained, then stopped (after_drain follows idle_tier)
+    }
+  }
+  publish_metrics(victim);
 }
 
 void Controller::retire(FunctionState& f, Slot& slot) {
@@ -449,6 +513,7 @@ void Controller::tick(TimePoint now) {
     }
     metrics_.usage(name, running * dt, running * dt * static_cast<double>(f.spec.resources.memory_bytes));
     f.requests_seen = load.requests_total;
+    if (budget_) budget_->on_invocations(f.budget_id, new_requests);
 
     if (f.backoff_until > now || !docker_ok_) continue;
     autoscaler::Load in{load.concurrency_integral, load.inflight, load.queued,
@@ -504,8 +569,9 @@ void Controller::apply_idle_tier(FunctionState& f, TimePoint) {
     } else if (target == autoscaler::Tier::paused && is_paused && paused > 1) {
       move = autoscaler::Tier::stopped;  // one frozen replica is enough to absorb the next request
       --paused;
-    } else if (target == autoscaler::Tier::paused && is_stopped && paused == 0) {
-      move = autoscaler::Tier::paused;  // pre-warm ahead of the predicted arrival
+    } else if (target == autoscaler::Tier::paused && is_stopped && paused == 0 &&
+               make_room(f, f.spec.resources.memory_bytes, false)) {
+      move = autoscaler::Tier::paused;  // pre-warm ahead of the predicted arrival, if memory allows
       ++paused;
     }
     if (!move) continue;
@@ -634,6 +700,7 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
                                                              : WakeTier::removed,
                       secs);
   f->last_cold_start = std::make_pair(std::string(tier), secs);
+  if (budget_ && plan.from != WakeFrom::paused) budget_->set_function(f->budget_id, f->spec.resources.memory_bytes, secs);
   ++f->pending_cold_starts[plan.from == WakeFrom::paused ? 0 : plan.from == WakeFrom::stopped ? 1 : 2];
   f->last_cold_start_at = clock_.now();
   // A cheap wake that took the whole held burst: let that burst be answered before more wakes
@@ -1087,6 +1154,7 @@ awaitable<std::optional<ControlError>> Controller::remove(std::string name) {
   if (!f) co_return ControlError{404, "function " + name + " does not exist"};
   gateway_.remove_function(name);
   auto slots = f->replicas.slots();
+  if (budget_) budget_->forget(f->budget_id);
   functions_.erase(name);  // any coroutine still running for it sees a new epoch and stops
   for (const auto& s : slots) {
     for (const auto& id : {s.replica_id, s.sandbox_id}) {

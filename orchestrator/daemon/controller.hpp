@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "autoscaler/function_autoscaler.hpp"
+#include "autoscaler/memory_budget.hpp"
 #include "common/clock.hpp"
 #include "gateway/gateway.hpp"
 #include "orchestrator/daemon/replica_set.hpp"
@@ -36,6 +37,9 @@ struct ControllerOptions {
   // small box (docs/daemon.md). Requests still held (container_concurrency reached) scale out at once.
   std::chrono::milliseconds burst_settle{250};
   std::chrono::seconds stop_grace{10};
+  // Memory for all replicas together (their [resources] memory limits), or none. Past it, idle
+  // replicas of other functions are stopped in FaasCache order (autoscaler/memory_budget.hpp).
+  std::optional<std::uint64_t> memory_budget;
   std::string gateway_host = "127.0.0.1";
   std::uint16_t gateway_port = 8080;
   std::vector<std::string> domains{"localhost"};
@@ -102,6 +106,11 @@ private:
   void scale_to(FunctionState& f, std::uint32_t desired, std::string_view reason);
   void retire(FunctionState& f, Slot& slot);
   bool first_wake_in_flight(const FunctionState& f) const;
+  // The memory budget: what replicas hold now, and room for `need` more bytes for `f`, made by
+  // stopping idle replicas of other functions when `evict` (else only checked).
+  std::uint64_t held_bytes() const;
+  bool make_room(FunctionState& f, std::uint64_t need, bool evict);
+  void evict(FunctionState& victim);
   void apply_idle_tier(FunctionState& f, TimePoint now);
   boost::asio::awaitable<void> tick_loop();
   void tick(TimePoint now);
@@ -144,6 +153,8 @@ private:
   // each, from the gateway's threads) becomes one decision that reads the latest queue.
   std::mutex demand_mu_;
   std::unordered_set<std::string> demand_posted_;
+  std::optional<autoscaler::MemoryBudget> budget_;
+  autoscaler::FunctionId next_budget_id_ = 1;
   std::unique_ptr<docker::EventWatcher> events_;
   boost::asio::steady_timer tick_timer_;
   TimePoint last_usage_flush_{};

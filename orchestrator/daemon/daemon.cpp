@@ -10,6 +10,7 @@
 #include <iostream>
 #include <toml++/toml.h>
 
+#include "common/units.hpp"
 #include "common/version.hpp"
 #include "orchestrator/admin/admin_server.hpp"
 #include "orchestrator/cli/admin_client.hpp"
@@ -122,10 +123,19 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       if (!node.is_string()) throw std::invalid_argument(where + "expected a string");
       return *node.value<std::string>();
     };
-    if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host") {
+    if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host" ||
+        k == "memory_budget") {
       auto value = str();
+      if (k == "memory_budget") {
+        try {
+          (void)resolve_memory_budget(value);
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument(where + e.what());
+        }
+      }
       if (set_by_flag(k)) continue;
-      if (k == "listen") options.listen = value;
+      if (k == "memory_budget") options.memory_budget = value;
+      else if (k == "listen") options.listen = value;
       else if (k == "admin") options.admin = value;
       else if (k == "metrics_listen") options.metrics_listen = value;
       else if (k == "state_dir") options.state_dir = value;
@@ -146,9 +156,23 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
-                                          "domains, gateway_threads)");
+                                          "domains, gateway_threads, memory_budget)");
     }
   }
+}
+
+std::optional<std::uint64_t> resolve_memory_budget(const std::string& value) {
+  if (value == "off") return std::nullopt;
+  if (value == "auto") {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return std::nullopt;  // unknown: no limit rather than a wrong one
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 4 * 3;
+  }
+  auto size = parse_size(value);
+  if (auto* e = std::get_if<ParseError>(&size))
+    throw std::invalid_argument("expected \"auto\", \"off\" or a size like 16GiB: " + e->message);
+  if (std::get<std::uint64_t>(size) == 0) throw std::invalid_argument("must be more than 0 (or \"off\")");
+  return std::get<std::uint64_t>(size);
 }
 
 int run_daemon(DaemonOptions options) {
@@ -158,6 +182,13 @@ int run_daemon(DaemonOptions options) {
   ::chmod(state_dir.c_str(), 0750);
   if (options.admin.empty()) options.admin = (state_dir / "svl.sock").string();
   auto [gw_host, gw_port] = split_host_port(options.listen, "--listen");
+  std::optional<std::uint64_t> memory_budget;
+  try {
+    memory_budget = resolve_memory_budget(options.memory_budget);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "svl daemon: --memory-budget " << options.memory_budget << ": " << e.what() << "\n";
+    return 2;
+  }
 
   auto registry = open_registry(state_dir);
   if (!registry) {
@@ -217,6 +248,7 @@ int run_daemon(DaemonOptions options) {
   copts.gateway_host = gw_host;
   copts.gateway_port = gateway.port();
   copts.domains = options.domains;
+  copts.memory_budget = memory_budget;
   copts.docker = docker_options;
   copts.docker.observer = nullptr;  // the events stream's own client is not an API call to count
   Controller controller(ctl, copts, **registry, docker_pool, gateway, metrics, clock);

@@ -16,6 +16,8 @@ struct DaemonOptions {
   std::string docker_host;                         // default $DOCKER_HOST or the local socket
   std::vector<std::string> domains{"localhost"};
   unsigned gateway_threads = 1;  // measured: 1 beats 2 on this 2-core box (docs/gateway.md)
+  // Memory all replicas may hold together: "auto" (75 % of this machine's RAM), "off", or a size.
+  std::string memory_budget = "auto";
   std::chrono::milliseconds tick{1000};
   std::string label;                               // "key=value" added to every container (tests)
 };
@@ -24,6 +26,10 @@ struct DaemonOptions {
 // the file fill in what the flags left at their defaults. Errors name the file, line and key.
 void load_daemon_config(const std::filesystem::path& file, DaemonOptions& options,
                         const std::vector<std::string>& keys_set_by_flags);
+
+// The memory budget in bytes for --memory-budget's value (none for "off"). Throws
+// std::invalid_argument naming the problem.
+std::optional<std::uint64_t> resolve_memory_budget(const std::string& value);
 
 // Runs until SIGTERM/SIGINT; returns the exit code.
 int run_daemon(DaemonOptions options);

@@ -41,3 +41,20 @@ TEST_CASE("memory budget returns too few victims when nothing else is idle") {
   b.set_idle_loaded(1, false);
   CHECK(b.pick_victims(512 * MiB, 512 * MiB, 2).empty());  // 1 is busy now
 }
+
+TEST_CASE("memory budget counts invocations in bulk and forgets removed functions") {
+  MemoryBudget b(512 * MiB);
+  b.set_function(1, 256 * MiB, 0.27);
+  b.set_function(2, 256 * MiB, 0.27);
+  b.on_invocations(1, 5);
+  for (int i = 0; i < 5; ++i) b.on_invocation(2);
+  CHECK(b.priority(1) == doctest::Approx(b.priority(2)));
+  b.on_invocations(2, 0);  // nothing new: unchanged
+  CHECK(b.priority(1) == doctest::Approx(b.priority(2)));
+  b.set_idle_loaded(1, true);
+  b.set_idle_loaded(2, true);
+  b.forget(1);
+  auto v = b.pick_victims(512 * MiB, 256 * MiB, 99);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0] == 2);  // 1 is gone: not a victim any more
+}

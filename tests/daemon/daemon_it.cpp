@@ -1,6 +1,7 @@
 // The daemon end to end: the real svl binary, real dockerd, real sockets, real SQLite.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -473,4 +474,47 @@ TEST_CASE("a stopped replica is removed after remove_after, and a wake from remo
   CHECK(s["last_cold_start"]["tier"] == "removed");
   CHECK(sandbox_of() == sandbox);
   MESSAGE("wake from removed through svl: " << s["last_cold_start"]["seconds"].get<double>() * 1000 << " ms");
+}
+
+TEST_CASE("past the memory budget, a wake stops another function's idle replica first") {
+  svl::test::ContainerJanitor janitor;
+  ScratchDir tmp;
+  // Room for one 256 MiB replica, not two.
+  auto args = daemon_args();
+  args.insert(args.end(), {"--memory-budget", "400MiB"});
+  DaemonProcess d(tmp.path() / "state", args);
+  const std::string kept_paused = "policy = \"fixed\"\npause_after = \"0s\"\nidle_timeout = \"1h\"\n";
+  const std::string resources = "[resources]\nmemory = \"256MiB\"\n";
+  for (const char* name : {"first", "second"}) {
+    auto dir = svl::test::write_function(tmp.path(), name, fn_toml(kept_paused) + resources);
+    auto up = d.cli({"up", dir.string(), "--quiet"});
+    REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  }
+  auto held = [&](const std::string& fn) {
+    auto p = phases(status_of(d, fn));
+    return std::count(p.begin(), p.end(), "paused") + std::count(p.begin(), p.end(), "ready");
+  };
+
+  CHECK(svl::test::get(d.gateway_port(), "/fn/first/").status == 200);
+  CHECK(wait_status(d, "first", [](const json& s) { return replicas(s, "paused") == 1; }, 20s));
+  CHECK(held("second") == 0);
+
+  // `second` needs 256 MiB more than the budget has: `first`, idle, is stopped to make room.
+  CHECK(svl::test::get(d.gateway_port(), "/fn/second/").status == 200);
+  CHECK(wait_status(d, "first", [](const json& s) { return phases(s) == std::vector<std::string>{"stopped"}; }, 20s));
+  CHECK(wait_status(d, "second", [](const json& s) { return replicas(s, "paused") == 1; }, 20s));
+  CHECK(d.log().find("memory budget: stopping the idle replicas of first") != std::string::npos);
+  auto metrics = svl::test::get(d.metrics_port(), "/metrics").body;
+  CHECK(metrics.find("reason=\"memory_budget\"") != std::string::npos);
+
+  // And back: `first` wakes from stopped (a cold start), and now `second` makes room.
+  auto r = svl::test::get(d.gateway_port(), "/fn/first/");
+  CHECK(r.status == 200);
+  CHECK(status_of(d, "first")["last_cold_start"]["tier"] == "stopped");
+  CHECK(wait_status(d, "second", [](const json& s) { return phases(s) == std::vector<std::string>{"stopped"}; }, 20s));
+
+  // A bad budget is refused with the flag named.
+  auto bad = svl::test::run_svl({"daemon", "--state-dir", (tmp.path() / "other").string(), "--memory-budget", "lots"}, 30s);
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("--memory-budget lots") != std::string::npos);
 }
