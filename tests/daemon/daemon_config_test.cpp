@@ -1,0 +1,87 @@
+// `svl daemon --config FILE`: the TOML form of the flags, and its errors.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "orchestrator/daemon/daemon.hpp"
+
+namespace fs = std::filesystem;
+using svl::orchestrator::DaemonOptions;
+using svl::orchestrator::load_daemon_config;
+using svl::orchestrator::resolve_memory_budget;
+
+namespace {
+
+// A config file with `body`, removed with the object.
+struct ConfigFile {
+  explicit ConfigFile(const std::string& body) {
+    path = fs::temp_directory_path() / ("svl-daemon-config-" + std::to_string(std::random_device{}()) + ".toml");
+    std::ofstream(path) << body;
+  }
+  ~ConfigFile() { fs::remove(path); }
+  fs::path path;
+};
+
+std::string error_of(const std::string& body) {
+  ConfigFile file(body);
+  DaemonOptions options;
+  try {
+    load_daemon_config(file.path, options, {});
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("daemon config: every key fills its option, flags win") {
+  ConfigFile file(
+      "listen = \"127.0.0.1:9000\"\nmetrics_listen = \"127.0.0.1:9001\"\nstate_dir = \"/tmp/s\"\n"
+      "domains = [\"fn.test\", \"localhost\"]\ngateway_threads = 2\nmemory_budget = \"2GiB\"\n");
+  DaemonOptions options;
+  load_daemon_config(file.path, options, {});
+  CHECK(options.listen == "127.0.0.1:9000");
+  CHECK(options.metrics_listen == "127.0.0.1:9001");
+  CHECK(options.state_dir == "/tmp/s");
+  CHECK(options.domains == std::vector<std::string>{"fn.test", "localhost"});
+  CHECK(options.gateway_threads == 2);
+  CHECK(options.memory_budget == "2GiB");
+
+  DaemonOptions flagged;
+  flagged.listen = "127.0.0.1:7000";
+  flagged.memory_budget = "off";
+  load_daemon_config(file.path, flagged, {"listen", "memory_budget"});
+  CHECK(flagged.listen == "127.0.0.1:7000");
+  CHECK(flagged.memory_budget == "off");
+  CHECK(flagged.gateway_threads == 2);
+}
+
+TEST_CASE("daemon config: errors name the file, line and key") {
+  auto e = error_of("listen = \"127.0.0.1:9000\"\nbogus = 1\n");
+  CHECK(e.find(":2: bogus: unknown key") != std::string::npos);
+  CHECK(e.find("memory_budget") != std::string::npos);  // the known keys are listed
+  e = error_of("gateway_threads = 0\n");
+  CHECK(e.find(":1: gateway_threads: expected an integer from 1 to 64") != std::string::npos);
+  e = error_of("\n\nmemory_budget = \"lots\"\n");
+  CHECK(e.find(":3: memory_budget: expected \"auto\", \"off\" or a size") != std::string::npos);
+  e = error_of("memory_budget = 5\n");
+  CHECK(e.find("memory_budget: expected a string") != std::string::npos);
+  e = error_of("domains = []\n");
+  CHECK(e.find("domains: needs at least one domain") != std::string::npos);
+  e = error_of("listen = \n");
+  CHECK(e.find(":1:") != std::string::npos);  // a TOML syntax error says where
+}
+
+TEST_CASE("memory budget values: auto is a share of this machine's RAM, off is none") {
+  CHECK(resolve_memory_budget("off") == std::nullopt);
+  CHECK(resolve_memory_budget("512MiB") == std::optional<std::uint64_t>(512ull << 20));
+  auto automatic = resolve_memory_budget("auto");
+  REQUIRE(automatic);
+  CHECK(*automatic > (64ull << 20));
+  CHECK_THROWS_AS(resolve_memory_budget("0"), std::invalid_argument);
+  CHECK_THROWS_AS(resolve_memory_budget("lots"), std::invalid_argument);
+}
