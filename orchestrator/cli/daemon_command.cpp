@@ -21,6 +21,9 @@ void add_daemon_command(CLI::App& app, Run& run) {
   cmd->add_option("--memory-budget", opts->memory_budget,
                   "Memory all replicas may hold together: auto (75% of RAM), off, or a size like 16GiB")
       ->capture_default_str();
+  cmd->add_option("--idle-slot-ttl", opts->idle_slot_ttl,
+                  "How long a function's extra slots stay, stopped, before their sandboxes are removed")
+      ->capture_default_str();
   cmd->add_option("--config", *config, "TOML file with the same settings (flags win)")->check(CLI::ExistingFile);
   cmd->add_option("--label", opts->label, "KEY=VALUE label added to every container (used by tests)");
   cmd->callback([&run, opts, config, cmd] {
@@ -29,7 +32,7 @@ void add_daemon_command(CLI::App& app, Run& run) {
         if (!config->empty()) {
           std::vector<std::string> by_flags;
           for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads",
-                                  "memory-budget"}) {
+                                  "memory-budget", "idle-slot-ttl"}) {
             if (cmd->count(std::string("--") + key) == 0) continue;
             std::string k = key;
             for (auto& c : k) if (c == '-') c = '_';

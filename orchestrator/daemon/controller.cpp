@@ -523,6 +523,7 @@ void Controller::tick(TimePoint now) {
     scale_to(f, decision.desired_ready,
              decision.desired_ready == 0 ? autoscaler::to_string(decision.idle_reason) : autoscaler::to_string(decision.scale_reason));
     apply_idle_tier(f, now);
+    trim_idle_slots(f, now);
     metrics_.set_load(name, load.inflight, load.queued);
   }
   if (seconds_between(last_usage_flush_, now) >= 10) flush_usage(now);
@@ -578,6 +579,47 @@ void Controller::apply_idle_tier(FunctionState& f, TimePoint) {
     s.busy = true;
     asio::co_spawn(ctl_, move_idle(f.name, f.epoch, s.index, *move), asio::detached);
   }
+}
+
+// Surplus slots (beyond one, or min) idle in the stopped or removed tier for idle_slot_ttl go,
+// sandbox and all, the most recently added first.
+void Controller::trim_idle_slots(FunctionState& f, TimePoint now) {
+  auto& slots = f.replicas.slots();
+  long count = static_cast<long>(slots.size());
+  const long keep = std::max<long>(1, f.effective_min());
+  for (auto it = slots.rbegin(); it != slots.rend() && count > keep; ++it) {
+    Slot& s = *it;
+    if (s.busy || s.waking || s.sandbox_busy) continue;
+    if (s.phase != ReplicaPhase::created && s.phase != ReplicaPhase::none) continue;
+    if (now - s.phase_since < options_.idle_slot_ttl) continue;
+    s.busy = s.sandbox_busy = true;
+    --count;
+    asio::co_spawn(ctl_, remove_slot(f.name, f.epoch, s.index), asio::detached);
+  }
+}
+
+awaitable<void> Controller::remove_slot(std::string name, std::uint64_t epoch, int slot_index) {
+  auto* f = find(name);
+  if (!f || f->epoch != epoch) co_return;
+  Slot* s = f->replicas.find_slot(slot_index);
+  if (!s) co_return;
+  bool removed = true;
+  for (const auto& id : {s->replica_id, s->sandbox_id}) {
+    if (id.empty()) continue;
+    auto docker_op = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
+    auto r = co_await docker::async_call(docker_, docker_op, use_awaitable);
+    removed = removed && (r || r.error().code == docker::Errc::not_found);
+  }
+  f = find(name);
+  if (!f || f->epoch != epoch) co_return;
+  auto& slots = f->replicas.slots();
+  if (removed) {
+    slots.erase(std::remove_if(slots.begin(), slots.end(), [&](const Slot& x) { return x.index == slot_index; }),
+                slots.end());
+  } else if (Slot* x = f->replicas.find_slot(slot_index)) {
+    x->busy = x->sandbox_busy = false;  // Docker away: try again at a later tick
+  }
+  publish_metrics(*f);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -124,17 +124,17 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       return *node.value<std::string>();
     };
     if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host" ||
-        k == "memory_budget") {
+        k == "memory_budget" || k == "idle_slot_ttl") {
       auto value = str();
-      if (k == "memory_budget") {
-        try {
-          (void)resolve_memory_budget(value);
-        } catch (const std::invalid_argument& e) {
-          throw std::invalid_argument(where + e.what());
-        }
+      try {
+        if (k == "memory_budget") (void)resolve_memory_budget(value);
+        if (k == "idle_slot_ttl") (void)resolve_duration(value);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(where + e.what());
       }
       if (set_by_flag(k)) continue;
       if (k == "memory_budget") options.memory_budget = value;
+      else if (k == "idle_slot_ttl") options.idle_slot_ttl = value;
       else if (k == "listen") options.listen = value;
       else if (k == "admin") options.admin = value;
       else if (k == "metrics_listen") options.metrics_listen = value;
@@ -156,7 +156,7 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
-                                          "domains, gateway_threads, memory_budget)");
+                                          "domains, gateway_threads, memory_budget, idle_slot_ttl)");
     }
   }
 }
@@ -175,6 +175,12 @@ std::optional<std::uint64_t> resolve_memory_budget(const std::string& value) {
   return std::get<std::uint64_t>(size);
 }
 
+std::chrono::milliseconds resolve_duration(const std::string& value) {
+  auto d = parse_duration(value);
+  if (auto* e = std::get_if<ParseError>(&d)) throw std::invalid_argument("expected a duration like 10m: " + e->message);
+  return std::get<std::chrono::milliseconds>(d);
+}
+
 int run_daemon(DaemonOptions options) {
   if (options.state_dir.empty()) options.state_dir = cli::default_state_dir();
   fs::create_directories(options.state_dir);
@@ -183,10 +189,17 @@ int run_daemon(DaemonOptions options) {
   if (options.admin.empty()) options.admin = (state_dir / "svl.sock").string();
   auto [gw_host, gw_port] = split_host_port(options.listen, "--listen");
   std::optional<std::uint64_t> memory_budget;
+  std::chrono::milliseconds idle_slot_ttl{};
   try {
     memory_budget = resolve_memory_budget(options.memory_budget);
   } catch (const std::invalid_argument& e) {
     std::cerr << "svl daemon: --memory-budget " << options.memory_budget << ": " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    idle_slot_ttl = resolve_duration(options.idle_slot_ttl);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "svl daemon: --idle-slot-ttl " << options.idle_slot_ttl << ": " << e.what() << "\n";
     return 2;
   }
 
@@ -249,6 +262,7 @@ int run_daemon(DaemonOptions options) {
   copts.gateway_port = gateway.port();
   copts.domains = options.domains;
   copts.memory_budget = memory_budget;
+  copts.idle_slot_ttl = idle_slot_ttl;
   copts.docker = docker_options;
   copts.docker.observer = nullptr;  // the events stream's own client is not an API call to count
   Controller controller(ctl, copts, **registry, docker_pool, gateway, metrics, clock);

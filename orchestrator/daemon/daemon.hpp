@@ -18,6 +18,8 @@ struct DaemonOptions {
   unsigned gateway_threads = 1;  // measured: 1 beats 2 on this 2-core box (docs/gateway.md)
   // Memory all replicas may hold together: "auto" (75 % of this machine's RAM), "off", or a size.
   std::string memory_budget = "auto";
+  // How long a function's extra slots (beyond one) stay, stopped, before their sandboxes go.
+  std::string idle_slot_ttl = "10m";
   std::chrono::milliseconds tick{1000};
   std::string label;                               // "key=value" added to every container (tests)
 };
@@ -30,6 +32,8 @@ void load_daemon_config(const std::filesystem::path& file, DaemonOptions& option
 // The memory budget in bytes for --memory-budget's value (none for "off"). Throws
 // std::invalid_argument naming the problem.
 std::optional<std::uint64_t> resolve_memory_budget(const std::string& value);
+// A duration flag's value ("10m", "30s", ...). Throws std::invalid_argument naming the problem.
+std::chrono::milliseconds resolve_duration(const std::string& value);
 
 // Runs until SIGTERM/SIGINT; returns the exit code.
 int run_daemon(DaemonOptions options);

@@ -41,7 +41,8 @@ std::string error_of(const std::string& body) {
 TEST_CASE("daemon config: every key fills its option, flags win") {
   ConfigFile file(
       "listen = \"127.0.0.1:9000\"\nmetrics_listen = \"127.0.0.1:9001\"\nstate_dir = \"/tmp/s\"\n"
-      "domains = [\"fn.test\", \"localhost\"]\ngateway_threads = 2\nmemory_budget = \"2GiB\"\n");
+      "domains = [\"fn.test\", \"localhost\"]\ngateway_threads = 2\nmemory_budget = \"2GiB\"\n"
+      "idle_slot_ttl = \"90s\"\n");
   DaemonOptions options;
   load_daemon_config(file.path, options, {});
   CHECK(options.listen == "127.0.0.1:9000");
@@ -50,6 +51,7 @@ TEST_CASE("daemon config: every key fills its option, flags win") {
   CHECK(options.domains == std::vector<std::string>{"fn.test", "localhost"});
   CHECK(options.gateway_threads == 2);
   CHECK(options.memory_budget == "2GiB");
+  CHECK(options.idle_slot_ttl == "90s");
 
   DaemonOptions flagged;
   flagged.listen = "127.0.0.1:7000";
@@ -70,6 +72,8 @@ TEST_CASE("daemon config: errors name the file, line and key") {
   CHECK(e.find(":3: memory_budget: expected \"auto\", \"off\" or a size") != std::string::npos);
   e = error_of("memory_budget = 5\n");
   CHECK(e.find("memory_budget: expected a string") != std::string::npos);
+  e = error_of("idle_slot_ttl = \"soon\"\n");
+  CHECK(e.find(":1: idle_slot_ttl: expected a duration") != std::string::npos);
   e = error_of("domains = []\n");
   CHECK(e.find("domains: needs at least one domain") != std::string::npos);
   e = error_of("listen = \n");

@@ -149,10 +149,12 @@ TEST_CASE("200 concurrent requests to a function at zero all succeed") {
   MESSAGE("slowest of 200 concurrent cold requests: " << slowest * 1000 << " ms");
 }
 
-TEST_CASE("a burst scales out to several replicas and back") {
+TEST_CASE("a burst scales out to several replicas and back, and the extra slots go after idle_slot_ttl") {
   svl::test::ContainerJanitor janitor;
   ScratchDir tmp;
-  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto args = daemon_args();
+  args.insert(args.end(), {"--idle-slot-ttl", "3s"});
+  DaemonProcess d(tmp.path() / "state", args);
   auto dir = svl::test::write_function(
       tmp.path(), "wide",
       fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"2s\"\nmax = 4\ntarget_concurrency = 1\n"
@@ -175,6 +177,11 @@ TEST_CASE("a burst scales out to several replicas and back") {
   CHECK(peak >= 2);
   MESSAGE("peak ready replicas: " << peak.load());
   CHECK(wait_status(d, "wide", [](const json& s) { return replicas(s, "ready") == 0 && replicas(s, "draining") == 0; }, 30s));
+  // At zero, only the first slot stays (its sandbox and its stopped replica): the others cost
+  // host memory (a shim and a docker-proxy each) and are removed after --idle-slot-ttl.
+  CHECK(wait_status(d, "wide", [](const json& s) { return s["replica_list"].size() == 1; }, 60s));
+  CHECK(wait_status(d, "wide", [&](const json&) { return our_containers(d).size() == 2; }, 10s));
+  CHECK(svl::test::get(d.gateway_port(), "/fn/wide/").status == 200);
 }
 
 TEST_CASE("a new revision replaces the old without a failed request under load") {
