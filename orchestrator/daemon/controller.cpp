@@ -582,11 +582,13 @@ void Controller::apply_idle_tier(FunctionState& f, TimePoint) {
 }
 
 // Surplus slots (beyond one, or min) idle in the stopped or removed tier for idle_slot_ttl go,
-// sandbox and all, the most recently added first.
+// sandbox and all, the most recently added first. Once the policy has removed every replica
+// (min 0), the last sandbox goes too: the function then holds nothing at all.
 void Controller::trim_idle_slots(FunctionState& f, TimePoint now) {
   auto& slots = f.replicas.slots();
   long count = static_cast<long>(slots.size());
-  const long keep = std::max<long>(1, f.effective_min());
+  const bool all_removed = std::all_of(slots.begin(), slots.end(), [](const Slot& s) { return s.phase == ReplicaPhase::none; });
+  const long keep = f.effective_min() == 0 && all_removed ? 0 : std::max<long>(1, f.effective_min());
   for (auto it = slots.rbegin(); it != slots.rend() && count > keep; ++it) {
     Slot& s = *it;
     if (s.busy || s.waking || s.sandbox_busy) continue;

@@ -43,6 +43,7 @@ struct ControllerOptions {
   // A slot beyond a function's first (or its min) whose replica has been stopped or removed this
   // long is removed with its sandbox: a kept slot costs ~17 MB of host memory at zero (the
   // sandbox's containerd shim and docker-proxy), worth it for the next wake but not forever.
+  // The last one goes too once the policy has removed its replica (the "removed" tier).
   std::chrono::milliseconds idle_slot_ttl{std::chrono::minutes(10)};
   std::string gateway_host = "127.0.0.1";
   std::uint16_t gateway_port = 8080;

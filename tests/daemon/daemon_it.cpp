@@ -463,10 +463,12 @@ TEST_CASE("Docker unavailable: warm requests keep flowing, wakes fail fast with 
   CHECK(svl::test::get(d.gateway_port(), "/fn/warm/").status == 200);
 }
 
-TEST_CASE("a stopped replica is removed after remove_after, and a wake from removed reuses the sandbox") {
+TEST_CASE("a stopped replica is removed after remove_after, a wake from removed reuses the sandbox, and the sandbox goes after idle_slot_ttl") {
   svl::test::ContainerJanitor janitor;
   ScratchDir tmp;
-  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto args = daemon_args();
+  args.insert(args.end(), {"--idle-slot-ttl", "5s"});
+  DaemonProcess d(tmp.path() / "state", args);
   auto dir = svl::test::write_function(
       tmp.path(), "gone", fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\nremove_after = \"1s\"\n"));
   REQUIRE(d.cli({"up", dir.string(), "--quiet"}).exit_code == 0);
@@ -481,6 +483,13 @@ TEST_CASE("a stopped replica is removed after remove_after, and a wake from remo
   CHECK(s["last_cold_start"]["tier"] == "removed");
   CHECK(sandbox_of() == sandbox);
   MESSAGE("wake from removed through svl: " << s["last_cold_start"]["seconds"].get<double>() * 1000 << " ms");
+
+  // Removed and then idle for --idle-slot-ttl: the sandbox goes too, nothing of it runs, and the
+  // next request still gets an answer (through a new slot).
+  CHECK(wait_status(d, "gone", [&](const json& s) { return s["replica_list"].empty() && our_containers(d).empty(); }, 60s));
+  r = svl::test::get(d.gateway_port(), "/fn/gone/");
+  CHECK(r.status == 200);
+  CHECK(status_of(d, "gone")["last_cold_start"]["tier"] == "removed");
 }
 
 TEST_CASE("past the memory budget, a wake stops another function's idle replica first") {
