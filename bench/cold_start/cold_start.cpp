@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   auto floor = stats(docker_floor(client, image, rounds));
   row("docker floor: create+start+first 200", floor, floor.p50);
 
-  svl::test::ScratchDir tmp;
+  svl::test::TempDir tmp;
   svl::test::DaemonProcess d(tmp.path() / "state", {"--label", std::string("svl.test=") + svl::test::test_run_id()});
   auto base = "image = \"" + image + "\"\n[scale]\npolicy = \"fixed\"\n";
   auto stopped_fn = svl::test::write_function(tmp.path(), "cold-stopped", base + "pause_after = \"off\"\nidle_timeout = \"1s\"\n");

@@ -2,11 +2,11 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <random>
 #include <stdexcept>
 #include <string>
 
 #include "orchestrator/daemon/daemon.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using svl::orchestrator::DaemonOptions;
@@ -17,11 +17,8 @@ namespace {
 
 // A config file with `body`, removed with the object.
 struct ConfigFile {
-  explicit ConfigFile(const std::string& body) {
-    path = fs::temp_directory_path() / ("svl-daemon-config-" + std::to_string(std::random_device{}()) + ".toml");
-    std::ofstream(path) << body;
-  }
-  ~ConfigFile() { fs::remove(path); }
+  explicit ConfigFile(const std::string& body) : path(dir.path() / "svl-daemon.toml") { std::ofstream(path) << body; }
+  svl::test::TempDir dir{"svl-daemon-config"};
   fs::path path;
 };
 

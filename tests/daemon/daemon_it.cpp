@@ -16,7 +16,7 @@
 using namespace std::chrono_literals;
 using nlohmann::json;
 using svl::test::DaemonProcess;
-using svl::test::ScratchDir;
+using svl::test::TempDir;
 
 namespace {
 
@@ -82,7 +82,7 @@ std::vector<std::string> our_containers(const DaemonProcess& d) {
 
 TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and stopped") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "hello",
                                        fn_toml("policy = \"fixed\"\npause_after = \"1s\"\nidle_timeout = \"4s\"\n"));
@@ -131,7 +131,7 @@ TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and s
 
 TEST_CASE("200 concurrent requests to a function at zero all succeed") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "burst",
                                        fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\nmax = 4\n"));
@@ -151,7 +151,7 @@ TEST_CASE("200 concurrent requests to a function at zero all succeed") {
 
 TEST_CASE("a burst scales out to several replicas and back, and the extra slots go after idle_slot_ttl") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   auto args = daemon_args();
   args.insert(args.end(), {"--idle-slot-ttl", "3s"});
   DaemonProcess d(tmp.path() / "state", args);
@@ -186,7 +186,7 @@ TEST_CASE("a burst scales out to several replicas and back, and the extra slots 
 
 TEST_CASE("a new revision replaces the old without a failed request under load") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto scale = std::string("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1m\"\n");
   auto dir = svl::test::write_function(tmp.path(), "rev", fn_toml(scale, "[env]\nVERSION = \"one\"\n"));
@@ -230,7 +230,7 @@ TEST_CASE("a new revision replaces the old without a failed request under load")
 
 TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   std::string replica_before;
   std::vector<std::string> containers_before;
   {
@@ -276,7 +276,7 @@ TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas"
 
 TEST_CASE("a crashing function backs off and held requests get a 503 naming the exit code") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "crashy", fn_toml("", "[env]\nEXIT_AT_START = \"3\"\n"));
   auto up = d.cli({"up", dir.string(), "--quiet"}, 90s);
@@ -290,7 +290,7 @@ TEST_CASE("a crashing function backs off and held requests get a 503 naming the 
 
 TEST_CASE("bad svl.toml and bad admin requests get errors that name the problem") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "bad", fn_toml("max = \"lots\"\nbogus = 1\n"));
   auto up = d.cli({"up", dir.string()});
@@ -335,7 +335,7 @@ TEST_CASE("the CLI says how to start the daemon when it is down, and has --versi
     CHECK_MESSAGE(help.exit_code == 0, cmd);
     CHECK_MESSAGE(help.out.find("Usage") != std::string::npos, cmd);
   }
-  ScratchDir tmp;
+  TempDir tmp;
   auto no_toml = svl::test::run_svl({"up", tmp.path().string(), "--admin", "/nonexistent/svl.sock"});
   CHECK(no_toml.exit_code != 0);
   CHECK_MESSAGE(no_toml.err.find("svl.toml not found") != std::string::npos, no_toml.err);
@@ -343,7 +343,7 @@ TEST_CASE("the CLI says how to start the daemon when it is down, and has --versi
 
 TEST_CASE("the CLI drives logs, scale, usage, down, and refuses a name taken by another folder") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto dir = svl::test::write_function(tmp.path(), "cli",
                                        fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"10m\"\n",
@@ -416,7 +416,7 @@ TEST_CASE("the CLI drives logs, scale, usage, down, and refuses a name taken by 
 
 TEST_CASE("svl up shows a failing build's step and error, and what runs keeps running") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
   auto good = svl::test::write_function(tmp.path(), "steady", fn_toml());
   REQUIRE(d.cli({"up", good.string(), "--quiet"}).exit_code == 0);
@@ -433,7 +433,7 @@ TEST_CASE("svl up shows a failing build's step and error, and what runs keeps ru
 
 TEST_CASE("Docker unavailable: warm requests keep flowing, wakes fail fast with 503, then it catches up") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   svl::test::UnixSocketProxy proxy((tmp.path() / "docker.sock").string(), "/var/run/docker.sock");
   auto args = daemon_args();
   args.insert(args.end(), {"--docker-host", "unix://" + proxy.path()});
@@ -465,7 +465,7 @@ TEST_CASE("Docker unavailable: warm requests keep flowing, wakes fail fast with 
 
 TEST_CASE("a stopped replica is removed after remove_after, a wake from removed reuses the sandbox, and the sandbox goes after idle_slot_ttl") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   auto args = daemon_args();
   args.insert(args.end(), {"--idle-slot-ttl", "5s"});
   DaemonProcess d(tmp.path() / "state", args);
@@ -494,7 +494,7 @@ TEST_CASE("a stopped replica is removed after remove_after, a wake from removed 
 
 TEST_CASE("past the memory budget, a wake stops another function's idle replica first") {
   svl::test::ContainerJanitor janitor;
-  ScratchDir tmp;
+  TempDir tmp;
   // Room for one 256 MiB replica, not two.
   auto args = daemon_args();
   args.insert(args.end(), {"--memory-budget", "400MiB"});

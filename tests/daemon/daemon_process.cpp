@@ -7,7 +7,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -75,7 +74,7 @@ int wait_bounded(pid_t pid, std::chrono::milliseconds timeout) {
 
 CommandResult run_svl(const std::vector<std::string>& args, std::chrono::seconds timeout,
                       const std::map<std::string, std::string>& env) {
-  ScratchDir tmp;
+  TempDir tmp("svl-run");
   std::vector<std::string> argv{svl_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = spawn(argv, tmp.path() / "out", tmp.path() / "err", env);
@@ -153,17 +152,6 @@ fs::path write_function(const fs::path& parent, const std::string& name, const s
   fs::create_directories(dir);
   std::ofstream(dir / "svl.toml") << "name = \"" << name << "\"\n" << toml_body;
   return dir;
-}
-
-ScratchDir::ScratchDir() {
-  std::random_device rd;
-  path_ = fs::temp_directory_path() / ("svl-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  fs::create_directories(path_);
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
 }
 
 }  // namespace svl::test

@@ -3,6 +3,8 @@
 // (so its instance label, and so its containers, are its own), and one-shot CLI commands.
 #include <chrono>
 #include <filesystem>
+
+#include "tests/common/temp_dir.hpp"
 #include <map>
 #include <string>
 #include <sys/types.h>
@@ -54,15 +56,5 @@ private:
 std::filesystem::path write_function(const std::filesystem::path& parent, const std::string& name,
                                      const std::string& toml_body);
 
-// A fresh temp dir removed at destruction.
-class ScratchDir {
-public:
-  ScratchDir();
-  ~ScratchDir();
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
 
 }  // namespace svl::test

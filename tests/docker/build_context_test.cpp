@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 
 #include "orchestrator/docker/build_context.hpp"
+#include "tests/common/temp_dir.hpp"
 
 using namespace svl::docker;
 namespace fs = std::filesystem;
@@ -24,22 +25,12 @@ DockerIgnore parse(const char* text) {
   return std::move(r).value();
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "svl-ctx-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& rel, const std::string& content) {
-    fs::create_directories((path / rel).parent_path());
-    std::ofstream(path / rel, std::ios::binary) << content;
-  }
-};
+using svl::test::TempDir;
+
+void write(const TempDir& dir, const std::string& rel, const std::string& content) {
+  fs::create_directories((dir.path() / rel).parent_path());
+  std::ofstream(dir.path() / rel, std::ios::binary) << content;
+}
 
 // path -> content ("" for directories, "-> target" for symlinks)
 std::map<std::string, std::string> read_tar(const std::string& tar) {
@@ -107,18 +98,18 @@ TEST_CASE("dockerignore: '!' exceptions, last match wins") {
 
 TEST_CASE("the build context tar honours .dockerignore and always carries the Dockerfile") {
   TempDir ctx;
-  ctx.write("Dockerfile", "FROM scratch\n");
-  ctx.write(".dockerignore", "*.log\nDockerfile\nnode_modules\n!node_modules/keep.js\n**/*.tmp\n.git\n");
-  ctx.write("server", "binary");
-  ctx.write("debug.log", "noise");
-  ctx.write("src/main.cpp", "int main(){}");
-  ctx.write("src/deep/x.tmp", "tmp");
-  ctx.write("node_modules/big.js", "big");
-  ctx.write("node_modules/keep.js", "keep");
-  ctx.write(".git/HEAD", "ref");
-  fs::create_symlink("server", ctx.path / "link");
+  write(ctx, "Dockerfile", "FROM scratch\n");
+  write(ctx, ".dockerignore", "*.log\nDockerfile\nnode_modules\n!node_modules/keep.js\n**/*.tmp\n.git\n");
+  write(ctx, "server", "binary");
+  write(ctx, "debug.log", "noise");
+  write(ctx, "src/main.cpp", "int main(){}");
+  write(ctx, "src/deep/x.tmp", "tmp");
+  write(ctx, "node_modules/big.js", "big");
+  write(ctx, "node_modules/keep.js", "keep");
+  write(ctx, ".git/HEAD", "ref");
+  fs::create_symlink("server", ctx.path() / "link");
 
-  auto tar = make_build_context(ctx.path);
+  auto tar = make_build_context(ctx.path());
   REQUIRE(tar.ok());
   auto files = read_tar(tar.value());
   CHECK(files.count("Dockerfile") == 1);

@@ -17,6 +17,7 @@
 #include "orchestrator/docker/api_json.hpp"
 #include "orchestrator/docker/client.hpp"
 #include "orchestrator/docker/event_watcher.hpp"
+#include "tests/common/temp_dir.hpp"
 #include "tests/support/http_probe.hpp"
 #include "tests/support/test_image.hpp"
 
@@ -57,18 +58,7 @@ int published_port(Client& client, const std::string& id) {
   return *port;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "svl-it-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using svl::test::TempDir;
 
 }  // namespace
 
@@ -371,13 +361,13 @@ TEST_CASE("image build: the failing step's error comes back; .dockerignore is ho
   Client client;
   const std::string fixture = svl::test::ensure_test_server_image(client);
   TempDir ctx;
-  std::ofstream(ctx.path / "present") << "here\n";
-  std::ofstream(ctx.path / "secret") << "never sent\n";
-  std::ofstream(ctx.path / ".dockerignore") << "secret\n";
+  std::ofstream(ctx.path() / "present") << "here\n";
+  std::ofstream(ctx.path() / "secret") << "never sent\n";
+  std::ofstream(ctx.path() / ".dockerignore") << "secret\n";
 
-  std::ofstream(ctx.path / "Dockerfile") << "FROM " << fixture << "\nCOPY present /present\nCOPY missing-file /x\n";
+  std::ofstream(ctx.path() / "Dockerfile") << "FROM " << fixture << "\nCOPY present /present\nCOPY missing-file /x\n";
   BuildOptions options;
-  options.context_dir = ctx.path;
+  options.context_dir = ctx.path();
   options.labels = {{"svl.test", svl::test::test_run_id()}};
   std::vector<std::string> lines;
   auto failed = client.build_image(options, [&](std::string_view l) { lines.emplace_back(l); });
@@ -390,14 +380,14 @@ TEST_CASE("image build: the failing step's error comes back; .dockerignore is ho
     return l.starts_with("Step 1/") && l.ends_with(" : FROM " + fixture);
   }));
 
-  std::ofstream(ctx.path / "Dockerfile") << "FROM " << fixture << "\nCOPY secret /secret\n";
+  std::ofstream(ctx.path() / "Dockerfile") << "FROM " << fixture << "\nCOPY secret /secret\n";
   auto ignored = client.build_image(options);
   REQUIRE_FALSE(ignored.ok());
   CHECK(ignored.error().code == Errc::build_failed);
   CHECK(ignored.error().message.find("secret") != std::string::npos);
 
   const std::string tag = "svl-it-tmp:" + svl::test::test_run_id();
-  std::ofstream(ctx.path / "Dockerfile") << "FROM " << fixture << "\nCOPY present /present\n";
+  std::ofstream(ctx.path() / "Dockerfile") << "FROM " << fixture << "\nCOPY present /present\n";
   options.tags = {tag};
   options.build_args = {{"UNUSED", "1"}};
   auto built = client.build_image(options);

@@ -14,6 +14,7 @@
 #include "orchestrator/registry/registry.hpp"
 #include "orchestrator/registry/sqlite.hpp"
 #include "orchestrator/spec/spec_json.hpp"
+#include "tests/common/temp_dir.hpp"
 
 using namespace std::chrono_literals;
 using svl::orchestrator::FunctionSpec;
@@ -24,22 +25,7 @@ using svl::orchestrator::WallTime;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "svl-registry-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
+using svl::test::TempDir;
 
 // Wall time that moves only when the test says so.
 struct TestClock {

@@ -167,7 +167,7 @@ void prove_with_docker(const TemplateCase& c, const std::string& name, const fs:
 
 // One daemon for every template, with its own state dir and the run's label.
 svl::test::DaemonProcess& daemon() {
-  static svl::test::ScratchDir state;
+  static svl::test::TempDir state;
   static svl::test::DaemonProcess d(state.path() / "state", {"--label", "svl.test=" + run_id()});
   return d;
 }

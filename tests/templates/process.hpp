@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/common/temp_dir.hpp"
+
 namespace svl::test {
 
 struct ProcessResult {
@@ -26,19 +28,6 @@ struct HttpAnswer {
 };
 
 HttpAnswer http_get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::seconds(5));
-
-// A directory under the system temp dir, removed with its contents on destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::string read_text(const std::filesystem::path& path);
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "orchestrator/cli/templates.hpp"
 #include "orchestrator/spec/function_spec.hpp"
 #include "orchestrator/spec/spec_parser.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using svl::cli::embedded_templates;
@@ -23,19 +23,7 @@ using svl::cli::scaffold;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed when the test case ends.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("svl-templates-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
+using svl::test::TempDir;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -153,7 +141,7 @@ TEST_CASE("scaffold writes every file with the name filled in, into a new direct
   TempDir tmp;
   const auto* node = find_template("node");
   REQUIRE(node != nullptr);
-  const fs::path dir = tmp.path / "nested" / "hello-node";
+  const fs::path dir = tmp.path() / "nested" / "hello-node";
   const auto result = scaffold(*node, "hello-node", dir);
   REQUIRE(result.error.empty());
   CHECK(result.written.size() == node->files.size());
@@ -170,33 +158,33 @@ TEST_CASE("scaffold writes every file with the name filled in, into a new direct
 
 TEST_CASE("scaffold accepts an existing empty directory") {
   TempDir tmp;
-  const auto result = scaffold(*find_template("go"), "fn", tmp.path);
+  const auto result = scaffold(*find_template("go"), "fn", tmp.path());
   REQUIRE(result.error.empty());
-  CHECK(fs::exists(tmp.path / "main.go"));
+  CHECK(fs::exists(tmp.path() / "main.go"));
 }
 
 TEST_CASE("scaffold refuses a non-empty directory and leaves it untouched") {
   TempDir tmp;
-  { std::ofstream(tmp.path / "svl.toml") << "mine"; }
-  const auto result = scaffold(*find_template("python"), "fn", tmp.path);
+  { std::ofstream(tmp.path() / "svl.toml") << "mine"; }
+  const auto result = scaffold(*find_template("python"), "fn", tmp.path());
   CHECK(result.error.find("is not empty") != std::string::npos);
   CHECK(result.written.empty());
-  CHECK(read_file(tmp.path / "svl.toml") == "mine");
-  CHECK(std::distance(fs::directory_iterator(tmp.path), fs::directory_iterator()) == 1);
+  CHECK(read_file(tmp.path() / "svl.toml") == "mine");
+  CHECK(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()) == 1);
 }
 
 TEST_CASE("scaffold refuses a path that is a file") {
   TempDir tmp;
-  { std::ofstream(tmp.path / "file") << "x"; }
-  const auto result = scaffold(*find_template("cpp"), "fn", tmp.path / "file");
+  { std::ofstream(tmp.path() / "file") << "x"; }
+  const auto result = scaffold(*find_template("cpp"), "fn", tmp.path() / "file");
   CHECK(result.error.find("not a directory") != std::string::npos);
-  CHECK(read_file(tmp.path / "file") == "x");
+  CHECK(read_file(tmp.path() / "file") == "x");
 }
 
 TEST_CASE("scaffold reports a directory it cannot create") {
   TempDir tmp;
-  { std::ofstream(tmp.path / "file") << "x"; }
-  const auto result = scaffold(*find_template("cpp"), "fn", tmp.path / "file" / "sub");
+  { std::ofstream(tmp.path() / "file") << "x"; }
+  const auto result = scaffold(*find_template("cpp"), "fn", tmp.path() / "file" / "sub");
   CHECK(!result.error.empty());
   CHECK(result.written.empty());
 }
