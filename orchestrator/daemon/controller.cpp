@@ -381,7 +381,7 @@ void Controller::scale_to(FunctionState& f, std::uint32_t desired, std::string_v
     if (clock_.now() < f.scale_out_after) break;  // settle_then_scale() retries
     // Past the memory budget: idle replicas of other functions make room. If they cannot, the
     // first replica still starts (a request waits for it), further ones do not.
-    if (plan.from != WakeFrom::paused && !make_room(f, f.spec.resources.memory_bytes, true) && i > 0) break;
+    if (plan.from != WakeFrom::paused && !make_room(&f, f.spec.resources.memory_bytes, true) && i > 0) break;
     Slot& reserved = plan.from == WakeFrom::new_slot ? f.replicas.add_slot(f.spec.port) : *f.replicas.find_slot(plan.slot);
     plan.slot = reserved.index;
     reserved.busy = true;  // reserved for this wake
@@ -423,7 +423,7 @@ std::uint64_t Controller::held_bytes() const {
   return held;
 }
 
-bool Controller::make_room(FunctionState& f, std::uint64_t need, bool allow_evict) {
+bool Controller::make_room(FunctionState* f, std::uint64_t need, bool allow_evict) {
   if (!budget_) return true;
   const std::uint64_t held = held_bytes();
   if (held + need <= budget_->budget()) return true;
@@ -438,11 +438,11 @@ bool Controller::make_room(FunctionState& f, std::uint64_t need, bool allow_evic
       moving |= s.busy || s.waking;
     }
     auto load = gateway_.load(name);
-    budget_->set_idle_loaded(g->budget_id, g.get() != &f && holds && !moving && load.inflight + load.queued == 0 &&
+    budget_->set_idle_loaded(g->budget_id, g.get() != f && holds && !moving && load.inflight + load.queued == 0 &&
                                                g->effective_min() == 0);
   }
   std::uint64_t freed = 0;
-  for (auto id : budget_->pick_victims(held, need, f.budget_id)) {
+  for (auto id : budget_->pick_victims(held, need, f ? f->budget_id : autoscaler::FunctionId{0})) {
     auto* victim = by_id[id];
     for (const auto& s : victim->replicas.slots())
       if (s.phase == ReplicaPhase::ready || s.phase == ReplicaPhase::paused) freed += victim->spec.resources.memory_bytes;
@@ -526,6 +526,9 @@ void Controller::tick(TimePoint now) {
     trim_idle_slots(f, now);
     metrics_.set_load(name, load.inflight, load.queued);
   }
+  // A wake went past the budget when nothing was idle at that moment (a victim was mid-transition):
+  // idle replicas are stopped as soon as there are some.
+  if (budget_ && docker_ok_ && held_bytes() > budget_->budget()) make_room(nullptr, 0, true);
   if (seconds_between(last_usage_flush_, now) >= 10) flush_usage(now);
 }
 
@@ -571,7 +574,7 @@ void Controller::apply_idle_tier(FunctionState& f, TimePoint) {
       move = autoscaler::Tier::stopped;  // one frozen replica is enough to absorb the next request
       --paused;
     } else if (target == autoscaler::Tier::paused && is_stopped && paused == 0 &&
-               make_room(f, f.spec.resources.memory_bytes, false)) {
+               make_room(&f, f.spec.resources.memory_bytes, false)) {
       move = autoscaler::Tier::paused;  // pre-warm ahead of the predicted arrival, if memory allows
       ++paused;
     }

@@ -111,10 +111,11 @@ private:
   void scale_to(FunctionState& f, std::uint32_t desired, std::string_view reason);
   void retire(FunctionState& f, Slot& slot);
   bool first_wake_in_flight(const FunctionState& f) const;
-  // The memory budget: what replicas hold now, and room for `need` more bytes for `f`, made by
-  // stopping idle replicas of other functions when `evict` (else only checked).
+  // The memory budget: what replicas hold now, and room for `need` more bytes for `f` (or for
+  // nobody: back within the budget), made by stopping idle replicas of other functions when
+  // `evict` (else only checked).
   std::uint64_t held_bytes() const;
-  bool make_room(FunctionState& f, std::uint64_t need, bool evict);
+  bool make_room(FunctionState* f, std::uint64_t need, bool evict);
   void evict(FunctionState& victim);
   void trim_idle_slots(FunctionState& f, TimePoint now);
   void apply_idle_tier(FunctionState& f, TimePoint now);

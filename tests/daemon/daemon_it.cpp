@@ -512,13 +512,14 @@ TEST_CASE("past the memory budget, a wake stops another function's idle replica 
   };
 
   CHECK(svl::test::get(d.gateway_port(), "/fn/first/").status == 200);
-  CHECK(wait_status(d, "first", [](const json& s) { return replicas(s, "paused") == 1; }, 20s));
+  auto paused_only = [](const json& s) { return phases(s) == std::vector<std::string>{"paused"}; };  // not pausing
+  CHECK(wait_status(d, "first", paused_only, 20s));
   CHECK(held("second") == 0);
 
   // `second` needs 256 MiB more than the budget has: `first`, idle, is stopped to make room.
   CHECK(svl::test::get(d.gateway_port(), "/fn/second/").status == 200);
   CHECK(wait_status(d, "first", [](const json& s) { return phases(s) == std::vector<std::string>{"stopped"}; }, 20s));
-  CHECK(wait_status(d, "second", [](const json& s) { return replicas(s, "paused") == 1; }, 20s));
+  CHECK(wait_status(d, "second", paused_only, 20s));
   CHECK(d.log().find("memory budget: stopping the idle replicas of first") != std::string::npos);
   auto metrics = svl::test::get(d.metrics_port(), "/metrics").body;
   CHECK(metrics.find("reason=\"memory_budget\"") != std::string::npos);
