@@ -264,11 +264,7 @@ awaitable<void> Controller::adopt() {
       }
     }
   }
-  for (const auto& id : strays) {
-    auto docker_op_1 = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
-    co_await docker::async_call(docker_, docker_op_1,
-                                use_awaitable);
-  }
+  co_await remove_containers(strays);
   if (!strays.empty()) log("removed " + std::to_string(strays.size()) + " stray container(s) of this daemon");
   for (auto& [name, f] : functions_) publish_metrics(*f);
 }
@@ -608,23 +604,40 @@ awaitable<void> Controller::remove_slot(std::string name, std::uint64_t epoch, i
   if (!f || f->epoch != epoch) co_return;
   Slot* s = f->replicas.find_slot(slot_index);
   if (!s) co_return;
-  bool removed = true;
-  for (const auto& id : {s->replica_id, s->sandbox_id}) {
-    if (id.empty()) continue;
-    auto docker_op = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
-    auto r = co_await docker::async_call(docker_, docker_op, use_awaitable);
-    removed = removed && (r || r.error().code == docker::Errc::not_found);
-  }
+  std::vector<std::string> ids{s->replica_id, s->sandbox_id};  // a named local: GCC 12 and co_await temporaries
+  const bool removed = co_await remove_containers(std::move(ids));
   f = find(name);
   if (!f || f->epoch != epoch) co_return;
-  auto& slots = f->replicas.slots();
-  if (removed) {
-    slots.erase(std::remove_if(slots.begin(), slots.end(), [&](const Slot& x) { return x.index == slot_index; }),
-                slots.end());
-  } else if (Slot* x = f->replicas.find_slot(slot_index)) {
-    x->busy = x->sandbox_busy = false;  // Docker away: try again at a later tick
+  s = f->replicas.find_slot(slot_index);
+  if (!s) co_return;
+  if (removed || !s->sandbox_ready) {
+    f->replicas.erase_slot(slot_index);
+  } else {
+    s->busy = s->sandbox_busy = false;  // Docker away: try again at a later tick
   }
   publish_metrics(*f);
+}
+
+awaitable<bool> Controller::remove_containers(std::vector<std::string> ids) {
+  bool gone = true;
+  for (const auto& id : ids) {
+    if (id.empty()) continue;
+    auto remove = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
+    auto r = co_await docker::async_call(docker_, remove, use_awaitable);
+    gone = gone && (r || r.error().code == docker::Errc::not_found);
+  }
+  co_return gone;
+}
+
+awaitable<docker::Result<std::string>> Controller::create_replacing(docker::ContainerSpec spec) {
+  auto create = [spec](docker::Client& c) { return c.create_container(spec); };
+  auto created = co_await docker::async_call(docker_, create, use_awaitable);
+  if (!created && created.error().code == docker::Errc::conflict) {
+    auto remove = [n = spec.name](docker::Client& c) { return c.remove_container(n, {.force = true}); };
+    co_await docker::async_call(docker_, remove, use_awaitable);
+    created = co_await docker::async_call(docker_, create, use_awaitable);
+  }
+  co_return created;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -657,7 +670,6 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
   s->busy = true;
   s->revision = revision;
   s->phase_since = t0;
-  auto endpoint_id = [&] { return s->replica_id; };
 
   if (plan.from == WakeFrom::paused) {
     s->phase = ReplicaPhase::starting;
@@ -686,22 +698,9 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
       spec.pids_limit = f->spec.resources.pids;
       spec.no_new_privileges = true;
       spec.stop_timeout_s = static_cast<int>(options_.stop_grace.count());
-      auto docker_op_3 = [spec](docker::Client& c) { return c.create_container(spec); };
-      auto created = co_await docker::async_call(docker_, docker_op_3,
-                                                 use_awaitable);
+      auto created = co_await create_replacing(spec);
       std::tie(f, s) = refind();
       if (!s) co_return;
-      if (!created && created.error().code == docker::Errc::conflict) {
-        // A container of that name survived a crash of ours: remove it and try once more.
-        auto docker_op_4 = [n = spec.name](docker::Client& c) { return c.remove_container(n, {.force = true}); };
-        co_await docker::async_call(docker_, docker_op_4,
-                                    use_awaitable);
-        auto docker_op_5 = [spec](docker::Client& c) { return c.create_container(spec); };
-        created = co_await docker::async_call(docker_, docker_op_5,
-                                              use_awaitable);
-        std::tie(f, s) = refind();
-        if (!s) co_return;
-      }
       if (!created) {
         s->phase = ReplicaPhase::none;
         if (docker_down(*f, *s, created.error(), ReplicaPhase::none)) co_return;
@@ -731,7 +730,6 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
       co_return;
     }
   }
-  (void)endpoint_id;
   s->phase = ReplicaPhase::ready;
   s->phase_since = clock_.now();
   s->busy = false;
@@ -789,17 +787,7 @@ awaitable<bool> Controller::ensure_sandbox(std::string name, std::uint64_t epoch
   spec.memory_bytes = 16 << 20;
   spec.pids_limit = 8;
   spec.stop_timeout_s = 1;
-  auto docker_op_7 = [spec](docker::Client& c) { return c.create_container(spec); };
-  auto created = co_await docker::async_call(docker_, docker_op_7,
-                                             use_awaitable);
-  if (!created && created.error().code == docker::Errc::conflict) {
-    auto docker_op_8 = [n = spec.name](docker::Client& c) { return c.remove_container(n, {.force = true}); };
-    co_await docker::async_call(docker_, docker_op_8,
-                                use_awaitable);
-    auto docker_op_9 = [spec](docker::Client& c) { return c.create_container(spec); };
-    created = co_await docker::async_call(docker_, docker_op_9,
-                                          use_awaitable);
-  }
+  auto created = co_await create_replacing(spec);
   std::optional<docker::ContainerInfo> info;
   std::string error;
   if (created) {
@@ -827,15 +815,10 @@ awaitable<bool> Controller::ensure_sandbox(std::string name, std::uint64_t epoch
   s->sandbox_busy = false;
   if (!info) {
     if (created) {
-      auto id = *created;
-      asio::co_spawn(ctl_, [this, id]() -> awaitable<void> {
-        auto docker_op_12 = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
-        co_await docker::async_call(docker_, docker_op_12,
-                                    use_awaitable);
-      }, asio::detached);
+      std::vector<std::string> ids{*created};
+      asio::co_spawn(ctl_, remove_containers(std::move(ids)), asio::detached);
     }
-    auto& slots = f->replicas.slots();
-    slots.erase(std::remove_if(slots.begin(), slots.end(), [&](const Slot& x) { return x.index == slot_index; }), slots.end());
+    f->replicas.erase_slot(slot_index);
     f->failure = "could not create the network sandbox for " + name + ": " + error;
     gateway_.set_not_ready_reason(name, f->failure);
     if (!docker_ok_) gateway_.fail_held(name, 503, "function " + name + " cannot be woken: Docker is unavailable (" + error + ")");
@@ -1054,7 +1037,7 @@ void Controller::on_docker_event(const docker::Event& event) {
     s->sandbox_ready = false;
     s->busy = true;
     s->phase = ReplicaPhase::removing;
-    asio::co_spawn(ctl_, remove_slot_containers(f->name, epoch, index, true), asio::detached);
+    asio::co_spawn(ctl_, remove_slot(f->name, epoch, index), asio::detached);
     return;
   }
   switch (s->phase) {
@@ -1069,31 +1052,6 @@ void Controller::on_docker_event(const docker::Event& event) {
     default:
       break;  // an exit we asked for (stop, remove)
   }
-}
-
-awaitable<void> Controller::remove_slot_containers(std::string name, std::uint64_t epoch, int slot_index, bool with_sandbox) {
-  auto* f = find(name);
-  if (!f || f->epoch != epoch) co_return;
-  Slot* s = f->replicas.find_slot(slot_index);
-  if (!s) co_return;
-  std::vector<std::string> ids;
-  if (!s->replica_id.empty()) ids.push_back(s->replica_id);
-  if (with_sandbox && !s->sandbox_id.empty()) ids.push_back(s->sandbox_id);
-  for (const auto& id : ids) {
-    auto docker_op_18 = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
-    co_await docker::async_call(docker_, docker_op_18, use_awaitable);
-  }
-  f = find(name);
-  if (!f || f->epoch != epoch) co_return;
-  auto& slots = f->replicas.slots();
-  if (with_sandbox) {
-    slots.erase(std::remove_if(slots.begin(), slots.end(), [&](const Slot& x) { return x.index == slot_index; }), slots.end());
-  } else if (Slot* x = f->replicas.find_slot(slot_index)) {
-    x->replica_id.clear();
-    x->phase = ReplicaPhase::none;
-    x->busy = false;
-  }
-  publish_metrics(*f);
 }
 
 // Docker itself failed, not the function: the slot goes back to where it was, nothing counts
@@ -1204,12 +1162,8 @@ awaitable<std::optional<ControlError>> Controller::remove(std::string name) {
   if (budget_) budget_->forget(f->budget_id);
   functions_.erase(name);  // any coroutine still running for it sees a new epoch and stops
   for (const auto& s : slots) {
-    for (const auto& id : {s.replica_id, s.sandbox_id}) {
-      if (id.empty()) continue;
-      auto docker_op_20 = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
-      co_await docker::async_call(docker_, docker_op_20,
-                                  use_awaitable);
-    }
+    std::vector<std::string> ids{s.replica_id, s.sandbox_id};
+    co_await remove_containers(std::move(ids));
   }
   if (auto st = registry_.delete_function(name); !st) co_return ControlError{500, "registry: " + st.error().message};
   metrics_.forget_function(name);

@@ -125,13 +125,17 @@ private:
   // The wake path and idle transitions (each re-finds its function and slot after every await).
   boost::asio::awaitable<void> wake(std::string name, std::uint64_t epoch, ReplicaSet::Wake plan, long revision);
   boost::asio::awaitable<void> settle_then_scale(std::string name, std::uint64_t epoch);
+  // Removes the slot's replica and sandbox and forgets the slot; a slot whose sandbox still
+  // serves is kept (for a later try) when Docker could not remove them.
   boost::asio::awaitable<void> remove_slot(std::string name, std::uint64_t epoch, int slot_index);
+  // Force-removes the containers (empty ids skipped); true when every one is gone.
+  boost::asio::awaitable<bool> remove_containers(std::vector<std::string> ids);
+  // Creates a container; one of the same name left by a crash of ours is removed first.
+  boost::asio::awaitable<docker::Result<std::string>> create_replacing(docker::ContainerSpec spec);
   boost::asio::awaitable<bool> ensure_sandbox(std::string name, std::uint64_t epoch, int slot_index);
   boost::asio::awaitable<bool> probe(std::string name, std::uint64_t epoch, int slot_index, TimePoint deadline);
   boost::asio::awaitable<void> after_drain(std::string name, std::uint64_t epoch, int slot_index);
   boost::asio::awaitable<void> move_idle(std::string name, std::uint64_t epoch, int slot_index, autoscaler::Tier tier);
-  boost::asio::awaitable<void> remove_slot_containers(std::string name, std::uint64_t epoch, int slot_index,
-                                                      bool with_sandbox);
   void replica_failed(FunctionState& f, Slot& slot, std::string reason);
   boost::asio::awaitable<std::string> logs_tail(std::string container_id, int lines);
 

@@ -56,6 +56,10 @@ Slot& ReplicaSet::add_slot(int container_port) {
   return slots_.back();
 }
 
+void ReplicaSet::erase_slot(int index) {
+  std::erase_if(slots_, [&](const Slot& s) { return s.index == index; });
+}
+
 TierCounts ReplicaSet::counts() const {
   TierCounts c;
   for (const auto& s : slots_) {

@@ -67,6 +67,7 @@ public:
   Slot* find_slot(int index);
   Slot* find_by_container(const std::string& id);  // replica or sandbox id
   Slot& add_slot(int container_port);               // index = lowest unused
+  void erase_slot(int index);
 
   TierCounts counts() const;
   // Replicas of `revision` that are ready or on their way (starting, creating).

@@ -82,3 +82,17 @@ TEST_CASE("a replica between tiers is waited for rather than replaced by a new s
   CHECK(wake.slot == stopping.index);
   CHECK(set.plan_wake(2, 8080).from == WakeFrom::new_slot);  // another revision builds its own
 }
+
+TEST_CASE("an erased slot is gone and its index is the next one added") {
+  ReplicaSet set;
+  set.add_slot(8080);
+  set.add_slot(8080);
+  set.add_slot(8080);
+  set.erase_slot(1);
+  CHECK(set.slots().size() == 2);
+  CHECK(set.find_slot(1) == nullptr);
+  CHECK(set.find_slot(2) != nullptr);
+  CHECK(set.add_slot(8080).index == 1);
+  set.erase_slot(7);  // unknown: nothing happens
+  CHECK(set.slots().size() == 3);
+}
