@@ -174,7 +174,13 @@ TEST_CASE("logs keep stdout and stderr apart; follow mode sees new lines") {
   LogsOptions tail;
   tail.tail = 1;
   tail.err = false;
+  // The probe's line reaches Docker's log file after its answer: wait for it (bounded).
   auto last = client.logs(id, tail);
+  for (auto deadline = std::chrono::steady_clock::now() + 5s;
+       last.ok() && last->lines.size() == 1 && last->lines[0].text != "GET / 200" &&
+       std::chrono::steady_clock::now() < deadline;
+       last = client.logs(id, tail))
+    std::this_thread::sleep_for(20ms);
   REQUIRE(last.ok());
   REQUIRE(last->lines.size() == 1);
   CHECK(last->lines[0].text == "GET / 200");
