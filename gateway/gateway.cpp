@@ -101,7 +101,10 @@ void Gateway::Impl::shutdown() {
     std::unique_lock lock(functions_mu);
     for (auto& [name, entry] : functions) {
       std::lock_guard el(entry->mu);
-      for (auto& [id, pool] : entry->replicas) pool->idle.clear();
+      for (auto& [id, pool] : entry->replicas) {
+        pool->idle.clear();
+        pool->waiting.clear();
+      }
       entry->waiters.clear();
     }
   }
@@ -290,20 +293,52 @@ void Gateway::Impl::finished(const std::shared_ptr<FunctionEntry>& entry, Token 
   control(*entry, [&](Actions& actions) { entry->dispatcher.request_finished(token, replica, clock.now(), actions); });
 }
 
-std::unique_ptr<UpstreamConnection> Gateway::Impl::take_idle(FunctionEntry& entry, ReplicaPool& pool) {
+Acquired Gateway::Impl::acquire(FunctionEntry& entry, ReplicaPool& pool, const asio::any_io_executor& ex,
+                                bool may_wait) {
   std::lock_guard lock(entry.mu);
-  if (pool.idle.empty()) return nullptr;
-  auto c = std::move(pool.idle.back());
-  pool.idle.pop_back();
-  return c;
+  Acquired got;
+  if (!pool.idle.empty()) {
+    got.conn = std::move(pool.idle.back());
+    pool.idle.pop_back();
+    return got;
+  }
+  const unsigned cap = options.max_connections_per_replica;
+  if (may_wait && cap > 0 && pool.open->load() >= cap && !pool.removed) {
+    got.waiter = std::make_shared<ConnectionWaiter>(ex);
+    pool.waiting.push_back(got.waiter);
+    return got;
+  }
+  got.conn = std::make_unique<UpstreamConnection>(ex, pool.open);
+  got.conn->fresh = true;
+  return got;
+}
+
+std::unique_ptr<UpstreamConnection> Gateway::Impl::stop_waiting(FunctionEntry& entry, ReplicaPool& pool,
+                                                                const std::shared_ptr<ConnectionWaiter>& waiter) {
+  std::lock_guard lock(entry.mu);
+  std::erase(pool.waiting, waiter);
+  return std::move(waiter->handed);
 }
 
 void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn) {
   std::lock_guard lock(entry.mu);
-  if (pool.removed || stopping.load() || pool.idle.size() >= options.max_idle_upstream_per_replica) return;
+  if (pool.removed || stopping.load()) return;
   conn->reused = true;
   conn->idle_since = clock.now();
+  if (!pool.waiting.empty()) {
+    auto w = std::move(pool.waiting.front());
+    pool.waiting.pop_front();
+    w->handed = std::move(conn);
+    asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    return;
+  }
+  if (pool.idle.size() >= options.max_idle_upstream_per_replica) return;
   pool.idle.push_back(std::move(conn));
+}
+
+void Gateway::Impl::release_waiters(ReplicaPool& pool) {
+  for (auto& w : pool.waiting) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+  pool.waiting.clear();
 }
 
 // ---- Gateway ----
@@ -357,6 +392,7 @@ void Gateway::remove_function(const std::string& name) {
   for (auto& [id, pool] : entry->replicas) {
     pool->removed = true;
     pool->idle.clear();
+    Impl::release_waiters(*pool);
   }
 }
 
@@ -371,6 +407,7 @@ void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint)
     if (auto old = entry->replicas.find(endpoint.id); old != entry->replicas.end()) {
       old->second->removed = true;
       old->second->idle.clear();
+      Impl::release_waiters(*old->second);
     }
     entry->replicas[endpoint.id] = pool;
     entry->dispatcher.replica_added(endpoint.id, impl.clock.now(), actions);
@@ -395,6 +432,7 @@ void Gateway::remove_replica(const std::string& function, const std::string& rep
     if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) {
       it->second->removed = true;
       it->second->idle.clear();
+      Impl::release_waiters(*it->second);
       entry->replicas.erase(it);
     }
     entry->dispatcher.replica_removed(replica_id, impl.clock.now(), actions);

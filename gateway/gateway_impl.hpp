@@ -4,6 +4,7 @@
 // mutex with tiny critical sections, and the I/O context with its threads.
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,18 +31,47 @@ using tcp = asio::ip::tcp;
 // One keep-alive connection to a replica. Used by one session at a time; idle ones wait in the
 // replica's pool. Its socket is only touched from the strand of the session that borrowed it.
 struct UpstreamConnection {
-  explicit UpstreamConnection(asio::any_io_executor ex) : socket(std::move(ex)) {}
+  // `open` counts the replica's connections (ReplicaPool::open) for as long as this one exists.
+  UpstreamConnection(asio::any_io_executor ex, std::shared_ptr<std::atomic<unsigned>> open)
+      : socket(std::move(ex)), open_(std::move(open)) {
+    ++*open_;
+  }
+  ~UpstreamConnection() { --*open_; }
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
   tcp::socket socket;
   boost::beast::flat_buffer buffer;
   bool reused = false;
   std::chrono::steady_clock::time_point idle_since{};  // when it went back to the pool
+  bool fresh = false;                                   // not connected yet
+
+private:
+  std::shared_ptr<std::atomic<unsigned>> open_;
 };
 
+// A request waiting for a connection to be given back (Options::max_connections_per_replica).
+// The giver sets `handed` under the function's mutex and cancels the timer on the waiter's strand.
+struct ConnectionWaiter {
+  explicit ConnectionWaiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  asio::steady_timer timer;
+  std::unique_ptr<UpstreamConnection> handed;
+};
+
+// Guarded by the function's mutex.
 struct ReplicaPool {
   ReplicaEndpoint endpoint;
   tcp::endpoint address;
-  std::vector<std::unique_ptr<UpstreamConnection>> idle;  // guarded by the function's mutex
+  std::vector<std::unique_ptr<UpstreamConnection>> idle;
+  std::shared_ptr<std::atomic<unsigned>> open = std::make_shared<std::atomic<unsigned>>(0);  // idle, busy, opening
+  std::deque<std::shared_ptr<ConnectionWaiter>> waiting;  // oldest first
   bool removed = false;
+};
+
+// What a request gets for its upstream connection: `conn` (idle, or `fresh` to be connected), or
+// `waiter` to wait on for one given back.
+struct Acquired {
+  std::unique_ptr<UpstreamConnection> conn;
+  std::shared_ptr<ConnectionWaiter> waiter;
 };
 
 // A held request waiting for its dispatch. The session waits on `timer` (its own strand);
@@ -106,8 +136,15 @@ public:
   DispatchResult check_waiter(const std::shared_ptr<FunctionEntry>& entry, Token token,
                               const std::shared_ptr<Waiter>& waiter, bool client_gone);
   void finished(const std::shared_ptr<FunctionEntry>& entry, Token token, const std::string& replica);
-  std::unique_ptr<UpstreamConnection> take_idle(FunctionEntry& entry, ReplicaPool& pool);
+  // `may_wait` false: never queue (the request already waited connection_reuse_wait).
+  Acquired acquire(FunctionEntry& entry, ReplicaPool& pool, const asio::any_io_executor& ex, bool may_wait);
+  // Leaves the queue; the connection handed over meanwhile, if any.
+  std::unique_ptr<UpstreamConnection> stop_waiting(FunctionEntry& entry, ReplicaPool& pool,
+                                                   const std::shared_ptr<ConnectionWaiter>& waiter);
+  // To the oldest waiter, else to the idle pool.
   void give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn);
+  // The pool's replica is gone: its waiters stop waiting (and fail over on connect).
+  static void release_waiters(ReplicaPool& pool);
 
   Token next_token() { return token_counter_.fetch_add(1, std::memory_order_relaxed) + 1; }
 

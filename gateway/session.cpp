@@ -87,6 +87,7 @@ struct Session : std::enable_shared_from_this<Session> {
     client.cancel(ignored);
     if (upstream) upstream->socket.cancel(ignored);
     if (waiter) waiter->timer.cancel();
+    if (conn_waiter) conn_waiter->timer.cancel();
   }
 
   std::shared_ptr<Gateway::Impl> impl;
@@ -101,6 +102,7 @@ struct Session : std::enable_shared_from_this<Session> {
   std::uint64_t id = 0;
   UpstreamConnection* upstream = nullptr;
   Waiter* waiter = nullptr;
+  ConnectionWaiter* conn_waiter = nullptr;
   std::string client_ip;
 };
 
@@ -297,6 +299,43 @@ asio::awaitable<unsigned> client_body_failed(Session& s, RequestState& rq, boost
   co_return o.status;
 }
 
+// An idle connection to the replica, one given back by another request within
+// connection_reuse_wait, or a fresh one to connect.
+struct TakenConnection {
+  std::unique_ptr<UpstreamConnection> conn;
+  bool client_gone = false;  // while it waited
+};
+
+asio::awaitable<TakenConnection> take_connection(Session& s, RequestState& rq, ReplicaPool& pool) {
+  auto& impl = *s.impl;
+  bool may_wait = true;
+  for (;;) {
+    auto got = impl.acquire(*rq.entry, pool, s.client.get_executor(), may_wait);
+    auto conn = std::move(got.conn);
+    if (got.waiter) {
+      s.arm(impl.options.connect_timeout, Phase::connect);
+      s.conn_waiter = got.waiter.get();
+      got.waiter->timer.expires_after(impl.options.connection_reuse_wait);
+      co_await got.waiter->timer.async_wait(nothrow);
+      s.conn_waiter = nullptr;
+      conn = impl.stop_waiting(*rq.entry, pool, got.waiter);
+      if (s.client_gone) {
+        if (conn) impl.give_back(*rq.entry, pool, std::move(conn));
+        co_return TakenConnection{nullptr, true};
+      }
+      if (!conn) {  // none came back in time: open one after all
+        may_wait = false;
+        continue;
+      }
+    }
+    // A pooled connection the replica may have closed meanwhile (idle for a while) is checked and
+    // dropped here instead of failing later. Busy ones skip the extra syscall.
+    if (!conn->fresh && Clock::now() - conn->idle_since > std::chrono::milliseconds(500) && peer_gone(conn->socket))
+      continue;
+    co_return TakenConnection{std::move(conn), false};
+  }
+}
+
 // Sends the request to one replica and relays the answer.
 asio::awaitable<Forwarded> forward(Session& s, RequestState& rq, http::request_parser<http::empty_body>& parser,
                                    ReplicaPool& pool, Outcome& outcome) {
@@ -309,13 +348,14 @@ asio::awaitable<Forwarded> forward(Session& s, RequestState& rq, http::request_p
   std::unique_ptr<UpstreamConnection> conn;
   std::optional<http::response_parser<http::empty_body>> rpo;
   for (int attempt = 0;; ++attempt) {
-    conn = impl.take_idle(*rq.entry, pool);
-    // A pooled connection the replica may have closed meanwhile (idle for a while) is checked and
-    // dropped here instead of failing later. Busy ones skip the extra syscall.
-    while (conn && Clock::now() - conn->idle_since > std::chrono::milliseconds(500) && peer_gone(conn->socket))
-      conn = impl.take_idle(*rq.entry, pool);
-    if (!conn) {
-      conn = std::make_unique<UpstreamConnection>(s.client.get_executor());
+    auto taken = co_await take_connection(s, rq, pool);
+    if (taken.client_gone) {
+      outcome.status = 499;
+      co_return Forwarded::close;
+    }
+    conn = std::move(taken.conn);
+    if (conn->fresh) {
+      conn->fresh = false;
       s.upstream = conn.get();
       s.arm(impl.options.connect_timeout, Phase::connect);
       auto [ec] = co_await conn->socket.async_connect(pool.address, nothrow);

@@ -339,6 +339,9 @@ TEST_CASE("200 concurrent requests to a function at zero all succeed once a repl
   for (auto& t : ts) t.join();
   starter.join();
   CHECK(ok.load() == 200);
+  // Released at once onto a replica with no connection: a few connects, then reuse (one per
+  // request without max_connections_per_replica).
+  CHECK(up->connections.load() < 100);
   CHECK(f.listener.capacity_calls.load() >= 1);
   // The last answers reach their clients just before the gateway books them as finished.
   CHECK(wait_until([&] { return f.gw->load("cold").inflight == 0; }));
@@ -346,6 +349,30 @@ TEST_CASE("200 concurrent requests to a function at zero all succeed once a repl
   CHECK(l.queued == 0);
   CHECK(l.requests_total == 200);
   CHECK(l.concurrency_integral > 0.0);
+}
+
+TEST_CASE("a burst onto a slow replica still runs concurrently: connections open after the reuse wait") {
+  Options o;
+  o.max_connections_per_replica = 4;
+  Fixture f(o);
+  f.function("slowburst");
+  UpstreamServer up("slow-1");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 24; ++i)
+    ts.emplace_back([&] {
+      TestClient c(f.port(), 15s);
+      if (c.get("/fn/slowburst/slow?ms=500").result_int() == 200) ++ok;
+    });
+  REQUIRE(wait_until([&] { return f.gw->load("slowburst").queued == 24; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  f.gw->add_replica("slowburst", {"slow-1", "127.0.0.1", up.port()});
+  for (auto& t : ts) t.join();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(ok.load() == 24);
+  CHECK(up.max_inflight.load() == 24);  // none waited for another's connection to come back
+  CHECK(up.connections.load() == 24);
+  CHECK(took < 1400ms);  // 4 at a time would take 3 s
 }
 
 TEST_CASE("draining: in-flight finishes, drained fires, a request during the drain is not lost") {
