@@ -313,11 +313,23 @@ Acquired Gateway::Impl::acquire(FunctionEntry& entry, ReplicaPool& pool, const a
   return got;
 }
 
-std::unique_ptr<UpstreamConnection> Gateway::Impl::stop_waiting(FunctionEntry& entry, ReplicaPool& pool,
-                                                                const std::shared_ptr<ConnectionWaiter>& waiter) {
+Gateway::Impl::WaitOutcome Gateway::Impl::check_connection_waiter(FunctionEntry& entry, ReplicaPool& pool,
+                                                                  const std::shared_ptr<ConnectionWaiter>& waiter,
+                                                                  bool give_up) {
   std::lock_guard lock(entry.mu);
+  WaitOutcome out;
+  if (waiter->handed) {
+    out.conn = std::move(waiter->handed);
+    return out;
+  }
+  const auto again = pool.last_given_back + options.connection_reuse_wait;
+  if (!give_up && !pool.removed && again > clock.now() &&
+      std::find(pool.waiting.begin(), pool.waiting.end(), waiter) != pool.waiting.end()) {
+    out.again_at = again;
+    return out;
+  }
   std::erase(pool.waiting, waiter);
-  return std::move(waiter->handed);
+  return out;
 }
 
 void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn) {
@@ -325,6 +337,7 @@ void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::uniq
   if (pool.removed || stopping.load()) return;
   conn->reused = true;
   conn->idle_since = clock.now();
+  pool.last_given_back = conn->idle_since;
   if (!pool.waiting.empty()) {
     auto w = std::move(pool.waiting.front());
     pool.waiting.pop_front();

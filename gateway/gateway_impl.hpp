@@ -64,6 +64,7 @@ struct ReplicaPool {
   std::vector<std::unique_ptr<UpstreamConnection>> idle;
   std::shared_ptr<std::atomic<unsigned>> open = std::make_shared<std::atomic<unsigned>>(0);  // idle, busy, opening
   std::deque<std::shared_ptr<ConnectionWaiter>> waiting;  // oldest first
+  std::chrono::steady_clock::time_point last_given_back{};
   bool removed = false;
 };
 
@@ -138,9 +139,15 @@ public:
   void finished(const std::shared_ptr<FunctionEntry>& entry, Token token, const std::string& replica);
   // `may_wait` false: never queue (the request already waited connection_reuse_wait).
   Acquired acquire(FunctionEntry& entry, ReplicaPool& pool, const asio::any_io_executor& ex, bool may_wait);
-  // Leaves the queue; the connection handed over meanwhile, if any.
-  std::unique_ptr<UpstreamConnection> stop_waiting(FunctionEntry& entry, ReplicaPool& pool,
-                                                   const std::shared_ptr<ConnectionWaiter>& waiter);
+  // After the waiter's timer: the connection handed over meanwhile; else, while other requests
+  // keep giving connections back (one within connection_reuse_wait) and not `give_up`, when to
+  // look again; else neither (it has left the queue: open a connection).
+  struct WaitOutcome {
+    std::unique_ptr<UpstreamConnection> conn;
+    std::optional<std::chrono::steady_clock::time_point> again_at;
+  };
+  WaitOutcome check_connection_waiter(FunctionEntry& entry, ReplicaPool& pool,
+                                      const std::shared_ptr<ConnectionWaiter>& waiter, bool give_up);
   // To the oldest waiter, else to the idle pool.
   void give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn);
   // The pool's replica is gone: its waiters stop waiting (and fail over on connect).

@@ -313,12 +313,21 @@ asio::awaitable<TakenConnection> take_connection(Session& s, RequestState& rq, R
     auto got = impl.acquire(*rq.entry, pool, s.client.get_executor(), may_wait);
     auto conn = std::move(got.conn);
     if (got.waiter) {
+      // Waits while the replica keeps giving connections back; a slow one (none back within
+      // connection_reuse_wait) gets a new connection per request instead.
       s.arm(impl.options.connect_timeout, Phase::connect);
       s.conn_waiter = got.waiter.get();
       got.waiter->timer.expires_after(impl.options.connection_reuse_wait);
-      co_await got.waiter->timer.async_wait(nothrow);
+      for (;;) {
+        co_await got.waiter->timer.async_wait(nothrow);
+        auto waited = impl.check_connection_waiter(*rq.entry, pool, got.waiter, s.client_gone || s.fired.has_value());
+        if (!waited.again_at) {
+          conn = std::move(waited.conn);
+          break;
+        }
+        got.waiter->timer.expires_at(*waited.again_at);
+      }
       s.conn_waiter = nullptr;
-      conn = impl.stop_waiting(*rq.entry, pool, got.waiter);
       if (s.client_gone) {
         if (conn) impl.give_back(*rq.entry, pool, std::move(conn));
         co_return TakenConnection{nullptr, true};
