@@ -58,6 +58,7 @@ struct Controller::FunctionState {
   std::string failure;          // why the last start failed, shown to held requests and `svl up`
   long failed_revision = 0;
   std::string failure_logs;
+  int failure_logs_pending = 0;  // log tails still being read: wait_ready reports them, not a blank
   // Cold starts.
   std::optional<std::pair<std::string, double>> last_cold_start;  // tier, seconds
   TimePoint last_cold_start_at{};
@@ -962,9 +963,13 @@ void Controller::replica_failed(FunctionState& f, Slot& slot, std::string reason
   const std::string name = f.name;
   // Keep the logs' tail for `svl up` and `svl status`.
   if (!slot.replica_id.empty()) {
+    ++f.failure_logs_pending;
     asio::co_spawn(ctl_, [this, name, epoch, id = slot.replica_id]() -> awaitable<void> {
       auto tail = co_await logs_tail(id, 20);
-      if (auto* f = find(name); f && f->epoch == epoch) f->failure_logs = tail;
+      if (auto* f = find(name); f && f->epoch == epoch) {
+        f->failure_logs = tail;
+        --f->failure_logs_pending;
+      }
     }, asio::detached);
   }
   // A revision that never served falls back to the one that did.
@@ -1136,15 +1141,18 @@ awaitable<std::optional<ControlError>> Controller::wait_ready(std::string name, 
     if (!f) co_return ControlError{404, "function " + name + " does not exist"};
     long want = revision ? revision : f->revision;
     if (f->replicas.ready(want) > 0) co_return std::nullopt;
-    if (f->failed_revision == want && f->replicas.serving_or_starting(want) == 0) {
+    const bool failed =
+        f->failed_revision == want && (f->replicas.serving_or_starting(want) == 0 || f->revision != want);
+    // The failed replica's log tail is still being read: answer with it, not without it.
+    const bool logs_read = f->failure_logs_pending == 0 || clock_.now() >= deadline;
+    if (failed && logs_read) {
       nlohmann::json details{{"logs", f->failure_logs}, {"revision", want}, {"serving_revision", f->revision}};
-      co_return ControlError{503, f->failure, details};
+      std::string message = f->failure;
+      if (f->revision != want) message += "; revision " + std::to_string(f->revision) + " keeps serving";
+      co_return ControlError{503, message, details};
     }
-    if (f->failed_revision == want && f->revision != want) {
-      nlohmann::json details{{"logs", f->failure_logs}, {"revision", want}, {"serving_revision", f->revision}};
-      co_return ControlError{503, f->failure + "; revision " + std::to_string(f->revision) + " keeps serving", details};
-    }
-    if (f->replicas.serving_or_starting(want) == 0 && want == f->revision && f->backoff_until <= clock_.now())
+    if (!failed && f->replicas.serving_or_starting(want) == 0 && want == f->revision &&
+        f->backoff_until <= clock_.now())
       scale_to(*f, std::max<std::uint32_t>(f->desired, 1), "wait_ready");
     if (clock_.now() >= deadline)
       co_return ControlError{504, "function " + name + " revision " + std::to_string(want) + " did not become ready within " +

@@ -228,6 +228,53 @@ TEST_CASE("a new revision replaces the old without a failed request under load")
   CHECK(wait_status(d, "rev", [&](const json&) { return env_of(d.gateway_port(), "rev", "VERSION") == "one"; }, 30s));
 }
 
+TEST_CASE("a new revision that never becomes ready is reported with its logs' tail; the previous one keeps serving") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto scale = std::string("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1m\"\n");
+  auto dir = svl::test::write_function(tmp.path(), "bad-rev", fn_toml(scale, "[env]\nVERSION = \"one\"\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> total{0}, failed{0}, not_one{0};
+  std::thread load([&] {
+    while (!stop) {
+      auto r = svl::test::get(d.gateway_port(), "/fn/bad-rev/env/VERSION");
+      ++total;
+      if (r.status != 200) ++failed;
+      else if (r.body != "one\n") ++not_one;
+    }
+  });
+  // Crashes at start: the error names the exit code and carries what it printed.
+  svl::test::write_function(tmp.path(), "bad-rev", fn_toml(scale, "[env]\nVERSION = \"two\"\nEXIT_AT_START = \"3\"\n"));
+  auto crash = d.cli({"up", dir.string(), "--quiet"}, 90s);
+  // Never answers its readiness probe within [health] start_timeout.
+  svl::test::write_function(tmp.path(), "bad-rev",
+                            fn_toml(scale, "[env]\nVERSION = \"three\"\nREADY_DELAY_MS = \"600000\"\n"
+                                           "[health]\nstart_timeout = \"2s\"\n"));
+  auto silent = d.cli({"up", dir.string(), "--quiet"}, 90s);
+  stop = true;
+  load.join();
+
+  CHECK(crash.exit_code != 0);
+  CHECK_MESSAGE(crash.err.find("exited with code 3") != std::string::npos, crash.err);
+  CHECK_MESSAGE(crash.err.find("exiting at start with 3") != std::string::npos, crash.err);  // the logs' tail
+  CHECK_MESSAGE(crash.err.find("revision 1 keeps serving") != std::string::npos, crash.err);
+  CHECK(silent.exit_code != 0);
+  CHECK_MESSAGE(silent.err.find("did not answer") != std::string::npos, silent.err);
+  CHECK_MESSAGE(silent.err.find("keeps serving") != std::string::npos, silent.err);
+  CHECK(failed == 0);
+  CHECK(not_one == 0);
+  CHECK(total > 0);
+  MESSAGE(total.load() << " requests during the two failed rollouts");
+  CHECK(env_of(d.gateway_port(), "bad-rev", "VERSION") == "one");
+  auto s = status_of(d, "bad-rev");
+  CHECK(s["revision"].get<long>() != 2);
+  CHECK(s["revision"].get<long>() != 3);
+}
+
 TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
