@@ -168,7 +168,17 @@ Result<ContainerInfo> parse_container_inspect(std::string_view body) {
     info.state.error = str(state, "Error");
     info.state.started_at = str(state, "StartedAt");
     info.state.finished_at = str(state, "FinishedAt");
-    info.network_mode = str(object(j, "HostConfig"), "NetworkMode");
+    const json& host = object(j, "HostConfig");
+    info.network_mode = str(host, "NetworkMode");
+    info.user = str(config, "User");
+    info.memory_bytes = integer(host, "Memory");
+    info.nano_cpus = integer(host, "NanoCpus");
+    info.pids_limit = integer(host, "PidsLimit");
+    info.privileged = boolean(host, "Privileged");
+    info.read_only_rootfs = boolean(host, "ReadonlyRootfs");
+    info.security_opt = strings(host, "SecurityOpt");
+    if (auto m = j.find("Mounts"); m != j.end() && m->is_array())
+      for (const auto& mount : *m) info.mount_sources.push_back(str(mount, "Source"));
     for (const auto& [port, bindings] : object(object(j, "NetworkSettings"), "Ports").items()) {
       if (!port.ends_with("/tcp") || !bindings.is_array()) continue;
       int container_port = to_int(std::string_view(port).substr(0, port.size() - 4), -1);

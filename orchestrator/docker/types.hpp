@@ -100,6 +100,16 @@ struct ContainerInfo {
   Labels labels;
   std::string network_mode;
   int restart_count = 0;
+  // What the container runs with (HostConfig, Config.User, Mounts): checked by the tests, and by
+  // anyone asking what svl gave a replica.
+  std::string user;
+  std::int64_t memory_bytes = 0;  // 0: no limit
+  std::int64_t nano_cpus = 0;
+  std::int64_t pids_limit = 0;
+  bool privileged = false;
+  bool read_only_rootfs = false;
+  std::vector<std::string> security_opt;
+  std::vector<std::string> mount_sources;  // host paths and volumes mounted into it
   // Published ports: container port (tcp) -> host port on 127.0.0.1 (after start).
   std::map<int, int> host_ports;
 

@@ -33,8 +33,11 @@ const char* inspect_json = R"({
   "State": {"Status": "running", "Running": true, "Paused": false, "Restarting": false,
             "OOMKilled": false, "Dead": false, "Pid": 42, "ExitCode": 0, "Error": "",
             "StartedAt": "2026-01-01T00:00:01Z", "FinishedAt": "0001-01-01T00:00:00Z"},
-  "Config": {"Image": "svl-test-server:1", "Labels": {"svl.managed": "true"}},
-  "HostConfig": {"NetworkMode": "container:abc"},
+  "Config": {"Image": "svl-test-server:1", "Labels": {"svl.managed": "true"}, "User": "1000"},
+  "HostConfig": {"NetworkMode": "container:abc", "Memory": 268435456, "NanoCpus": 500000000,
+                 "PidsLimit": 256, "Privileged": false, "ReadonlyRootfs": true,
+                 "SecurityOpt": ["no-new-privileges"]},
+  "Mounts": [{"Type": "bind", "Source": "/srv/data", "Destination": "/data"}],
   "NetworkSettings": {"Ports": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "49153"}], "9000/tcp": null}}
 })";
 
@@ -274,6 +277,14 @@ TEST_CASE("container inspect reads state, labels, network mode and the published
   CHECK(info->network_mode == "container:abc");
   CHECK(info->host_port(8080) == 49153);
   CHECK_FALSE(info->host_port(9000).has_value());
+  CHECK(info->user == "1000");
+  CHECK(info->memory_bytes == 268435456);
+  CHECK(info->nano_cpus == 500000000);
+  CHECK(info->pids_limit == 256);
+  CHECK_FALSE(info->privileged);
+  CHECK(info->read_only_rootfs);
+  CHECK(info->security_opt == std::vector<std::string>{"no-new-privileges"});
+  CHECK(info->mount_sources == std::vector<std::string>{"/srv/data"});
 }
 
 TEST_CASE("list sends label filters and all=1") {
