@@ -954,7 +954,9 @@ void Controller::replica_failed(FunctionState& f, Slot& slot, std::string reason
   slot.phase = slot.replica_id.empty() ? ReplicaPhase::none : ReplicaPhase::created;
   slot.busy = false;
   ++f.consecutive_failures;
-  f.failure = "function " + f.name + " (revision " + std::to_string(slot.revision) + ") did not become ready: " + reason;
+  f.failure = was_ready ? "a replica of " + f.name + " (revision " + std::to_string(slot.revision) + ") failed: " + reason
+                        : "function " + f.name + " (revision " + std::to_string(slot.revision) +
+                              ") did not become ready: " + reason;
   f.failed_revision = slot.revision;
   log(f.failure);
   gateway_.set_not_ready_reason(f.name, f.failure);
@@ -1028,8 +1030,7 @@ void Controller::on_docker_event(const docker::Event& event) {
   Slot* s = f->replicas.find_by_container(event.id);
   if (!s) return;
   if (event.action == docker::EventAction::oom) {
-    f->failure = "container of " + f->name + " was killed: out of memory (limit " +
-                 std::to_string(f->spec.resources.memory_bytes >> 20) + " MiB)";
+    s->oom_killed = true;  // its "die" follows
     return;
   }
   if (event.action != docker::EventAction::die && event.action != docker::EventAction::destroy) return;
@@ -1050,7 +1051,9 @@ void Controller::on_docker_event(const docker::Event& event) {
     case ReplicaPhase::ready:
     case ReplicaPhase::draining: {
       std::string reason = "container exited with code " + std::to_string(event.exit_code.value_or(-1));
-      if (f->failure.find("out of memory") != std::string::npos) reason += " (out of memory)";
+      if (s->oom_killed)
+        reason += " (out of memory: over its limit of " + std::to_string(f->spec.resources.memory_bytes >> 20) + " MiB)";
+      s->oom_killed = false;
       replica_failed(*f, *s, reason);
       break;
     }

@@ -51,6 +51,7 @@ struct Slot {
   TimePoint phase_since{};
   bool busy = false;  // a Docker call on the replica is in flight
   bool waking = false;  // reserved by a wake that has not finished (counts as starting)
+  bool oom_killed = false;  // the events stream said so; its exit is reported as such
 
   bool has_replica() const { return phase != ReplicaPhase::none; }
 };

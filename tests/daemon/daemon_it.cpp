@@ -117,6 +117,13 @@ TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and s
   auto info = client.inspect_container(container);
   REQUIRE(info);
   CHECK_FALSE(info->state.running);  // scaled to zero: no process left
+  // What the replica runs with: [resources] defaults, hardened, nothing of the host mounted.
+  CHECK(info->memory_bytes == 256ll << 20);
+  CHECK(info->pids_limit == 256);
+  CHECK_FALSE(info->privileged);
+  CHECK(std::find(info->security_opt.begin(), info->security_opt.end(), "no-new-privileges") != info->security_opt.end());
+  CHECK(info->mount_sources.empty());  // no Docker socket, no host path
+  CHECK(info->network_mode.starts_with("container:"));  // inside its slot's sandbox
 
   r = svl::test::get(d.gateway_port(), "/fn/hello/");
   CHECK(r.status == 200);
@@ -273,6 +280,32 @@ TEST_CASE("a new revision that never becomes ready is reported with its logs' ta
   auto s = status_of(d, "bad-rev");
   CHECK(s["revision"].get<long>() != 2);
   CHECK(s["revision"].get<long>() != 3);
+}
+
+TEST_CASE("a replica killed for memory is reported as such and replaced; the function keeps serving") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(
+      tmp.path(), "hungry",
+      fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1m\"\n", "[resources]\nmemory = \"48MiB\"\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/hungry/").status == 200);
+  auto killed = svl::test::get(d.gateway_port(), "/fn/hungry/alloc?mb=200", {}, 30s);
+  CHECK(killed.status != 200);
+  json last;
+  CHECK_MESSAGE(wait_status(d, "hungry",
+                            [&](const json& s) {
+                              last = s;
+                              return s["not_ready_reason"].is_string() &&
+                                     s["not_ready_reason"].get<std::string>().find("out of memory") != std::string::npos;
+                            },
+                            20s),
+                last.dump());
+  CHECK_MESSAGE(last["not_ready_reason"].get<std::string>().find("over its limit of 48 MiB") != std::string::npos, last.dump());
+  auto again = svl::test::get(d.gateway_port(), "/fn/hungry/", {}, 30s);
+  CHECK(again.status == 200);
 }
 
 TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas") {
