@@ -354,6 +354,50 @@ TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas"
   CHECK(after == containers_before);  // no strays, nothing lost
 }
 
+TEST_CASE("at start-up the daemon removes its own strays and leaves every other container alone") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  const auto state = tmp.path() / "state";
+  std::string keeper_replica;
+  {
+    DaemonProcess d(state, daemon_args());
+    auto dir = svl::test::write_function(tmp.path(), "keeper",
+                                         fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"10m\"\n"));
+    auto up = d.cli({"up", dir.string(), "--quiet"});
+    REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+    d.kill9();
+  }
+  svl::docker::Client client;
+  auto plant = [&](svl::docker::Labels labels) {
+    svl::docker::ContainerSpec spec;
+    spec.image = image();
+    spec.labels = svl::test::test_labels();
+    spec.labels.insert(labels.begin(), labels.end());
+    auto id = client.create_container(spec);
+    REQUIRE(id);
+    return *id;
+  };
+  const std::string instance = state.string();
+  // Ours: a replica of a function this daemon does not know, and one of keeper's from an old revision.
+  auto ghost = plant({{"svl.managed", "true"}, {"svl.function", "ghost"}, {"svl.role", "replica"},
+                      {"svl.slot", "0"}, {"svl.revision", "1"}, {"svl.instance", instance}});
+  auto old_revision = plant({{"svl.managed", "true"}, {"svl.function", "keeper"}, {"svl.role", "replica"},
+                             {"svl.slot", "7"}, {"svl.revision", "0"}, {"svl.instance", instance}});
+  // Not ours: no svl labels at all, and another daemon's (another state dir).
+  auto foreign = plant({});
+  auto other_daemon = plant({{"svl.managed", "true"}, {"svl.function", "ghost"}, {"svl.role", "replica"},
+                             {"svl.slot", "0"}, {"svl.revision", "1"}, {"svl.instance", "/elsewhere/state"}});
+
+  DaemonProcess d(state, daemon_args());
+  CHECK(svl::test::get(d.gateway_port(), "/fn/keeper/").status == 200);
+  auto exists = [&](const std::string& id) { return client.inspect_container(id).ok(); };
+  CHECK_FALSE(exists(ghost));
+  CHECK_FALSE(exists(old_revision));
+  CHECK(exists(foreign));
+  CHECK(exists(other_daemon));
+  CHECK_MESSAGE(d.log().find("removed 2 stray container(s)") != std::string::npos, d.log());
+}
+
 TEST_CASE("a crashing function backs off and held requests get a 503 naming the exit code") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
