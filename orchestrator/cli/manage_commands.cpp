@@ -91,6 +91,9 @@ void print_status(const json& f) {
             << "last cold start: " << cold_start_summary(f) << "\n";
   if (f.contains("not_ready_reason") && !f["not_ready_reason"].is_null())
     std::cout << "not ready:       " << str(f, "not_ready_reason") << "\n";
+  else if (f.contains("last_failure") && f["last_failure"].is_object())
+    std::cout << "last failure:    " << str(f["last_failure"], "message") << " ("
+              << static_cast<long>(f["last_failure"].value("seconds_ago", 0.0)) << " s ago, served since)\n";
   if (f.contains("urls"))
     for (const auto& u : f["urls"]) std::cout << "url:             " << u.get<std::string>() << "\n";
   if (f.contains("revisions")) {

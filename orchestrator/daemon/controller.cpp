@@ -58,6 +58,8 @@ struct Controller::FunctionState {
   std::string failure;          // why the last start failed, shown to held requests and `svl up`
   long failed_revision = 0;
   std::string failure_logs;
+  TimePoint failure_at{};
+  bool failure_current = false;  // no replica has become ready since `failure`
   int failure_logs_pending = 0;  // log tails still being read: wait_ready reports them, not a blank
   // Cold starts.
   std::optional<std::pair<std::string, double>> last_cold_start;  // tier, seconds
@@ -735,6 +737,7 @@ awaitable<void> Controller::wake(std::string name, std::uint64_t epoch, ReplicaS
   s->phase_since = clock_.now();
   s->busy = false;
   f->consecutive_failures = 0;
+  f->failure_current = false;
   f->proven_revision = std::max(f->proven_revision, revision);
   if (f->failed_revision == revision) f->failed_revision = 0;
   gateway_.set_not_ready_reason(name, "");
@@ -821,6 +824,8 @@ awaitable<bool> Controller::ensure_sandbox(std::string name, std::uint64_t epoch
     }
     f->replicas.erase_slot(slot_index);
     f->failure = "could not create the network sandbox for " + name + ": " + error;
+    f->failure_at = clock_.now();
+    f->failure_current = true;
     gateway_.set_not_ready_reason(name, f->failure);
     if (!docker_ok_) gateway_.fail_held(name, 503, "function " + name + " cannot be woken: Docker is unavailable (" + error + ")");
     co_return false;
@@ -957,6 +962,8 @@ void Controller::replica_failed(FunctionState& f, Slot& slot, std::string reason
   f.failure = was_ready ? "a replica of " + f.name + " (revision " + std::to_string(slot.revision) + ") failed: " + reason
                         : "function " + f.name + " (revision " + std::to_string(slot.revision) +
                               ") did not become ready: " + reason;
+  f.failure_at = clock_.now();
+  f.failure_current = true;
   f.failed_revision = slot.revision;
   log(f.failure);
   gateway_.set_not_ready_reason(f.name, f.failure);
@@ -1243,7 +1250,11 @@ nlohmann::json Controller::status(const std::string& name, bool detailed) const 
   j["last_cold_start"] = nullptr;
   if (f->last_cold_start)
     j["last_cold_start"] = {{"tier", f->last_cold_start->first}, {"seconds", f->last_cold_start->second}};
-  j["not_ready_reason"] = f->failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(f->failure);
+  // Why it cannot serve now; and the last failure, kept after a replica has served again.
+  j["not_ready_reason"] = f->failure_current ? nlohmann::json(f->failure) : nlohmann::json(nullptr);
+  j["last_failure"] = nullptr;
+  if (!f->failure.empty())
+    j["last_failure"] = {{"message", f->failure}, {"seconds_ago", seconds_between(f->failure_at, clock_.now())}};
   if (detailed) {
     j["spec"] = to_json(f->spec);
     j["revisions"] = nlohmann::json::array();

@@ -298,14 +298,21 @@ TEST_CASE("a replica killed for memory is reported as such and replaced; the fun
   CHECK_MESSAGE(wait_status(d, "hungry",
                             [&](const json& s) {
                               last = s;
-                              return s["not_ready_reason"].is_string() &&
-                                     s["not_ready_reason"].get<std::string>().find("out of memory") != std::string::npos;
+                              return s["last_failure"].is_object() &&
+                                     s["last_failure"]["message"].get<std::string>().find("out of memory") != std::string::npos;
                             },
                             20s),
                 last.dump());
-  CHECK_MESSAGE(last["not_ready_reason"].get<std::string>().find("over its limit of 48 MiB") != std::string::npos, last.dump());
+  CHECK_MESSAGE(last["last_failure"]["message"].get<std::string>().find("over its limit of 48 MiB") != std::string::npos,
+                last.dump());
   auto again = svl::test::get(d.gateway_port(), "/fn/hungry/", {}, 30s);
   CHECK(again.status == 200);
+  // Serving again: nothing keeps it from being ready, and the failure is still on record.
+  auto now = status_of(d, "hungry");
+  CHECK(now["not_ready_reason"].is_null());
+  CHECK(now["last_failure"]["message"].get<std::string>().find("out of memory") != std::string::npos);
+  auto text = d.cli({"status", "hungry"});
+  CHECK_MESSAGE(text.out.find("last failure:") != std::string::npos, text.out);
 }
 
 TEST_CASE("kill -9 of the daemon under load, then a restart adopts its replicas") {
