@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("--upstream-port", upstream_port, "replica port")->required();
   app.add_option("--upstream-host", upstream_host, "replica address");
   app.add_option("--container-concurrency", concurrency, "0 = unlimited");
+  app.add_option("--max-connections", options.max_connections_per_replica,
+                 "upstream connections before a request waits for one to come back (0 = no limit)");
   CLI11_PARSE(app, argc, argv);
 
   // Block the signals before the gateway starts its threads so only sigwait sees them.

@@ -6,6 +6,7 @@
 #
 #   SVL_BUILD_DIR=build bash bench/gateway/run.sh
 # Knobs (env): DURATION=10s CONNECTIONS=64 WRK_THREADS=2 GW_THREADS=1 UPSTREAM_THREADS=1 ROUNDS=1
+#              GW_MAX_CONNECTIONS (the gateway's max_connections_per_replica; default its own, 16)
 #              PATH_UNDER_TEST=/  UPSTREAM_PORT=<port of an already running upstream>
 #              UPSTREAM=docker: the test server in a FROM-scratch image, run as a container with a port
 #              published on 127.0.0.1 (labelled svl.test=bench-gateway; removed on exit)
@@ -83,7 +84,8 @@ else
 fi
 
 # (a) the svl gateway
-"$gateway" --port 0 --threads "$gw_threads" --function bench --upstream-port "$up_port" >"$tmp/gateway.log" 2>&1 &
+"$gateway" --port 0 --threads "$gw_threads" --function bench --upstream-port "$up_port" \
+  ${GW_MAX_CONNECTIONS:+--max-connections "$GW_MAX_CONNECTIONS"} >"$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 pids+=($gw_pid)
 gw_port="$(port_from_log "$tmp/gateway.log")"

@@ -375,6 +375,27 @@ TEST_CASE("a burst onto a slow replica still runs concurrently: connections open
   CHECK(took < 1400ms);  // 4 at a time would take 3 s
 }
 
+TEST_CASE("requests dispatched at once never wait for a connection: the pool grows to the load") {
+  Options o;
+  o.max_connections_per_replica = 4;
+  o.connection_reuse_wait = std::chrono::milliseconds(3000);  // a request that waited would show
+  Fixture f(o);
+  UpstreamServer up("steady-1");
+  f.function("steady", &up);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> ts;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 12; ++i)
+    ts.emplace_back([&] {
+      TestClient c(f.port(), 15s);
+      if (c.get("/fn/steady/slow?ms=300").result_int() == 200) ++ok;
+    });
+  for (auto& t : ts) t.join();
+  CHECK(ok.load() == 12);
+  CHECK(up.max_inflight.load() == 12);
+  CHECK(std::chrono::steady_clock::now() - t0 < 2500ms);
+}
+
 TEST_CASE("draining: in-flight finishes, drained fires, a request during the drain is not lost") {
   UpstreamServer a("a"), b("b");
   Fixture f;
