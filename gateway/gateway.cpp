@@ -349,7 +349,9 @@ void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::uniq
   pool.idle.push_back(std::move(conn));
 }
 
-void Gateway::Impl::release_waiters(ReplicaPool& pool) {
+void Gateway::Impl::retire(ReplicaPool& pool) {
+  pool.removed = true;
+  pool.idle.clear();
   for (auto& w : pool.waiting) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
   pool.waiting.clear();
 }
@@ -403,9 +405,7 @@ void Gateway::remove_function(const std::string& name) {
   set_failure(*entry, actions, 404, "function was removed");
   impl.apply(*entry, actions, after);
   for (auto& [id, pool] : entry->replicas) {
-    pool->removed = true;
-    pool->idle.clear();
-    Impl::release_waiters(*pool);
+    Impl::retire(*pool);
   }
 }
 
@@ -418,9 +418,7 @@ void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint)
     pool->address = endpoint_address(endpoint);
     pool->endpoint = endpoint;
     if (auto old = entry->replicas.find(endpoint.id); old != entry->replicas.end()) {
-      old->second->removed = true;
-      old->second->idle.clear();
-      Impl::release_waiters(*old->second);
+      Impl::retire(*old->second);
     }
     entry->replicas[endpoint.id] = pool;
     entry->dispatcher.replica_added(endpoint.id, impl.clock.now(), actions);
@@ -443,9 +441,7 @@ void Gateway::remove_replica(const std::string& function, const std::string& rep
   if (!entry) return;
   impl.control(*entry, [&](Actions& actions) {
     if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) {
-      it->second->removed = true;
-      it->second->idle.clear();
-      Impl::release_waiters(*it->second);
+      Impl::retire(*it->second);
       entry->replicas.erase(it);
     }
     entry->dispatcher.replica_removed(replica_id, impl.clock.now(), actions);

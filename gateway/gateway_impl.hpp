@@ -150,8 +150,9 @@ public:
                                       const std::shared_ptr<ConnectionWaiter>& waiter, bool give_up);
   // To the oldest waiter, else to the idle pool.
   void give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn);
-  // The pool's replica is gone: its waiters stop waiting (and fail over on connect).
-  static void release_waiters(ReplicaPool& pool);
+  // The pool's replica is gone (or replaced): no connection goes back to it, idle ones close, and
+  // its waiters stop waiting (they fail over on connect). Called with the function's mutex held.
+  static void retire(ReplicaPool& pool);
 
   Token next_token() { return token_counter_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
