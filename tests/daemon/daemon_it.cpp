@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -66,6 +68,43 @@ std::string env_of(int port, const std::string& fn, const std::string& var) {
 std::string fn_toml(const std::string& scale = "", const std::string& extra = "") {
   return "image = \"" + image() + "\"\nport = 8080\n" + extra + "\n[scale]\n" + scale + "\n";
 }
+
+// Reads /fn/NAME/env/VERSION on `threads` threads until stop(): how many answers, how many were
+// not 200, and how many 200s said each version.
+class VersionLoad {
+public:
+  VersionLoad(int port, std::string fn, int threads) {
+    for (int t = 0; t < threads; ++t)
+      threads_.emplace_back([this, port, fn] {
+        while (!stop_) {
+          auto r = svl::test::get(port, "/fn/" + fn + "/env/VERSION");
+          std::lock_guard lock(mu_);
+          ++total_;
+          if (r.status != 200) ++failed_;
+          else ++by_version_[r.body];
+        }
+      });
+  }
+  ~VersionLoad() { stop(); }
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+  int total() const { return total_; }
+  int failed() const { return failed_; }
+  int saw(const std::string& version) const {  // call after stop()
+    auto it = by_version_.find(version + "\n");
+    return it == by_version_.end() ? 0 : it->second;
+  }
+
+private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  int total_ = 0, failed_ = 0;
+  std::map<std::string, int> by_version_;
+  std::vector<std::thread> threads_;
+};
 
 std::vector<std::string> our_containers(const DaemonProcess& d) {
   svl::docker::Client client;
@@ -201,27 +240,15 @@ TEST_CASE("a new revision replaces the old without a failed request under load")
   REQUIRE_MESSAGE(up.exit_code == 0, up.err);
   CHECK(env_of(d.gateway_port(), "rev", "VERSION") == "one");
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> total{0}, failed{0}, saw_two{0};
-  std::vector<std::thread> load;
-  for (int t = 0; t < 4; ++t)
-    load.emplace_back([&] {
-      while (!stop) {
-        auto r = svl::test::get(d.gateway_port(), "/fn/rev/env/VERSION");
-        ++total;
-        if (r.status != 200) ++failed;
-        if (r.body == "two\n") ++saw_two;
-      }
-    });
+  VersionLoad load(d.gateway_port(), "rev", 4);
   svl::test::write_function(tmp.path(), "rev", fn_toml(scale, "[env]\nVERSION = \"two\"\n"));
   auto up2 = d.cli({"up", dir.string(), "--quiet"});
   std::this_thread::sleep_for(1s);
-  stop = true;
-  for (auto& t : load) t.join();
+  load.stop();
   REQUIRE_MESSAGE(up2.exit_code == 0, up2.err);
-  CHECK(failed == 0);
-  CHECK(saw_two > 0);
-  MESSAGE(total.load() << " requests during the rollout, " << failed.load() << " failed");
+  CHECK(load.failed() == 0);
+  CHECK(load.saw("two") > 0);
+  MESSAGE(load.total() << " requests during the rollout, " << load.failed() << " failed");
   auto s = status_of(d, "rev");
   CHECK(s["revision"] == 2);
   CHECK(env_of(d.gateway_port(), "rev", "VERSION") == "two");
@@ -244,16 +271,7 @@ TEST_CASE("a new revision that never becomes ready is reported with its logs' ta
   auto up = d.cli({"up", dir.string(), "--quiet"});
   REQUIRE_MESSAGE(up.exit_code == 0, up.err);
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> total{0}, failed{0}, not_one{0};
-  std::thread load([&] {
-    while (!stop) {
-      auto r = svl::test::get(d.gateway_port(), "/fn/bad-rev/env/VERSION");
-      ++total;
-      if (r.status != 200) ++failed;
-      else if (r.body != "one\n") ++not_one;
-    }
-  });
+  VersionLoad load(d.gateway_port(), "bad-rev", 1);
   // Crashes at start: the error names the exit code and carries what it printed.
   svl::test::write_function(tmp.path(), "bad-rev", fn_toml(scale, "[env]\nVERSION = \"two\"\nEXIT_AT_START = \"3\"\n"));
   auto crash = d.cli({"up", dir.string(), "--quiet"}, 90s);
@@ -262,8 +280,7 @@ TEST_CASE("a new revision that never becomes ready is reported with its logs' ta
                             fn_toml(scale, "[env]\nVERSION = \"three\"\nREADY_DELAY_MS = \"600000\"\n"
                                            "[health]\nstart_timeout = \"2s\"\n"));
   auto silent = d.cli({"up", dir.string(), "--quiet"}, 90s);
-  stop = true;
-  load.join();
+  load.stop();
 
   CHECK(crash.exit_code != 0);
   CHECK_MESSAGE(crash.err.find("exited with code 3") != std::string::npos, crash.err);
@@ -272,10 +289,10 @@ TEST_CASE("a new revision that never becomes ready is reported with its logs' ta
   CHECK(silent.exit_code != 0);
   CHECK_MESSAGE(silent.err.find("did not answer") != std::string::npos, silent.err);
   CHECK_MESSAGE(silent.err.find("keeps serving") != std::string::npos, silent.err);
-  CHECK(failed == 0);
-  CHECK(not_one == 0);
-  CHECK(total > 0);
-  MESSAGE(total.load() << " requests during the two failed rollouts");
+  CHECK(load.failed() == 0);
+  CHECK(load.saw("one") == load.total());  // every answer from revision 1
+  CHECK(load.total() > 0);
+  MESSAGE(load.total() << " requests during the two failed rollouts");
   CHECK(env_of(d.gateway_port(), "bad-rev", "VERSION") == "one");
   auto s = status_of(d, "bad-rev");
   CHECK(s["revision"].get<long>() != 2);
