@@ -10,8 +10,11 @@ FunctionAutoscaler::FunctionAutoscaler(ScalingConfig config, std::unique_ptr<Kee
 
 void FunctionAutoscaler::on_invocation_start(TimePoint now) {
   ++invocations_in_flight_;
+  policy_->on_arrival(now);
   policy_->on_busy(now);
 }
+
+void FunctionAutoscaler::on_arrivals(TimePoint now) { policy_->on_arrival(now); }
 
 void FunctionAutoscaler::on_invocation_end(TimePoint now) {
   if (invocations_in_flight_ > 0) --invocations_in_flight_;

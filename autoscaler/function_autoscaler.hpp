@@ -7,6 +7,7 @@
 //   on_tick(now, load)    - every ScalingConfig::tick_interval, and when `next_due` comes
 //   on_invocation_start / on_invocation_end - exact busy/idle edges (optional: edges are also
 //                                             derived from every Load seen)
+//   on_arrivals(now)      - requests arrived (by now) that on_invocation_start did not report
 //   on_evicted(now)       - the MemoryBudget took this function's idle replica
 #include <memory>
 #include <optional>
@@ -38,6 +39,7 @@ public:
   FunctionDecision on_demand(TimePoint now, const Load& load);
   void on_invocation_start(TimePoint now);
   void on_invocation_end(TimePoint now);
+  void on_arrivals(TimePoint now);
   void on_evicted(TimePoint now);
 
   const ConcurrencyScaler& scaler() const { return scaler_; }

@@ -33,6 +33,22 @@ std::string_view to_string(KeepAliveReason r) {
   return "unknown";
 }
 
+namespace {
+
+// Keeps the offsets ordered whatever a policy returns.
+void normalise(IdleSchedule& s) {
+  s.keep_until = std::max(s.keep_until, Duration::zero());
+  if (s.prewarm_until <= s.prewarm_at || s.prewarm_until <= s.keep_until) {
+    s.prewarm_at = s.prewarm_until = s.keep_until;  // no (useful) pre-warm
+  } else if (s.prewarm_at <= s.keep_until) {
+    s.keep_until = s.prewarm_until;  // the windows touch: one window
+    s.prewarm_at = s.prewarm_until = s.keep_until;
+  }
+  s.remove_at = std::max(s.remove_at, s.prewarm_until);
+}
+
+}  // namespace
+
 void KeepAlivePolicy::on_busy(TimePoint now) {
   if (busy_) return;
   if (idle_since_ && now >= *idle_since_) learn(now - *idle_since_);
@@ -45,17 +61,9 @@ void KeepAlivePolicy::on_idle(TimePoint now) {
   busy_ = false;
   evicted_ = false;
   idle_since_ = now;
+  planned_all_ = false;
   schedule_ = plan(now);
-  // Keep the offsets ordered whatever a policy returns.
-  auto& s = schedule_;
-  s.keep_until = std::max(s.keep_until, Duration::zero());
-  if (s.prewarm_until <= s.prewarm_at || s.prewarm_until <= s.keep_until) {
-    s.prewarm_at = s.prewarm_until = s.keep_until;  // no (useful) pre-warm
-  } else if (s.prewarm_at <= s.keep_until) {
-    s.keep_until = s.prewarm_until;  // the windows touch: one window
-    s.prewarm_at = s.prewarm_until = s.keep_until;
-  }
-  s.remove_at = std::max(s.remove_at, s.prewarm_until);
+  normalise(schedule_);
 }
 
 void KeepAlivePolicy::on_evicted(TimePoint) {
@@ -74,9 +82,19 @@ KeepAliveDecision KeepAlivePolicy::decide(TimePoint now) {
     d.reason = KeepAliveReason::never_invoked;
     return d;
   }
-  const IdleSchedule& s = schedule_;
   const TimePoint t0 = *idle_since_;
   const Duration elapsed = now - t0;
+  if (!evicted_ && !planned_all_ && elapsed >= std::max(schedule_.keep_until, schedule_.prewarm_until)) {
+    if (auto more = plan_more(t0, now); more && more->prewarm_until > elapsed) {
+      more->keep_until = std::min(more->keep_until, elapsed);
+      if (more->prewarm_at < elapsed) more->prewarm_at = elapsed;
+      normalise(*more);
+      schedule_ = *more;
+    } else {
+      planned_all_ = true;
+    }
+  }
+  const IdleSchedule& s = schedule_;
   d.detail = s.rule;
   const bool has_prewarm = s.prewarm_until > s.prewarm_at;
   if (evicted_) {

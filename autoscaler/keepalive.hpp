@@ -63,6 +63,8 @@ public:
   void on_idle(TimePoint now);
   // The memory budget took the idle replica: stopped until the next invocation.
   void on_evicted(TimePoint now);
+  // A request arrived (policies that learn when calls come, not only how long idle times are).
+  virtual void on_arrival(TimePoint /*now*/) {}
 
   // The tier for the idle replica at `now` (warm while busy).
   KeepAliveDecision decide(TimePoint now);
@@ -76,12 +78,16 @@ protected:
   virtual void learn(Duration idle_time) = 0;
   // The plan for the idle period that starts now. Called once per idle period.
   virtual IdleSchedule plan(TimePoint idle_start) = 0;
+  // When every window of the plan is over and the function is still idle: more windows for the
+  // same idle period (offsets from `idle_start`, all after `now`), or nothing (stay stopped).
+  virtual std::optional<IdleSchedule> plan_more(TimePoint /*idle_start*/, TimePoint /*now*/) { return std::nullopt; }
 
 private:
   bool busy_ = false;
   bool evicted_ = false;
   std::optional<TimePoint> idle_since_;
   IdleSchedule schedule_;
+  bool planned_all_ = false;  // plan_more had nothing more for this idle period
 };
 
 // The baseline: one idle timeout, optionally frozen first ("pause_after"; nullopt = never pause).
