@@ -24,7 +24,7 @@ struct Point {
 
 }  // namespace
 
-AdaptivePolicy::AdaptivePolicy(AdaptivePolicyConfig config) : config_(config) {
+AdaptivePolicy::AdaptivePolicy(AdaptivePolicyConfig config) : config_(config), forecast_(config.minute_phase) {
   recent_.reserve(config_.history);
 }
 
@@ -135,10 +135,65 @@ AdaptiveWindow AdaptivePolicy::optimise() const {
     covered += W[second.k + 1] - W[second.j];
   }
   out.expected_cold = total_w > 0 ? 1 - covered / total_w : 1;
+  out.breakeven = breakeven;
   return out;
 }
 
-IdleSchedule AdaptivePolicy::plan(TimePoint) {
+void AdaptivePolicy::on_arrival(TimePoint now) {
+  if (config_.minute_forecast) forecast_.on_call(now);
+}
+
+IdleSchedule AdaptivePolicy::minute_plan(TimePoint t0, TimePoint now, bool first) {
+  // Load a minute when a cold start in it would cost more than holding it: holding costs the
+  // minute (60 s of memory), a cold start `breakeven` seconds plus, on average, half a minute held
+  // after it.
+  const double be = window().breakeven;
+  const double threshold = 60.0 / (be + 30.0);
+  constexpr std::int64_t horizon = 240;  // minutes looked ahead
+  const std::int64_t c = forecast_.minute_of(now);
+  auto loaded = [&](std::int64_t m) { return forecast_.probability(m) >= threshold; };
+  IdleSchedule s;
+  // Each window ends after one minute, and plan_more asks again then: every silent minute changes
+  // the forecast.
+  std::int64_t m = c;
+  if (first) {
+    const std::int64_t keep_minutes = loaded(c + 1) ? 2 : 1;
+    s.keep_until = forecast_.minute_start(c + keep_minutes) - t0;
+    m = c + keep_minutes;
+  }
+  while (m <= c + horizon && !loaded(m)) ++m;
+  if (m <= c + horizon) {
+    s.prewarm_at = std::max(forecast_.minute_start(m) - config_.prewarm_lead, now) - t0;
+    s.prewarm_until = forecast_.minute_start(m + 1) - t0;
+  }
+  s.pause_at = config_.pause_after;
+  s.prewarm_paused = true;
+  s.remove_at = std::max(s.keep_until, s.prewarm_until) + config_.stopped_retention;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "adaptive minute forecast (%s) keep=%.0fs next=%.0fs threshold=%.3f",
+                forecast_.model_name(forecast_.best_model()).c_str(), seconds(s.keep_until), seconds(s.prewarm_at),
+                threshold);
+  s.rule = buf;
+  return s;
+}
+
+std::optional<IdleSchedule> AdaptivePolicy::plan_more(TimePoint t0, TimePoint now) {
+  if (!minute_mode_) return std::nullopt;
+  forecast_.advance(now);
+  IdleSchedule s = minute_plan(t0, now, false);
+  if (s.prewarm_until <= s.prewarm_at) return std::nullopt;
+  return s;
+}
+
+IdleSchedule AdaptivePolicy::plan(TimePoint t0) {
+  minute_mode_ = false;
+  if (config_.minute_forecast && forecast_.seen_any()) {
+    forecast_.advance(t0);
+    if (forecast_.informative(config_.forecast_margin)) {
+      minute_mode_ = true;
+      return minute_plan(t0, t0, true);
+    }
+  }
   AdaptiveWindow w = window();
   IdleSchedule s;
   s.keep_until = w.keep_until;

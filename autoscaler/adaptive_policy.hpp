@@ -7,10 +7,17 @@
 // replica is frozen after `pause_after` (wake ~14 ms, not a cold start); unloading means stopped
 // (container kept), so even a miss is a fast start. Large functions are kept for less time because
 // their idle time costs more; the whole-box MemoryBudget evicts under pressure.
+//
+// Functions whose calls fall in predictable minutes (cron-like schedules: every 5 min, or a fixed
+// pattern inside a 15-minute cycle) are planned a minute at a time instead: a MinuteForecast says
+// which coming minutes will see a call, and the replica is loaded for exactly those minutes
+// (the rest of the current one, then pre-warmed just before each predicted one). It is used only
+// while the forecast beats the function's plain per-minute call rate by `forecast_margin` nats.
 #include <cstdint>
 #include <vector>
 
 #include "autoscaler/keepalive.hpp"
+#include "autoscaler/minute_forecast.hpp"
 
 namespace svl::autoscaler {
 
@@ -29,6 +36,10 @@ struct AdaptivePolicyConfig {
   Duration margin_min = std::chrono::seconds(2);          // ... and at least this much
   Duration max_keep = std::chrono::hours(4);              // never keep loaded longer than this
   Duration stopped_retention = std::chrono::hours(1);
+  bool minute_forecast = true;                            // plan predictable functions minute by minute
+  double forecast_margin = 2;                             // nats the forecast must beat the base rate by
+  Duration prewarm_lead = std::chrono::seconds(2);        // load this long before a predicted minute
+  Duration minute_phase{};                                // added to the clock so minutes match wall-clock minutes
 };
 
 // Up to two loaded windows per idle period: [0, keep_until) right after the last invocation (catches
@@ -39,6 +50,7 @@ struct AdaptiveWindow {
   Duration prewarm_at{};
   Duration prewarm_until{};  // == prewarm_at: no pre-warm
   double expected_cold = 0;  // probability of a cold start under the sample distribution
+  double breakeven = 0;      // seconds of idle memory a cold start is worth, as used
 };
 
 class AdaptivePolicy final : public KeepAlivePolicy {
@@ -48,13 +60,19 @@ public:
   // The window the next idle period would use.
   AdaptiveWindow window();
   std::uint64_t samples() const { return total_; }
+  void on_arrival(TimePoint now) override;
+  const MinuteForecast& forecast() const { return forecast_; }
 
 protected:
   void learn(Duration idle_time) override;
   IdleSchedule plan(TimePoint idle_start) override;
+  std::optional<IdleSchedule> plan_more(TimePoint idle_start, TimePoint now) override;
 
 private:
   AdaptiveWindow optimise() const;
+  // The next loaded minutes by the forecast: with `first`, the rest of the current minute (and the
+  // next one, if predicted) as the keep window; then the next predicted minute as a pre-warm.
+  IdleSchedule minute_plan(TimePoint idle_start, TimePoint now, bool first);
 
   AdaptivePolicyConfig config_;
   std::vector<double> recent_;   // ring buffer of idle times in seconds
@@ -62,6 +80,8 @@ private:
   std::uint64_t total_ = 0;
   std::uint64_t since_optimised_ = 0;
   std::optional<AdaptiveWindow> cached_;
+  MinuteForecast forecast_;
+  bool minute_mode_ = false;  // this idle period is planned by the forecast
 };
 
 }  // namespace svl::autoscaler

@@ -47,6 +47,12 @@ std::optional<std::string> set_number(T& out, std::string_view v) {
   return std::nullopt;
 }
 
+std::optional<std::string> set_switch(bool& out, std::string_view v) {
+  if (v != "on" && v != "off") return "expected on or off, got \"" + std::string(v) + "\"";
+  out = v == "on";
+  return std::nullopt;
+}
+
 std::optional<std::string> unknown(std::string_view key, const char* known) {
   return "unknown option \"" + std::string(key) + "\" (known: " + known + ")";
 }
@@ -95,9 +101,13 @@ std::variant<PolicySpec, Failure> parse_policy(std::string_view text) {
           if (k == "rare_boost") return set_number(c.rare_boost, v);
           if (k == "prewarm_min") return set_number(c.prewarm_min_samples, v);
           if (k == "history") return set_number(c.history, v);
+          if (k == "forecast") return set_switch(c.minute_forecast, v);
+          if (k == "forecast_margin") return set_number(c.forecast_margin, v);
+          if (k == "lead") return set_duration(c.prewarm_lead, v);
           if (k == "max_keep") return set_duration(c.max_keep, v);
           if (k == "pause") return set_optional_duration(c.pause_after, v);
-          return unknown(k, "cost, prior, prior_half_life, margin, rare_boost, prewarm_min, history, max_keep, pause");
+          return unknown(k, "cost, prior, prior_half_life, margin, rare_boost, prewarm_min, history, max_keep, pause, "
+                            "forecast, forecast_margin, lead");
         }))
       return *f;
     if (c.history == 0) return bad(spec.text, "history must be at least 1");

@@ -105,3 +105,44 @@ TEST_CASE("adaptive: a function called every few seconds stays loaded") {
   CHECK(p.decide(end + 2s).tier == Tier::paused);  // frozen between calls, still not a cold start
   CHECK(holds_memory(p.decide(end + 3s).tier));
 }
+
+TEST_CASE("adaptive: a call every 5 minutes is planned minute by minute from the forecast") {
+  AdaptivePolicyConfig c = config(1024, 500);
+  AdaptivePolicy p(c);
+  // 1 s calls at second 20 of minutes 0, 5, 10, ... 295.
+  TimePoint end{};
+  for (int m = 0; m < 300; m += 5) {
+    const TimePoint start = at(std::chrono::minutes(m) + 20s);
+    p.on_arrival(start);
+    p.on_busy(start);
+    end = start + 1s;
+    p.on_idle(end);
+  }
+  REQUIRE(p.forecast().informative(c.forecast_margin));
+  const TimePoint minute = at(295min);
+  auto d = p.decide(end + 1s);
+  CHECK(holds_memory(d.tier));  // the rest of the current minute
+  CHECK(d.detail.find("minute forecast") != std::string::npos);
+  CHECK(p.decide(minute + 61s).tier == Tier::stopped);      // minutes 296 .. 299: no call expected
+  CHECK(p.decide(minute + 5min - 3s).tier == Tier::stopped);
+  CHECK(p.decide(minute + 5min - 1s).tier == Tier::paused);  // pre-warmed 2 s ahead of minute 300
+  CHECK(p.decide(minute + 5min + 30s).tier == Tier::paused);
+  // No call came in minute 300: the next predicted minute is loaded again (plan_more).
+  CHECK(p.decide(minute + 10min + 10s).tier == Tier::paused);
+}
+
+TEST_CASE("adaptive: with forecast=off the same history uses idle-time windows only") {
+  AdaptivePolicyConfig c = config(1024, 500);
+  c.minute_forecast = false;
+  AdaptivePolicy p(c);
+  TimePoint end{};
+  for (int m = 0; m < 300; m += 5) {
+    const TimePoint start = at(std::chrono::minutes(m) + 20s);
+    p.on_arrival(start);
+    p.on_busy(start);
+    end = start + 1s;
+    p.on_idle(end);
+  }
+  CHECK_FALSE(p.forecast().seen_any());
+  CHECK(p.decide(end + 1s).detail.find("minute forecast") == std::string::npos);
+}
