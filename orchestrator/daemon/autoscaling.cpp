@@ -1,10 +1,23 @@
 #include "orchestrator/daemon/autoscaling.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "autoscaler/policy_spec.hpp"
 
 namespace svl::orchestrator {
+namespace {
+
+// The offset that makes the steady clock's minutes start when wall-clock minutes do: cron-like
+// triggers fire at the start of a wall-clock minute, and the adaptive policy forecasts by minute.
+Duration wall_clock_minute_phase() {
+  const auto wall = std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch());
+  const auto steady = std::chrono::steady_clock::now().time_since_epoch();
+  const Duration minute = std::chrono::minutes(1);
+  return ((wall - steady) % minute + minute) % minute;
+}
+
+}  // namespace
 
 std::unique_ptr<autoscaler::FunctionAutoscaler> make_autoscaler(const FunctionSpec& spec, long min, long max,
                                                                 Duration tick, TimePoint now) {
@@ -33,6 +46,7 @@ std::unique_ptr<autoscaler::FunctionAutoscaler> make_autoscaler(const FunctionSp
     case ScalePolicy::adaptive: {
       autoscaler::AdaptivePolicyConfig adaptive;
       adaptive.memory_bytes = spec.resources.memory_bytes;
+      adaptive.minute_phase = wall_clock_minute_phase();
       policy = std::make_unique<autoscaler::AdaptivePolicy>(adaptive);
       break;
     }

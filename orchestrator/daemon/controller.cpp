@@ -503,6 +503,8 @@ void Controller::tick(TimePoint now) {
     f.pending_gb_seconds += running * dt * (static_cast<double>(f.spec.resources.memory_bytes) / (1ull << 30));
     const std::uint64_t new_requests = load.requests_total - std::min(load.requests_total, f.requests_seen);
     f.pending_requests += new_requests;
+    // The policy learns which minutes see calls (cron-like functions are pre-warmed for them).
+    if (new_requests > 0 && f.scaler) f.scaler->on_arrivals(now);
     // Requests that started and finished between two ticks are invisible in the load the
     // policy samples: tell it about that activity, at the time the last one ended.
     if (new_requests > 0 && load.inflight + load.queued == 0 && f.scaler) {
