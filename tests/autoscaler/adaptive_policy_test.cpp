@@ -20,6 +20,19 @@ AdaptivePolicyConfig config(std::uint64_t mb, double cold_cost_gb_s = AdaptivePo
   return c;
 }
 
+// 1 s calls at second 20 of minutes 0, 5, 10, ... 295; returns when the last one ended.
+TimePoint call_every_five_minutes(AdaptivePolicy& p) {
+  TimePoint end{};
+  for (int m = 0; m < 300; m += 5) {
+    const TimePoint start = at(std::chrono::minutes(m) + 20s);
+    p.on_arrival(start);
+    p.on_busy(start);
+    end = start + 1s;
+    p.on_idle(end);
+  }
+  return end;
+}
+
 }  // namespace
 
 TEST_CASE("adaptive: bursts every 30 min -> short keep after each call, pre-warm before the next burst") {
@@ -109,15 +122,7 @@ TEST_CASE("adaptive: a function called every few seconds stays loaded") {
 TEST_CASE("adaptive: a call every 5 minutes is planned minute by minute from the forecast") {
   AdaptivePolicyConfig c = config(1024, 500);
   AdaptivePolicy p(c);
-  // 1 s calls at second 20 of minutes 0, 5, 10, ... 295.
-  TimePoint end{};
-  for (int m = 0; m < 300; m += 5) {
-    const TimePoint start = at(std::chrono::minutes(m) + 20s);
-    p.on_arrival(start);
-    p.on_busy(start);
-    end = start + 1s;
-    p.on_idle(end);
-  }
+  const TimePoint end = call_every_five_minutes(p);
   REQUIRE(p.forecast().informative(c.forecast_margin));
   const TimePoint minute = at(295min);
   auto d = p.decide(end + 1s);
@@ -135,14 +140,7 @@ TEST_CASE("adaptive: with forecast=off the same history uses idle-time windows o
   AdaptivePolicyConfig c = config(1024, 500);
   c.minute_forecast = false;
   AdaptivePolicy p(c);
-  TimePoint end{};
-  for (int m = 0; m < 300; m += 5) {
-    const TimePoint start = at(std::chrono::minutes(m) + 20s);
-    p.on_arrival(start);
-    p.on_busy(start);
-    end = start + 1s;
-    p.on_idle(end);
-  }
+  const TimePoint end = call_every_five_minutes(p);
   CHECK_FALSE(p.forecast().seen_any());
   CHECK(p.decide(end + 1s).detail.find("minute forecast") == std::string::npos);
 }
