@@ -1,0 +1,28 @@
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+#include "autoscaler/adaptive_policy.hpp"
+#include "orchestrator/daemon/autoscaling.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_CASE("make_autoscaler: the adaptive policy's minutes start when wall-clock minutes do") {
+  svl::orchestrator::FunctionSpec spec;
+  spec.scale.policy = svl::orchestrator::ScalePolicy::adaptive;
+  const auto steady_now = svl::Clock_t::now();
+  const auto wall_now = std::chrono::system_clock::now();
+  auto scaler = svl::orchestrator::make_autoscaler(spec, 0, 4, 1s, steady_now);
+  auto* adaptive = dynamic_cast<svl::autoscaler::AdaptivePolicy*>(&scaler->policy());
+  REQUIRE(adaptive != nullptr);
+  const auto& forecast = adaptive->forecast();
+  // The next minute boundary of the policy, as a wall-clock time: a whole minute (to within the
+  // few microseconds between the two clock readings).
+  const auto boundary = forecast.minute_start(forecast.minute_of(steady_now) + 1);
+  CHECK(boundary > steady_now);
+  CHECK(boundary - steady_now <= std::chrono::minutes(1));
+  const auto wall_boundary = wall_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(boundary - steady_now);
+  const auto into_minute = wall_boundary.time_since_epoch() % std::chrono::minutes(1);
+  const auto off = std::min(into_minute, std::chrono::duration_cast<std::chrono::system_clock::duration>(1min) - into_minute);
+  CHECK(off < std::chrono::milliseconds(50));
+}
