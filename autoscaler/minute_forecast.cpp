@@ -36,10 +36,11 @@ void MinuteForecast::advance(TimePoint t) {
   }
   const auto keep = static_cast<std::int64_t>(history);
   if (m - current_ > keep) {
-    // A silence longer than the history: its older minutes still teach the hazard model and the
-    // scores (they are all silent); then the ring starts afresh.
-    for (; current_ < m - keep; ++current_) complete(current_);
+    // A silence longer than the history: the ring starts afresh, and the minutes too old to keep
+    // only count for the gap statistics (cheaply: a function idle for a year costs a few ms once).
+    complete(current_++);
     std::fill(ring_.begin(), ring_.end(), 0);
+    for (; current_ < m - keep; ++current_) complete(current_, false);
     first_ = current_;
   }
   for (; current_ < m; ++current_) {
@@ -57,11 +58,11 @@ void MinuteForecast::on_call(TimePoint t) {
   last_active_ = m;
 }
 
-void MinuteForecast::complete(std::int64_t minute) {
+void MinuteForecast::complete(std::int64_t minute, bool score) {
   const bool y = active(minute);
   const std::int64_t la = last_ended_active_;
   if (la >= 0) {
-    for (std::size_t k = 0; k < models; ++k) {
+    for (std::size_t k = 0; score && k < models; ++k) {
       const double p = clamp_p(predict(k, minute, la));
       scores_[k] = decay * scores_[k] - std::log(y ? p : 1 - p);
     }

@@ -52,7 +52,7 @@ private:
   bool active(std::int64_t minute) const;
   double base_rate(std::int64_t gap) const;
   double predict(std::size_t model, std::int64_t minute, std::int64_t last_active) const;
-  void complete(std::int64_t minute);
+  void complete(std::int64_t minute, bool score = true);
 
   Duration phase_;
   std::vector<std::uint8_t> ring_;         // minute -> had a call, for the last `history` minutes

@@ -87,3 +87,14 @@ TEST_CASE("minute forecast: the phase aligns minutes with a clock that does not 
   CHECK(f.minute_of(at(40s)) == 1);
   CHECK(f.minute_start(1) == at(40s));
 }
+
+TEST_CASE("minute forecast: after a year of silence the same schedule is learnt again") {
+  MinuteForecast f;
+  feed_minutes(f, 60, [](int m) { return m % 2 == 0; });
+  const int restart = 60 + 365 * 1440;  // an even minute
+  for (int m = restart; m < restart + 60; m += 2) f.on_call(at(std::chrono::minutes(m) + 20s));
+  f.advance(at(std::chrono::minutes(restart + 59)));
+  CHECK(f.informative(2));
+  CHECK(f.probability(restart + 60) > 0.7);
+  CHECK(f.probability(restart + 61) < 0.1);
+}
