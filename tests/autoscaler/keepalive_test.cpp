@@ -65,3 +65,77 @@ TEST_CASE("holds_memory: warm and paused only") {
   CHECK_FALSE(holds_memory(Tier::removed));
   CHECK(to_string(Tier::paused) == "paused");
 }
+
+namespace {
+
+// Keeps 10 s after each call, then asks for more: a 30 s window every 2 minutes, `rounds` times.
+class RepeatingPolicy final : public KeepAlivePolicy {
+public:
+  explicit RepeatingPolicy(int rounds) : rounds_(rounds) {}
+  std::string_view name() const override { return "repeating"; }
+  int asked = 0;
+
+protected:
+  void learn(Duration) override {}
+  IdleSchedule plan(TimePoint) override {
+    IdleSchedule s;
+    s.keep_until = 10s;
+    s.remove_at = 1h;
+    return s;
+  }
+  std::optional<IdleSchedule> plan_more(TimePoint idle_start, TimePoint now) override {
+    ++asked;
+    if (asked > rounds_) return std::nullopt;
+    IdleSchedule s;
+    s.prewarm_at = now - idle_start + 90s;
+    s.prewarm_until = s.prewarm_at + 30s;
+    s.prewarm_paused = true;
+    s.remove_at = s.prewarm_until + 1h;
+    return s;
+  }
+
+private:
+  int rounds_;
+};
+
+}  // namespace
+
+TEST_CASE("plan_more: windows are added to an idle period once its plan is over, until there are none") {
+  RepeatingPolicy p(2);
+  p.on_busy(at(0s));
+  p.on_idle(at(0s));
+  CHECK(p.decide(at(5s)).tier == Tier::warm);
+  CHECK(p.asked == 0);
+  auto d = p.decide(at(10s));  // the keep window is over: round 1 is planned
+  CHECK(p.asked == 1);
+  CHECK(d.tier == Tier::stopped);
+  CHECK(d.reason == KeepAliveReason::prewarm_wait);
+  REQUIRE(d.prewarm_at);
+  CHECK(*d.prewarm_at == at(100s));
+  CHECK(p.decide(at(110s)).tier == Tier::paused);
+  CHECK(p.asked == 1);  // not asked again inside a window
+  d = p.decide(at(130s));  // round 2
+  CHECK(p.asked == 2);
+  CHECK(*d.prewarm_at == at(220s));
+  d = p.decide(at(250s));  // nothing more: stopped until removed, and never asked again
+  CHECK(p.asked == 3);
+  CHECK(d.tier == Tier::stopped);
+  CHECK(p.decide(at(300s)).tier == Tier::stopped);
+  CHECK(p.asked == 3);
+  // A call starts a new idle period, which may ask again.
+  p.on_busy(at(400s));
+  p.on_idle(at(401s));
+  CHECK(p.decide(at(411s)).tier == Tier::stopped);
+  CHECK(p.asked == 4);
+}
+
+TEST_CASE("plan_more: an evicted replica is not planned again before the next call") {
+  RepeatingPolicy p(5);
+  p.on_busy(at(0s));
+  p.on_idle(at(0s));
+  p.on_evicted(at(1s));
+  auto d = p.decide(at(20s));
+  CHECK(d.tier == Tier::stopped);
+  CHECK(d.reason == KeepAliveReason::evicted);
+  CHECK(p.asked == 0);
+}
