@@ -180,9 +180,7 @@ IdleSchedule AdaptivePolicy::minute_plan(TimePoint t0, TimePoint now, bool first
 std::optional<IdleSchedule> AdaptivePolicy::plan_more(TimePoint t0, TimePoint now) {
   if (!minute_mode_) return std::nullopt;
   forecast_.advance(now);
-  IdleSchedule s = minute_plan(t0, now, false);
-  if (s.prewarm_until <= s.prewarm_at) return std::nullopt;
-  return s;
+  return minute_plan(t0, now, false);  // with no window ahead, decide() stops asking
 }
 
 IdleSchedule AdaptivePolicy::plan(TimePoint t0) {

@@ -41,7 +41,6 @@ public:
   std::size_t best_model() const;  // a seasonal or the hazard model
   // The best model beats the plain call rate by more than `margin` nats: the minutes are predictable.
   bool informative(double margin) const;
-  double score(std::size_t model) const { return scores_[model]; }
   static std::string model_name(std::size_t model);
   bool seen_any() const { return last_active_ >= 0; }
 
