@@ -40,6 +40,13 @@ struct AdaptivePolicyConfig {
   double forecast_margin = 2;                             // nats the forecast must beat the base rate by
   Duration prewarm_lead = std::chrono::seconds(2);        // load this long before a predicted minute
   Duration minute_phase{};                                // added to the clock so minutes match wall-clock minutes
+  // Run as a PortfolioPolicy (make_adaptive_policy) of copies of this policy whose cold-start cost is
+  // scaled by these factors, the first being the reference, and of fixed idle timeouts; with no
+  // factors, one policy on its own.
+  std::vector<double> portfolio{1, 0.25, 4};
+  std::vector<Duration> portfolio_fixed{std::chrono::minutes(1), std::chrono::minutes(3), std::chrono::minutes(10),
+                                        std::chrono::minutes(30)};
+  Duration portfolio_half_life = std::chrono::hours(6);
 };
 
 // Up to two loaded windows per idle period: [0, keep_until) right after the last invocation (catches

@@ -59,10 +59,11 @@ public:
   virtual ~KeepAlivePolicy() = default;
 
   // The function went from idle to busy (first request in flight) / from busy to idle.
-  void on_busy(TimePoint now);
-  void on_idle(TimePoint now);
+  // Virtual so a policy made of other policies (PortfolioPolicy) can pass the edges on.
+  virtual void on_busy(TimePoint now);
+  virtual void on_idle(TimePoint now);
   // The memory budget took the idle replica: stopped until the next invocation.
-  void on_evicted(TimePoint now);
+  virtual void on_evicted(TimePoint now);
   // A request arrived (policies that learn when calls come, not only how long idle times are).
   virtual void on_arrival(TimePoint /*now*/) {}
 
@@ -71,6 +72,8 @@ public:
 
   bool busy() const { return busy_; }
   std::optional<TimePoint> idle_since() const { return idle_since_; }
+  // The current idle period's plan (as last extended by decide()).
+  const IdleSchedule& schedule() const { return schedule_; }
   virtual std::string_view name() const = 0;
 
 protected:

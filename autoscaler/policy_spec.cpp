@@ -1,6 +1,9 @@
 #include "autoscaler/policy_spec.hpp"
 
 #include <charconv>
+#include <cstdio>
+
+#include "autoscaler/portfolio_policy.hpp"
 
 #include "common/units.hpp"
 
@@ -51,6 +54,35 @@ std::optional<std::string> set_switch(bool& out, std::string_view v) {
   if (v != "on" && v != "off") return "expected on or off, got \"" + std::string(v) + "\"";
   out = v == "on";
   return std::nullopt;
+}
+
+// "off", or cost factors separated by '/', the reference first: "1/0.25/4".
+std::optional<std::string> set_portfolio(std::vector<double>& out, std::string_view v) {
+  out.clear();
+  if (v == "off") return std::nullopt;
+  while (true) {
+    auto slash = v.find('/');
+    double f = 0;
+    if (auto e = set_number(f, v.substr(0, slash))) return e;
+    if (f <= 0) return "portfolio cost factors must be above 0, got \"" + std::string(v.substr(0, slash)) + "\"";
+    out.push_back(f);
+    if (slash == std::string_view::npos) return std::nullopt;
+    v = v.substr(slash + 1);
+  }
+}
+
+// "off", or durations separated by '/': "1m/3m/10m/30m".
+std::optional<std::string> set_durations(std::vector<Duration>& out, std::string_view v) {
+  out.clear();
+  if (v == "off") return std::nullopt;
+  while (true) {
+    auto slash = v.find('/');
+    Duration d{};
+    if (auto e = set_duration(d, v.substr(0, slash))) return e;
+    out.push_back(d);
+    if (slash == std::string_view::npos) return std::nullopt;
+    v = v.substr(slash + 1);
+  }
 }
 
 std::optional<std::string> unknown(std::string_view key, const char* known) {
@@ -106,8 +138,12 @@ std::variant<PolicySpec, Failure> parse_policy(std::string_view text) {
           if (k == "lead") return set_duration(c.prewarm_lead, v);
           if (k == "max_keep") return set_duration(c.max_keep, v);
           if (k == "pause") return set_optional_duration(c.pause_after, v);
+          if (k == "portfolio") return set_portfolio(c.portfolio, v);
+          if (k == "portfolio_fixed") return set_durations(c.portfolio_fixed, v);
+          if (k == "portfolio_half_life") return set_duration(c.portfolio_half_life, v);
           return unknown(k, "cost, prior, prior_half_life, margin, rare_boost, prewarm_min, history, max_keep, pause, "
-                            "forecast, forecast_margin, lead");
+                            "forecast, forecast_margin, lead, portfolio, portfolio_fixed, "
+                            "portfolio_half_life");
         }))
       return *f;
     if (c.history == 0) return bad(spec.text, "history must be at least 1");
@@ -124,7 +160,39 @@ std::unique_ptr<KeepAlivePolicy> make_policy(const PolicySpec& spec, std::uint64
   if (auto* h = std::get_if<HybridPolicyConfig>(&spec.config)) return std::make_unique<HybridPolicy>(*h);
   AdaptivePolicyConfig a = std::get<AdaptivePolicyConfig>(spec.config);
   a.memory_bytes = memory_bytes;
-  return std::make_unique<AdaptivePolicy>(a);
+  return make_adaptive_policy(a);
+}
+
+std::unique_ptr<KeepAlivePolicy> make_adaptive_policy(const AdaptivePolicyConfig& config) {
+  if (config.portfolio.empty()) return std::make_unique<AdaptivePolicy>(config);
+  std::vector<PortfolioCandidate> candidates;
+  AdaptivePolicy* reference = nullptr;
+  for (double factor : config.portfolio) {
+    AdaptivePolicyConfig c = config;
+    c.portfolio.clear();
+    c.cold_start_cost_gb_s *= factor;
+    auto policy = std::make_unique<AdaptivePolicy>(c);
+    if (!reference) reference = policy.get();
+    char label[48];
+    std::snprintf(label, sizeof label, "cost x%g", factor);
+    candidates.push_back({label, std::move(policy)});
+  }
+  for (Duration timeout : config.portfolio_fixed) {
+    FixedPolicyConfig f;
+    f.pause_after = config.pause_after;
+    f.idle_timeout = timeout;
+    f.stopped_retention = config.stopped_retention;
+    candidates.push_back(
+        {"fixed " + format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(timeout)),
+         std::make_unique<FixedPolicy>(f)});
+  }
+  PortfolioConfig p;
+  // Every candidate is judged by the reference's break-even: the cost the user asked for.
+  const double factor = config.portfolio.front();
+  p.breakeven_s = [reference, factor] { return reference->window().breakeven / factor; };
+  p.half_life = config.portfolio_half_life;
+  p.name = "adaptive";
+  return std::make_unique<PortfolioPolicy>(std::move(candidates), std::move(p));
 }
 
 }  // namespace svl::autoscaler

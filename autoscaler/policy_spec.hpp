@@ -19,6 +19,10 @@ struct PolicySpec {
 
 std::variant<PolicySpec, Failure> parse_policy(std::string_view text);
 
+// svl's adaptive policy for one function: a PortfolioPolicy over copies of it with scaled costs,
+// or the single AdaptivePolicy when `config.portfolio` is empty.
+std::unique_ptr<KeepAlivePolicy> make_adaptive_policy(const AdaptivePolicyConfig& config);
+
 // A fresh policy for one function whose replica uses `memory_bytes`.
 std::unique_ptr<KeepAlivePolicy> make_policy(const PolicySpec& spec, std::uint64_t memory_bytes);
 
