@@ -47,7 +47,7 @@ std::unique_ptr<autoscaler::FunctionAutoscaler> make_autoscaler(const FunctionSp
       autoscaler::AdaptivePolicyConfig adaptive;
       adaptive.memory_bytes = spec.resources.memory_bytes;
       adaptive.minute_phase = wall_clock_minute_phase();
-      policy = std::make_unique<autoscaler::AdaptivePolicy>(adaptive);
+      policy = autoscaler::make_adaptive_policy(adaptive);
       break;
     }
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "autoscaler/adaptive_policy.hpp"
+#include "autoscaler/portfolio_policy.hpp"
 #include "orchestrator/daemon/autoscaling.hpp"
 
 using namespace std::chrono_literals;
@@ -13,7 +14,10 @@ TEST_CASE("make_autoscaler: the adaptive policy's minutes start when wall-clock 
   const auto steady_now = svl::Clock_t::now();
   const auto wall_now = std::chrono::system_clock::now();
   auto scaler = svl::orchestrator::make_autoscaler(spec, 0, 4, 1s, steady_now);
-  auto* adaptive = dynamic_cast<svl::autoscaler::AdaptivePolicy*>(&scaler->policy());
+  // svl's adaptive policy is a portfolio whose first candidate is the adaptive policy itself.
+  auto* portfolio = dynamic_cast<svl::autoscaler::PortfolioPolicy*>(&scaler->policy());
+  REQUIRE(portfolio != nullptr);
+  auto* adaptive = dynamic_cast<const svl::autoscaler::AdaptivePolicy*>(&portfolio->candidate(0));
   REQUIRE(adaptive != nullptr);
   const auto& forecast = adaptive->forecast();
   // The next minute boundary of the policy, as a wall-clock time: a whole minute (to within the
