@@ -3,7 +3,9 @@
 // SVL_BENCH_PER_FUNCTION=1 also prints every function's result to stderr; SVL_BENCH_CATEGORIES=1
 // prints, per policy, wasted GB-s, cold starts and the count-oracle floor per category of function
 // (by mean calls per minute over the trace, and timer-like functions whose gaps between active
-// minutes are regular), next to fixed:10m's.
+// minutes are regular), next to fixed:10m's. SVL_BENCH_HINDSIGHT=1 prints, after all policies, the
+// least waste reachable at fixed:10m's cold starts by picking one of the given policies per function
+// *with hindsight* (a bound for any online choice among them, e.g. svl's portfolio).
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -97,6 +99,53 @@ void print_categories(const std::string& policy, const std::array<CategoryTotals
   row("total", t, tb);
 }
 
+// Per function, the policy minimising wasted + lambda x cold starts; lambda is searched so that the
+// total cold starts stay within `max_cold`. Prints the best such selection.
+void print_hindsight(const std::vector<std::vector<as::FunctionResult>>& results, std::uint64_t max_cold,
+                     double baseline) {
+  auto select = [&](double lambda, std::uint64_t& cold, double& wasted) {
+    cold = 0;
+    wasted = 0;
+    for (std::size_t i = 0; i < results.front().size(); ++i) {
+      const as::FunctionResult* best = nullptr;
+      for (const auto& policy : results) {
+        const auto& r = policy[i];
+        if (!best || r.wasted_gb_s + lambda * static_cast<double>(r.cold_starts) <
+                         best->wasted_gb_s + lambda * static_cast<double>(best->cold_starts))
+          best = &r;
+      }
+      cold += best->cold_starts;
+      wasted += best->wasted_gb_s;
+    }
+  };
+  double lo = 0, hi = 1e9;
+  std::uint64_t best_cold = 0;
+  double best_wasted = -1;
+  for (int it = 0; it < 100; ++it) {
+    const double mid = (lo + hi) / 2;
+    std::uint64_t cold = 0;
+    double wasted = 0;
+    select(mid, cold, wasted);
+    if (cold <= max_cold) {
+      hi = mid;
+      best_cold = cold;
+      best_wasted = wasted;
+    } else {
+      lo = mid;
+    }
+  }
+  if (best_wasted < 0) {
+    std::fprintf(stderr, "hindsight: no selection has at most %llu cold starts\n",
+                 static_cast<unsigned long long>(max_cold));
+    return;
+  }
+  std::fprintf(stderr,
+               "hindsight best of %zu policies per function: %llu cold starts (fixed:10m %llu), wasted %.0f GB-s = "
+               "%.3f x fixed:10m (lambda %.0f GB-s per cold start)\n",
+               results.size(), static_cast<unsigned long long>(best_cold), static_cast<unsigned long long>(max_cold),
+               best_wasted, best_wasted / baseline, hi);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,6 +170,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> policies{"fixed:10m", "fixed:30s", "hybrid", "adaptive"};
   if (argc > 4) policies.assign(argv + 4, argv + argc);
   double baseline = 0;
+  std::uint64_t baseline_cold = 0;
+  const bool hindsight = std::getenv("SVL_BENCH_HINDSIGHT") != nullptr;
+  std::vector<std::vector<as::FunctionResult>> per_policy;
   const bool categories = std::getenv("SVL_BENCH_CATEGORIES") != nullptr;
   std::array<CategoryTotals, n_categories> baseline_categories{};
   {
@@ -128,6 +180,7 @@ int main(int argc, char** argv) {
     o.policy = std::get<as::PolicySpec>(as::parse_policy("fixed:10m"));
     auto r = as::simulate(trace, o);
     baseline = r.wasted_gb_s;
+    baseline_cold = r.cold_starts;
     if (categories) baseline_categories = by_category(trace, r);
   }
   for (const auto& p : policies) {
@@ -145,6 +198,7 @@ int main(int argc, char** argv) {
     json.insert(json.size() - 1, ",\"seconds\":" + std::to_string(secs));
     std::cout << json << std::endl;
     if (categories) print_categories(p, by_category(trace, r), baseline_categories);
+    if (hindsight) per_policy.push_back(r.per_function);
     if (std::getenv("SVL_BENCH_PER_FUNCTION")) {
       for (std::size_t i = 0; i < r.per_function.size(); ++i) {
         const auto& fr = r.per_function[i];
@@ -156,5 +210,6 @@ int main(int argc, char** argv) {
       }
     }
   }
+  if (hindsight && !per_policy.empty()) print_hindsight(per_policy, baseline_cold, baseline);
   return 0;
 }
