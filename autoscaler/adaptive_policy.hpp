@@ -67,6 +67,7 @@ public:
   // The window the next idle period would use.
   AdaptiveWindow window();
   std::uint64_t samples() const { return total_; }
+  const AdaptivePolicyConfig& config() const { return config_; }
   void on_arrival(TimePoint now) override;
   const MinuteForecast& forecast() const { return forecast_; }
 

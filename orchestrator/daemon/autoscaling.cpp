@@ -46,6 +46,7 @@ std::unique_ptr<autoscaler::FunctionAutoscaler> make_autoscaler(const FunctionSp
     case ScalePolicy::adaptive: {
       autoscaler::AdaptivePolicyConfig adaptive;
       adaptive.memory_bytes = spec.resources.memory_bytes;
+      if (spec.scale.cold_start_cost) adaptive.cold_start_cost_gb_s = *spec.scale.cold_start_cost;
       adaptive.minute_phase = wall_clock_minute_phase();
       policy = autoscaler::make_adaptive_policy(adaptive);
       break;

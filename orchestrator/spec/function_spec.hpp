@@ -59,6 +59,9 @@ struct ScaleSpec {
   // Time a stopped replica's container is kept (for a fast start) before it is removed.
   std::chrono::milliseconds remove_after = std::chrono::hours(1);
   std::int64_t queue = 1000;  // requests held per function while waiting for capacity
+  // Only for policy adaptive: GB-seconds of idle memory one cold start is worth (nullopt: the
+  // policy's default, 15000). Lower keeps idle replicas loaded for less time.
+  std::optional<double> cold_start_cost;
 
   bool operator==(const ScaleSpec&) const = default;
 };

@@ -35,6 +35,7 @@ nlohmann::json to_json(const FunctionSpec& spec) {
     out["scale"]["idle_timeout"] = format_duration(spec.scale.idle_timeout);
     out["scale"]["remove_after"] = format_duration(spec.scale.remove_after);
   }
+  if (spec.scale.cold_start_cost) out["scale"]["cold_start_cost"] = *spec.scale.cold_start_cost;
   out["health"] = {{"path", spec.health.path}, {"start_timeout", format_duration(spec.health.start_timeout)}};
   out["http"] = {{"timeout", format_duration(spec.http.timeout)},
                  {"max_body", format_size(spec.http.max_body_bytes)}};

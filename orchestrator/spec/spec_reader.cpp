@@ -22,6 +22,7 @@ constexpr std::int64_t kMaxPids = 4194304;
 constexpr std::int64_t kMaxReplicas = 1000;
 constexpr std::int64_t kMaxConcurrency = 1000000;
 constexpr std::int64_t kMaxQueue = 1000000;
+constexpr double kMaxColdStartCost = 1e9;  // GB-s; beyond this a function is simply never unloaded
 constexpr double kMaxCpus = 1024;
 
 std::string dotted(std::string_view prefix, std::string_view key) {
@@ -289,7 +290,7 @@ void read_resources(Reader& r, const toml::table& t, ResourcesSpec& res) {
 void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
   r.check_known_keys(t, "scale",
                      {"min", "max", "initial", "target_concurrency", "container_concurrency", "policy", "pause_after",
-                      "idle_timeout", "remove_after", "queue"});
+                      "idle_timeout", "remove_after", "queue", "cold_start_cost"});
   const auto* min_node = r.read_int(t, "scale", "min", scale.min, 0, kMaxReplicas);
   const auto* max_node = r.read_int(t, "scale", "max", scale.max, 1, kMaxReplicas);
   const auto* initial_node = r.read_int(t, "scale", "initial", scale.initial, 0, kMaxReplicas);
@@ -305,6 +306,9 @@ void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
   const auto* idle_node = r.read_duration(t, "scale", "idle_timeout", scale.idle_timeout, true);
   const auto* remove_node = r.read_duration(t, "scale", "remove_after", scale.remove_after, true);
   r.read_int(t, "scale", "queue", scale.queue, 1, kMaxQueue);
+  double cost = 0;
+  const auto* cost_node = r.read_number(t, "scale", "cold_start_cost", cost, 0, kMaxColdStartCost, true);
+  if (cost_node) scale.cold_start_cost = cost;
 
   // Cross-key checks, reported where the user most likely needs to edit.
   // The other policies pick their own timeouts: a value here would be silently ignored.
@@ -317,6 +321,10 @@ void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
                 "\"); remove it, or set policy = \"fixed\"");
     }
   }
+  if (cost_node && scale.policy != ScalePolicy::adaptive)
+    r.add(cost_node->source(), "scale.cold_start_cost", SpecErrc::conflict,
+          std::string("only used by policy = \"adaptive\" (policy is \"") + std::string(to_string(scale.policy)) +
+              "\"); remove it, or set policy = \"adaptive\"");
   if ((min_node || max_node) && scale.min > scale.max) {
     const auto* at = max_node ? max_node : min_node;
     r.add(at->source(), max_node ? "scale.max" : "scale.min", SpecErrc::out_of_range,

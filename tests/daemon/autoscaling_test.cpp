@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <vector>
 
 #include "autoscaler/adaptive_policy.hpp"
 #include "autoscaler/portfolio_policy.hpp"
@@ -29,4 +30,24 @@ TEST_CASE("make_autoscaler: the adaptive policy's minutes start when wall-clock 
   const auto into_minute = wall_boundary.time_since_epoch() % std::chrono::minutes(1);
   const auto off = std::min(into_minute, std::chrono::duration_cast<std::chrono::system_clock::duration>(1min) - into_minute);
   CHECK(off < std::chrono::milliseconds(50));
+}
+
+TEST_CASE("make_autoscaler: scale.cold_start_cost reaches every adaptive candidate, scaled by its factor") {
+  svl::orchestrator::FunctionSpec spec;
+  spec.scale.cold_start_cost = 2000;
+  auto scaler = svl::orchestrator::make_autoscaler(spec, 0, 4, 1s, svl::Clock_t::now());
+  auto* portfolio = dynamic_cast<svl::autoscaler::PortfolioPolicy*>(&scaler->policy());
+  REQUIRE(portfolio != nullptr);
+  std::vector<double> costs;
+  for (std::size_t i = 0; i < portfolio->candidates(); ++i)
+    if (auto* a = dynamic_cast<const svl::autoscaler::AdaptivePolicy*>(&portfolio->candidate(i)))
+      costs.push_back(a->config().cold_start_cost_gb_s);
+  CHECK(costs == std::vector<double>{2000, 500, 8000});
+
+  svl::orchestrator::FunctionSpec plain;
+  auto by_default = svl::orchestrator::make_autoscaler(plain, 0, 4, 1s, svl::Clock_t::now());
+  auto* reference = dynamic_cast<const svl::autoscaler::AdaptivePolicy*>(
+      &dynamic_cast<svl::autoscaler::PortfolioPolicy&>(by_default->policy()).candidate(0));
+  REQUIRE(reference != nullptr);
+  CHECK(reference->config().cold_start_cost_gb_s == svl::autoscaler::AdaptivePolicyConfig{}.cold_start_cost_gb_s);
 }

@@ -523,3 +523,31 @@ TEST_CASE("scale.remove_after: how long a stopped container is kept, fixed polic
   CHECK(adaptive.errors[0].code == SpecErrc::conflict);
   CHECK(adaptive.errors[0].key == "scale.remove_after");
 }
+
+TEST_CASE("scale.cold_start_cost: the adaptive policy's trade-off, adaptive only, kept out of specs that omit it") {
+  auto set = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\ncold_start_cost = 2000\n");
+  REQUIRE_MESSAGE(set, svl::orchestrator::to_string(set.errors));
+  REQUIRE(set.spec->scale.cold_start_cost.has_value());
+  CHECK(*set.spec->scale.cold_start_cost == 2000);
+  auto back = svl::orchestrator::spec_from_json(svl::orchestrator::to_json(*set.spec));
+  REQUIRE(back);
+  CHECK(back.spec->scale.cold_start_cost == set.spec->scale.cold_start_cost);
+  auto plain = svl::orchestrator::parse_spec(kMinimal);
+  REQUIRE(plain);
+  CHECK_FALSE(plain.spec->scale.cold_start_cost.has_value());
+  CHECK(svl::orchestrator::to_json(*plain.spec)["scale"].count("cold_start_cost") == 0);
+  CHECK(svl::orchestrator::spec_hash(*set.spec) != svl::orchestrator::spec_hash(*plain.spec));
+
+  auto zero = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\ncold_start_cost = 0\n");
+  CHECK(only_error(zero).key == "scale.cold_start_cost");
+  CHECK(only_error(zero).code == SpecErrc::out_of_range);
+  auto text = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\ncold_start_cost = \"cheap\"\n");
+  CHECK(only_error(text).code == SpecErrc::wrong_type);
+
+  auto fixed = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\npolicy = \"fixed\"\ncold_start_cost = 2000\n");
+  const auto& e = only_error(fixed);
+  CHECK(e.key == "scale.cold_start_cost");
+  CHECK(e.code == SpecErrc::conflict);
+  CHECK(e.line == 5);
+  CHECK(e.message.find("only used by policy = \"adaptive\" (policy is \"fixed\")") != std::string::npos);
+}
