@@ -29,6 +29,7 @@ struct FunctionDecision {
   ScaleReason scale_reason = ScaleReason::stable;
   KeepAliveReason idle_reason = KeepAliveReason::never_invoked;
   std::string detail;
+  std::string keep_alive_plan;  // the idle period's plan as the policy explains it; empty while busy
 };
 
 class FunctionAutoscaler {

@@ -89,6 +89,8 @@ void print_status(const json& f) {
             << "scale:           min " << str(f, "min") << ", max " << str(f, "max") << ", policy " << str(f, "policy") << "\n"
             << "in flight:       " << str(f, "inflight") << ", queued " << str(f, "queued") << "\n"
             << "last cold start: " << cold_start_summary(f) << "\n";
+  if (f.contains("keep_alive_plan") && f["keep_alive_plan"].is_string())
+    std::cout << "idle plan:       " << f["keep_alive_plan"].get<std::string>() << "\n";
   if (f.contains("not_ready_reason") && !f["not_ready_reason"].is_null())
     std::cout << "not ready:       " << str(f, "not_ready_reason") << "\n";
   else if (f.contains("last_failure") && f["last_failure"].is_object())

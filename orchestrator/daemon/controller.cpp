@@ -52,6 +52,7 @@ struct Controller::FunctionState {
   bool panic = false;
   autoscaler::Tier idle_tier = autoscaler::Tier::stopped;  // from the latest decision
   std::string last_reason;
+  std::string keep_alive_plan;  // the keep-alive policy's plan for the current idle period
   // Crash loop.
   int consecutive_failures = 0;
   TimePoint backoff_until{};
@@ -334,6 +335,7 @@ void Controller::replica_unreachable(const std::string& function, const std::str
 void Controller::remember(FunctionState& f, const autoscaler::FunctionDecision& decision) {
   f.panic = decision.panic;
   f.idle_tier = decision.idle_tier;
+  f.keep_alive_plan = decision.keep_alive_plan;
   // A function never invoked has nothing to learn from: keep its container (a fast start)
   // rather than remove it.
   if (decision.idle_reason == autoscaler::KeepAliveReason::never_invoked && f.idle_tier == autoscaler::Tier::removed)
@@ -1249,6 +1251,7 @@ nlohmann::json Controller::status(const std::string& name, bool detailed) const 
       {"urls", {"http://" + name + "." + options_.domains.front() + ":" + std::to_string(options_.gateway_port) + "/",
                 "http://" + options_.gateway_host + ":" + std::to_string(options_.gateway_port) + "/fn/" + name + "/"}},
   };
+  j["keep_alive_plan"] = f->keep_alive_plan.empty() ? nlohmann::json(nullptr) : nlohmann::json(f->keep_alive_plan);
   j["last_cold_start"] = nullptr;
   if (f->last_cold_start)
     j["last_cold_start"] = {{"tier", f->last_cold_start->first}, {"seconds", f->last_cold_start->second}};

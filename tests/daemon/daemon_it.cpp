@@ -147,6 +147,10 @@ TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and s
   CHECK(s["last_cold_start"]["seconds"].get<double>() < 0.5);
 
   CHECK(wait_status(d, "hello", [](const json& s) { return phases(s) == std::vector<std::string>{"stopped"}; }, 30s));
+  // Idle, so `svl status` says by what plan.
+  CHECK(status_of(d, "hello")["keep_alive_plan"] == "fixed idle_timeout=4s");
+  auto shown = d.cli({"status", "hello"});
+  CHECK_MESSAGE(shown.out.find("idle plan:       fixed idle_timeout=4s\n") != std::string::npos, shown.out);
   auto detail = status_of(d, "hello");
   std::string container;
   for (const auto& rep : detail["replica_list"])
@@ -173,6 +177,28 @@ TEST_CASE("deploy, first cold request, scale to zero, and wake from paused and s
   auto ls = d.cli({"ls"});
   CHECK(ls.exit_code == 0);
   CHECK(ls.out.find("hello") != std::string::npos);
+}
+
+TEST_CASE("the adaptive policy keeps an idle replica by its portfolio's plan, and svl status shows that plan") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(tmp.path(), "thinker", fn_toml("cold_start_cost = 2000\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, (up.err + up.out));
+  CHECK(status_of(d, "thinker")["keep_alive_plan"].is_null());  // never called: nothing planned yet
+  CHECK(svl::test::get(d.gateway_port(), "/fn/thinker/").status == 200);
+  // With one call and nothing learnt yet, the reference candidate keeps the replica (frozen after
+  // 2 s) for as long as its prior says a cold start would cost more than the memory.
+  CHECK(wait_status(d, "thinker", [](const json& s) { return s["keep_alive_plan"].is_string() && replicas(s, "paused") == 1; },
+                    20s));
+  const auto plan = status_of(d, "thinker")["keep_alive_plan"].get<std::string>();
+  CHECK_MESSAGE(plan.rfind("following cost x1: adaptive keep=", 0) == 0, plan);
+  auto shown = d.cli({"status", "thinker"});
+  CHECK_MESSAGE(shown.out.find("idle plan:       following cost x1: adaptive keep=") != std::string::npos, shown.out);
+  // A call ends the idle period: the wake is from paused, not a cold start.
+  CHECK(svl::test::get(d.gateway_port(), "/fn/thinker/").status == 200);
+  CHECK(status_of(d, "thinker")["last_cold_start"]["tier"] == "paused");
 }
 
 TEST_CASE("200 concurrent requests to a function at zero all succeed") {
