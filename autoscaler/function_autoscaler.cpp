@@ -50,8 +50,7 @@ FunctionDecision FunctionAutoscaler::combine(TimePoint now, const Load& load, Sc
   d.idle_reason = k.reason;
   d.next_due = k.next_transition;
   d.prewarm_at = k.prewarm_at;
-  if (!k.detail.empty()) d.detail += "; " + k.detail;
-  d.keep_alive_plan = k.detail;
+  d.keep_alive_plan = std::move(k.detail);
   const std::uint32_t min_scale = scaler_.config().min_scale;
   if (load.has_work() || k.tier == Tier::warm ||
       (s.reason == ScaleReason::initial_scale && s.desired > 0)) {

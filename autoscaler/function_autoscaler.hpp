@@ -28,7 +28,7 @@ struct FunctionDecision {
   std::optional<TimePoint> prewarm_at;  // a planned pre-warm (also reported via next_due)
   ScaleReason scale_reason = ScaleReason::stable;
   KeepAliveReason idle_reason = KeepAliveReason::never_invoked;
-  std::string detail;
+  std::string detail;           // the scaler's reasoning, with its numbers
   std::string keep_alive_plan;  // the idle period's plan as the policy explains it; empty while busy
 };
 
