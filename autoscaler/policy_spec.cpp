@@ -56,33 +56,25 @@ std::optional<std::string> set_switch(bool& out, std::string_view v) {
   return std::nullopt;
 }
 
-// "off", or cost factors separated by '/', the reference first: "1/0.25/4".
-std::optional<std::string> set_portfolio(std::vector<double>& out, std::string_view v) {
+// "off" (empty), or items separated by '/', each read by `item(out, text)`: "1/0.25/4", "1m/3m/10m".
+template <typename T, typename F>
+std::optional<std::string> set_list(std::vector<T>& out, std::string_view v, F&& item) {
   out.clear();
   if (v == "off") return std::nullopt;
   while (true) {
     auto slash = v.find('/');
-    double f = 0;
-    if (auto e = set_number(f, v.substr(0, slash))) return e;
-    if (f <= 0) return "portfolio cost factors must be above 0, got \"" + std::string(v.substr(0, slash)) + "\"";
-    out.push_back(f);
+    T x{};
+    if (auto e = item(x, v.substr(0, slash))) return e;
+    out.push_back(x);
     if (slash == std::string_view::npos) return std::nullopt;
     v = v.substr(slash + 1);
   }
 }
 
-// "off", or durations separated by '/': "1m/3m/10m/30m".
-std::optional<std::string> set_durations(std::vector<Duration>& out, std::string_view v) {
-  out.clear();
-  if (v == "off") return std::nullopt;
-  while (true) {
-    auto slash = v.find('/');
-    Duration d{};
-    if (auto e = set_duration(d, v.substr(0, slash))) return e;
-    out.push_back(d);
-    if (slash == std::string_view::npos) return std::nullopt;
-    v = v.substr(slash + 1);
-  }
+std::optional<std::string> set_cost_factor(double& out, std::string_view v) {
+  if (auto e = set_number(out, v)) return e;
+  if (out <= 0) return "portfolio cost factors must be above 0, got \"" + std::string(v) + "\"";
+  return std::nullopt;
 }
 
 std::optional<std::string> unknown(std::string_view key, const char* known) {
@@ -138,8 +130,8 @@ std::variant<PolicySpec, Failure> parse_policy(std::string_view text) {
           if (k == "lead") return set_duration(c.prewarm_lead, v);
           if (k == "max_keep") return set_duration(c.max_keep, v);
           if (k == "pause") return set_optional_duration(c.pause_after, v);
-          if (k == "portfolio") return set_portfolio(c.portfolio, v);
-          if (k == "portfolio_fixed") return set_durations(c.portfolio_fixed, v);
+          if (k == "portfolio") return set_list(c.portfolio, v, set_cost_factor);
+          if (k == "portfolio_fixed") return set_list(c.portfolio_fixed, v, set_duration);
           if (k == "portfolio_half_life") return set_duration(c.portfolio_half_life, v);
           return unknown(k, "cost, prior, prior_half_life, margin, rare_boost, prewarm_min, history, max_keep, pause, "
                             "forecast, forecast_margin, lead, portfolio, portfolio_fixed, "
