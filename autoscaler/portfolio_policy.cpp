@@ -90,7 +90,8 @@ IdleSchedule PortfolioPolicy::leader_schedule() const {
 IdleSchedule PortfolioPolicy::plan(TimePoint) { return leader_schedule(); }
 
 std::optional<IdleSchedule> PortfolioPolicy::plan_more(TimePoint, TimePoint now) {
-  replay_all(now);
+  // Only the leader's plan is needed now; the others are replayed when a call arrives.
+  replay(entries_[leader_], now);
   entries_[leader_].policy->decide(now);  // lets the leader extend its own plan at `now`
   return leader_schedule();               // decide() ignores it when it has no window ahead
 }
