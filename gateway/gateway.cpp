@@ -398,15 +398,16 @@ void Gateway::remove_function(const std::string& name) {
     impl.functions.erase(it);
   }
   std::vector<std::function<void()>> after;
-  Actions actions;
-  std::lock_guard lock(entry->mu);
-  entry->removed = true;
-  entry->dispatcher.fail_held(impl.clock.now(), actions);
-  set_failure(*entry, actions, 404, "function was removed");
-  impl.apply(*entry, actions, after);
-  for (auto& [id, pool] : entry->replicas) {
-    Impl::retire(*pool);
+  {
+    Actions actions;
+    std::lock_guard lock(entry->mu);
+    entry->removed = true;
+    entry->dispatcher.fail_held(impl.clock.now(), actions);
+    set_failure(*entry, actions, 404, "function was removed");
+    impl.apply(*entry, actions, after);
+    for (auto& [id, pool] : entry->replicas) Impl::retire(*pool);
   }
+  run_all(after);  // outside the lock, as every other control method does
 }
 
 void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint) {

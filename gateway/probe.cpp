@@ -79,7 +79,8 @@ asio::awaitable<void> probe_loop(std::shared_ptr<Gateway::Impl> impl, ReplicaEnd
     timer.expires_at(next);
     co_await timer.async_wait(nothrow);
   }
-  if (!impl->stopping.load()) done(false, detail);
+  // Always answered, also while the gateway stops: the caller awaits it.
+  done(false, impl->stopping.load() ? "gateway is stopping" : detail);
 }
 
 }  // namespace

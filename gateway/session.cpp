@@ -614,7 +614,7 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
         const auto status = static_cast<http::status>(result.status ? result.status : 503);
         const std::string detail = result.message.empty() ? std::string("the function cannot start") : result.message;
         auto o = co_await respond_error(s, status, Error::held_failed, fn, rq.request_id, detail, keep_if_refused,
-                                        rq.version);
+                                        rq.version, status == http::status::service_unavailable);
         done(fn, o.status, held_seconds);
         co_return o.keep_alive;
       }

@@ -226,7 +226,7 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
       if (!body["revision"].is_number_integer()) co_return error(400, "revision: expected an integer");
       revision = body["revision"].get<long>();
     }
-    auto result = ctx.controller.rollback(name, revision);
+    auto result = co_await ctx.controller.rollback(name, revision);
     if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
     co_return reply(200, json{{"name", name}, {"revision", std::get<long>(result)}});
   }
@@ -240,7 +240,7 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
       (std::string(key) == "min" ? min : max) = body[key].get<long>();
     }
     if (!min && !max) co_return error(400, "min: give min, max or both");
-    auto result = ctx.controller.set_scale(name, min, max);
+    auto result = co_await ctx.controller.set_scale(name, min, max);
     if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
     co_return reply(200, std::get<json>(result));
   }

@@ -14,6 +14,7 @@
 
 #include "orchestrator/admin/admin_server.hpp"
 #include "orchestrator/daemon/controller.hpp"
+#include "orchestrator/docker/client.hpp"
 
 namespace svl::orchestrator {
 

@@ -16,13 +16,15 @@
 #include "orchestrator/cli/admin_client.hpp"
 #include "orchestrator/daemon/admin_api.hpp"
 #include "orchestrator/daemon/controller.hpp"
-#include "orchestrator/daemon/names.hpp"
+#include "orchestrator/control/names.hpp"
+#include "orchestrator/runtime/docker_runtime.hpp"
 #include "orchestrator/metrics/metrics_server.hpp"
 
 namespace svl::orchestrator {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+namespace names = control::names;
 
 namespace {
 
@@ -235,7 +237,16 @@ int run_daemon(DaemonOptions options) {
       return 1;
     }
   }
+  // Declared before everything that posts into it and destroyed after them: the Docker pool's
+  // completions and the controller's coroutines all run on `ctl`.
+  asio::io_context ctl(1);
   docker::AsyncClient docker_pool(docker_options, 8);
+  runtime::DockerRuntimeOptions ropts;
+  ropts.instance = state_dir.string();
+  ropts.sandbox_image = sandbox_image;
+  ropts.events_client = docker_options;
+  ropts.events_client.observer = nullptr;  // the events stream's own client is not an API call to count
+  runtime::DockerRuntime runtime(docker_pool, ropts);
 
   GatewayBridge bridge(metrics);
   gateway::Options gw;
@@ -251,21 +262,17 @@ int run_daemon(DaemonOptions options) {
     return 1;
   }
 
-  asio::io_context ctl(1);
   SteadyClock clock;
   ControllerOptions copts;
-  copts.instance = state_dir.string();
-  copts.sandbox_image = sandbox_image;
-  copts.extra_label = options.label;
-  copts.tick = options.tick;
-  copts.gateway_host = gw_host;
+  copts.core.instance = state_dir.string();
+  copts.core.extra_label = options.label;
+  copts.core.tick = options.tick;
+  copts.core.gateway_host = gw_host;
+  copts.core.memory_budget = memory_budget;
+  copts.core.idle_slot_ttl = idle_slot_ttl;
   copts.gateway_port = gateway.port();
   copts.domains = options.domains;
-  copts.memory_budget = memory_budget;
-  copts.idle_slot_ttl = idle_slot_ttl;
-  copts.docker = docker_options;
-  copts.docker.observer = nullptr;  // the events stream's own client is not an API call to count
-  Controller controller(ctl, copts, **registry, docker_pool, gateway, metrics, clock);
+  Controller controller(ctl, copts, **registry, runtime, gateway, metrics, clock);
   bridge.controller = &controller;
 
   int exit_code = 0;
@@ -303,13 +310,22 @@ int run_daemon(DaemonOptions options) {
     if (ec) return;
     log(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; finishing in-flight requests");
     admin.stop();
-    controller.stop();
+    controller.stop();   // held requests get 503 + Retry-After now; nothing new starts
     gateway.shutdown();  // stop accepting, let in-flight requests finish (bounded)
     ctl.stop();
   });
   ctl.run();
+  signals.cancel();
+  admin.stop();
   controller.stop();
   gateway.shutdown();
+  bridge.controller = nullptr;
+  // Docker calls still running (a stop in its grace, say) are cancelled, then their completions
+  // run on `ctl` before anything they refer to is destroyed.
+  docker_pool.cancel();
+  docker_pool.shutdown();
+  ctl.restart();
+  ctl.run();
   log("stopped; replicas keep running and are adopted by the next start");
   return exit_code;
 }

@@ -8,6 +8,8 @@
 //
 // The call runs on a worker; the handler runs on its associated executor (the strand above,
 // or the coroutine's executor), never on the worker.
+#include <exception>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -42,7 +44,17 @@ auto async_call(AsyncClient& pool, F call, CompletionToken&& token) {
         };
         // std::function needs a copyable job: the move-only state lives in a shared_ptr.
         auto state = std::make_shared<State>(State{std::move(call), std::move(handler), std::move(guard)});
-        if (!pool.submit([state](Client& client) { state->complete(state->call(client)); })) {
+        // A call that throws still completes: the awaiting coroutine must not be left hanging.
+        auto job = [state](Client& client) {
+          std::optional<R> result;
+          try {
+            result.emplace(state->call(client));
+          } catch (const std::exception& e) {
+            result.emplace(Error{Errc::transport, 0, std::string("docker call failed: ") + e.what()});
+          }
+          state->complete(std::move(*result));
+        };
+        if (!pool.submit(job)) {
           state->complete(R(Error{Errc::cancelled, 0, "docker client pool is shut down"}));
         }
       },

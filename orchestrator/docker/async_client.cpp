@@ -5,6 +5,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct AsyncClient::Impl {
   std::deque<Job> jobs;
   bool stopping = false;
   std::vector<std::thread> threads;
+  std::stop_source cancel;
 
   void work() {
     Client client(options);  // one connection per worker, reused for every job it runs
@@ -41,6 +43,7 @@ struct AsyncClient::Impl {
 
 AsyncClient::AsyncClient(ClientOptions options, std::size_t workers) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  impl_->options.stop = impl_->cancel.get_token();
   if (workers == 0) workers = 1;
   for (std::size_t i = 0; i < workers; ++i) impl_->threads.emplace_back([impl = impl_.get()] { impl->work(); });
 }
@@ -63,6 +66,8 @@ std::size_t AsyncClient::queued() const {
 }
 
 std::size_t AsyncClient::workers() const noexcept { return impl_->threads.size(); }
+
+void AsyncClient::cancel() { impl_->cancel.request_stop(); }
 
 void AsyncClient::shutdown() {
   {

@@ -27,6 +27,8 @@ public:
   std::size_t queued() const;   // jobs waiting for a worker
   std::size_t workers() const noexcept;
   void shutdown();              // as the destructor, callable early
+  // Cuts the calls in flight and those still queued short: each completes with `cancelled`.
+  void cancel();
 
 private:
   struct Impl;

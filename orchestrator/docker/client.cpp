@@ -98,6 +98,7 @@ struct Client::Impl {
   Result<HttpResponse> raw(HttpRequest request) {
     if (endpoint_error) return *endpoint_error;
     if (request.timeout.count() == 0 && !request.on_data) request.timeout = options.request_timeout;
+    if (!request.stop.stop_possible()) request.stop = options.stop;
     return transport->perform(request);
   }
 

@@ -35,6 +35,9 @@ struct ClientOptions {
   // Highest API version used; the daemon's own (from /_ping) is used when lower.
   std::string max_api_version = "1.41";
   std::shared_ptr<Observer> observer;  // optional
+  // Cuts every call of this client that has no stop_token of its own (a daemon shutting down
+  // does not wait out a stop's grace).
+  std::stop_token stop;
 
   // The endpoint to use when `host` is empty: $DOCKER_HOST or unix:///var/run/docker.sock.
   static std::string default_host();

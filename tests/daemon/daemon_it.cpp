@@ -649,7 +649,7 @@ TEST_CASE("a stopped replica is removed after remove_after, a wake from removed 
   CHECK(svl::test::get(d.gateway_port(), "/fn/gone/").status == 200);
   auto sandbox_of = [&] { return status_of(d, "gone")["replica_list"][0]["sandbox"].get<std::string>(); };
   const auto sandbox = sandbox_of();
-  CHECK(wait_status(d, "gone", [](const json& s) { return phases(s) == std::vector<std::string>{"none"}; }, 30s));
+  CHECK(wait_status(d, "gone", [](const json& s) { return phases(s) == std::vector<std::string>{"removed"}; }, 30s));
   CHECK(our_containers(d).size() == 1);  // only the sandbox is left
   auto r = svl::test::get(d.gateway_port(), "/fn/gone/");
   CHECK(r.status == 200);

@@ -3,7 +3,7 @@
 // containers after a crash, and how it knows never to touch anyone else's.
 #include <string>
 
-namespace svl::orchestrator::names {
+namespace svl::control::names {
 
 inline constexpr const char* managed = "svl.managed";      // "true" on every svl container
 inline constexpr const char* function = "svl.function";    // function name
@@ -21,4 +21,4 @@ inline std::string replica_name(const std::string& fn, int slot_index, long revi
   return "svl-" + fn + "-s" + std::to_string(slot_index) + "-r" + std::to_string(revision);
 }
 
-}  // namespace svl::orchestrator::names
+}  // namespace svl::control::names

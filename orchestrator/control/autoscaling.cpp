@@ -1,11 +1,11 @@
-#include "orchestrator/daemon/autoscaling.hpp"
+#include "orchestrator/control/autoscaling.hpp"
 
 #include <algorithm>
 #include <chrono>
 
 #include "autoscaler/policy_spec.hpp"
 
-namespace svl::orchestrator {
+namespace svl::control {
 namespace {
 
 // The offset that makes the steady clock's minutes start when wall-clock minutes do: cron-like
@@ -55,4 +55,4 @@ std::unique_ptr<autoscaler::FunctionAutoscaler> make_autoscaler(const FunctionSp
   return std::make_unique<autoscaler::FunctionAutoscaler>(config, std::move(policy), now);
 }
 
-}  // namespace svl::orchestrator
+}  // namespace svl::control

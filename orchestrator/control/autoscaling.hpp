@@ -6,9 +6,12 @@
 #include "autoscaler/function_autoscaler.hpp"
 #include "orchestrator/spec/function_spec.hpp"
 
-namespace svl::orchestrator {
+namespace svl::control {
+
+using orchestrator::FunctionSpec;
+using orchestrator::ScalePolicy;
 
 std::unique_ptr<autoscaler::FunctionAutoscaler> make_autoscaler(const FunctionSpec& spec, long min, long max,
                                                                 Duration tick, TimePoint now);
 
-}  // namespace svl::orchestrator
+}  // namespace svl::control

@@ -5,7 +5,7 @@
 
 #include "autoscaler/adaptive_policy.hpp"
 #include "autoscaler/portfolio_policy.hpp"
-#include "orchestrator/daemon/autoscaling.hpp"
+#include "orchestrator/control/autoscaling.hpp"
 
 using namespace std::chrono_literals;
 
@@ -14,7 +14,7 @@ TEST_CASE("make_autoscaler: the adaptive policy's minutes start when wall-clock 
   spec.scale.policy = svl::orchestrator::ScalePolicy::adaptive;
   const auto steady_now = svl::Clock_t::now();
   const auto wall_now = std::chrono::system_clock::now();
-  auto scaler = svl::orchestrator::make_autoscaler(spec, 0, 4, 1s, steady_now);
+  auto scaler = svl::control::make_autoscaler(spec, 0, 4, 1s, steady_now);
   // svl's adaptive policy is a portfolio whose first candidate is the adaptive policy itself.
   auto* portfolio = dynamic_cast<svl::autoscaler::PortfolioPolicy*>(&scaler->policy());
   REQUIRE(portfolio != nullptr);
@@ -35,7 +35,7 @@ TEST_CASE("make_autoscaler: the adaptive policy's minutes start when wall-clock 
 TEST_CASE("make_autoscaler: scale.cold_start_cost reaches every adaptive candidate, scaled by its factor") {
   svl::orchestrator::FunctionSpec spec;
   spec.scale.cold_start_cost = 2000;
-  auto scaler = svl::orchestrator::make_autoscaler(spec, 0, 4, 1s, svl::Clock_t::now());
+  auto scaler = svl::control::make_autoscaler(spec, 0, 4, 1s, svl::Clock_t::now());
   auto* portfolio = dynamic_cast<svl::autoscaler::PortfolioPolicy*>(&scaler->policy());
   REQUIRE(portfolio != nullptr);
   std::vector<double> costs;
@@ -45,7 +45,7 @@ TEST_CASE("make_autoscaler: scale.cold_start_cost reaches every adaptive candida
   CHECK(costs == std::vector<double>{2000, 500, 8000});
 
   svl::orchestrator::FunctionSpec plain;
-  auto by_default = svl::orchestrator::make_autoscaler(plain, 0, 4, 1s, svl::Clock_t::now());
+  auto by_default = svl::control::make_autoscaler(plain, 0, 4, 1s, svl::Clock_t::now());
   auto* reference = dynamic_cast<const svl::autoscaler::AdaptivePolicy*>(
       &dynamic_cast<svl::autoscaler::PortfolioPolicy&>(by_default->policy()).candidate(0));
   REQUIRE(reference != nullptr);

@@ -1,0 +1,647 @@
+#include "orchestrator/control/function_core.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "orchestrator/control/autoscaling.hpp"
+#include "orchestrator/control/names.hpp"
+
+namespace svl::control {
+namespace {
+
+double seconds_between(TimePoint a, TimePoint b) { return std::chrono::duration<double>(b - a).count(); }
+
+}  // namespace
+
+FunctionCore::FunctionCore(FunctionConfig config, std::uint64_t epoch, autoscaler::FunctionId budget_id,
+                           const CoreOptions& options, TimePoint now)
+    : options_(options), config_(std::move(config)), epoch_(epoch), budget_id_(budget_id), usage_(now) {
+  scaler_ = make_autoscaler(config_.spec, effective_min(), effective_max(), options_.tick, now);
+}
+
+void FunctionCore::apply(FunctionConfig config, TimePoint now, Steps& out) {
+  config_ = std::move(config);
+  scaler_ = make_autoscaler(config_.spec, effective_min(), effective_max(), options_.tick, now);
+  out.push_back(step::Route{route()});
+}
+
+gateway::FunctionRoute FunctionCore::route() const {
+  gateway::FunctionRoute r;
+  r.name = config_.name;
+  r.container_concurrency = static_cast<std::uint32_t>(config_.spec.scale.container_concurrency);
+  r.max_queue = static_cast<std::size_t>(config_.spec.scale.queue);
+  r.start_timeout = config_.spec.health.start_timeout;
+  r.upstream_timeout = config_.spec.http.timeout;
+  r.max_body = config_.spec.http.max_body_bytes;
+  return r;
+}
+
+void FunctionCore::deployed(Context& c) {
+  crash_.reset();
+  const long initial =
+      std::clamp<long>(std::max<long>(config_.spec.scale.initial, effective_min()), 0, effective_max());
+  if (initial > 0 && replicas_.serving_or_starting(revision()) < initial)
+    scale_to(static_cast<std::uint32_t>(initial), "deploy", c);
+}
+
+autoscaler::Load FunctionCore::scaler_load(const Load& load) const {
+  return autoscaler::Load{load.concurrency_integral, load.inflight, load.queued,
+                          static_cast<std::uint32_t>(replicas_.ready(revision()))};
+}
+
+void FunctionCore::decide(const autoscaler::FunctionDecision& d) {
+  panic_ = d.panic;
+  idle_tier_ = d.idle_tier;
+  keep_alive_plan_ = d.keep_alive_plan;
+  // A function never invoked has nothing to learn from: keep its container (a fast start).
+  if (d.idle_reason == autoscaler::KeepAliveReason::never_invoked && idle_tier_ == Tier::removed)
+    idle_tier_ = Tier::stopped;
+}
+
+void FunctionCore::demand(Context& c) {
+  if (crash_.backing_off(c.now)) {
+    c.out.push_back(step::FailHeld{name(), step::HeldFailure::crash_loop, failure_.message});
+    return;
+  }
+  if (!c.runtime_ok) {
+    c.out.push_back(step::FailHeld{name(), step::HeldFailure::runtime_unavailable, "function " + name() + " cannot be woken: Docker is unavailable"});
+    return;
+  }
+  auto d = scaler_->on_demand(c.now, scaler_load(c.load));
+  decide(d);
+  scale_to(std::max<std::uint32_t>(d.desired_ready, 1), autoscaler::to_string(d.scale_reason), c);
+}
+
+void FunctionCore::timer(Context& c) {
+  if (crash_.backing_off(c.now)) return;
+  if (c.load.queued > 0 || c.now >= scale_out_after_) scale_to(std::max<std::uint32_t>(desired_, c.load.queued > 0 ? 1 : 0), "timer", c);
+}
+
+bool FunctionCore::first_wake_in_flight() const {
+  if (replicas_.ready(revision()) > 0) return false;
+  return std::any_of(replicas_.slots().begin(), replicas_.slots().end(),
+                     [&](const Slot& s) { return s.waking && !s.prewarm && s.revision == revision(); });
+}
+
+void FunctionCore::scale_to(std::uint32_t desired, std::string_view reason, Context& c) {
+  desired = static_cast<std::uint32_t>(std::clamp<long>(desired, effective_min(), std::max<long>(effective_max(), 1)));
+  if (desired != desired_) {
+    c.out.push_back(step::ScaleEvent{name(), desired > desired_, std::string(reason)});
+    desired_ = desired;
+  }
+  last_reason_ = std::string(reason);
+  for (int i = replicas_.serving_or_starting(revision()); i < static_cast<int>(desired); ++i) {
+    auto plan = replicas_.plan_wake(revision(), config_.spec.port);
+    if (plan.wait) break;  // the transition's end wakes it (idle_move_done)
+    // A burst from zero: more wakes would crowd dockerd while the first is under way and slow
+    // the first answer. They follow once it is ready (became_ready scales again).
+    if (first_wake_in_flight()) break;
+    if (c.now < scale_out_after_) break;  // the burst_settle timer asks again
+    // Past the memory budget, idle replicas of others make room; if they cannot, the first
+    // replica still starts (a request waits for it), further ones do not.
+    if (plan.from != Tier::paused && c.memory &&
+        !c.memory->make_room(*this, config_.spec.resources.memory_bytes, true, c.now, c.out) && i > 0)
+      break;
+    begin_wake(plan, c);
+  }
+  // Scale down only ready replicas; never below what the current revision needs. Old-revision
+  // replicas leave once the current revision serves.
+  int ready_current = replicas_.ready(revision());
+  int ready_old = 0;
+  for (const auto& s : replicas_.slots())
+    if (s.phase == Phase::ready && s.revision != revision()) ++ready_old;
+  const int excess = (ready_current > 0 ? ready_old : 0) + std::max(0, ready_current - static_cast<int>(desired));
+  for (int i = 0; i < excess; ++i) {
+    auto victim = replicas_.plan_retire(revision());
+    if (!victim) break;
+    Slot* s = replicas_.find_slot(*victim);
+    if (s->revision == revision() && ready_current <= static_cast<int>(desired)) break;
+    if (s->revision == revision()) --ready_current;
+    retire(*s, c);
+  }
+}
+
+Op FunctionCore::begin_op(Slot& s) {
+  s.busy = true;
+  return Op{name(), epoch_, s.index, ++s.generation};
+}
+
+void FunctionCore::begin_wake(WakePlan plan, Context& c) {
+  Slot& s = plan.slot < 0 ? replicas_.add_slot(config_.spec.port) : *replicas_.find_slot(plan.slot);
+  s.waking = true;
+  s.prewarm = false;
+  s.wake_from = plan.slot < 0 ? Tier::removed : plan.from;
+  s.wake_started = c.now;
+  if (s.phase == Phase::removed) s.revision = revision();
+  advance_wake(s, c);
+}
+
+// The next step of a wake, from wherever the slot is now.
+void FunctionCore::advance_wake(Slot& s, Context& c) {
+  s.phase_since = c.now;
+  if (s.sandbox == SandboxState::none) {
+    s.sandbox = SandboxState::creating;
+    c.out.push_back(step::CreateSandbox{begin_op(s), sandbox_spec(s)});
+    return;
+  }
+  switch (s.phase) {
+    case Phase::paused:
+      s.phase = Phase::starting;
+      c.out.push_back(step::Unpause{begin_op(s), s.replica_id});
+      return;
+    case Phase::stopped:
+      s.phase = Phase::starting;
+      c.out.push_back(step::Start{begin_op(s), s.replica_id});
+      return;
+    case Phase::removed:
+      s.phase = Phase::creating;
+      s.revision = revision();
+      c.out.push_back(step::CreateReplica{begin_op(s), replica_spec(s)});
+      return;
+    case Phase::stopping:
+      // A stop may wait out the app's whole grace (an app that ignores SIGTERM): a request
+      // does not. Kill it, then start it again. The stop's own outcome is stale from here on.
+      s.phase = Phase::killing;
+      c.out.push_back(step::Kill{begin_op(s), s.replica_id});
+      return;
+    default:
+      return;  // in flight already
+  }
+}
+
+void FunctionCore::became_ready(Slot& s, Context& c) {
+  s.phase = Phase::ready;
+  s.phase_since = c.now;
+  s.busy = false;
+  const bool was_wake = s.waking;
+  s.waking = false;
+  crash_.succeeded();
+  failure_.current = false;
+  proven_revision_ = std::max(proven_revision_, s.revision);
+  if (failure_.revision == s.revision) failure_.revision = 0;
+  c.out.push_back(step::NotReady{name(), ""});
+  c.out.push_back(step::Serve{name(), endpoint(s)});
+  if (was_wake) {
+    const double secs = seconds_between(s.wake_started, c.now);
+    c.out.push_back(step::ColdStart{name(), s.wake_from, secs});
+    last_cold_start_ = ColdStartRecord{s.wake_from, secs};
+    usage_.cold_start(s.wake_from);
+    if (c.memory && s.wake_from != Tier::paused) c.memory->cold_start_measured(*this, secs);
+    // A cheap wake that took the whole held burst: let that burst be answered before more wakes
+    // crowd dockerd and the CPUs; they follow after burst_settle if still wanted.
+    if ((s.wake_from == Tier::paused || s.wake_from == Tier::stopped) && c.load.queued == 0 &&
+        desired_ > static_cast<std::uint32_t>(replicas_.serving_or_starting(revision()))) {
+      scale_out_after_ = c.now + options_.burst_settle;
+      c.out.push_back(step::Timer{name(), scale_out_after_});
+    }
+  }
+  // A new revision serving: the old one's idle replicas are removed, its ready ones drained.
+  scale_to(std::max<std::uint32_t>(desired_, 1), "revision_ready", c);
+  for (auto& other : replicas_.slots())
+    if (other.revision != revision() && !other.busy && (other.phase == Phase::paused || other.phase == Phase::stopped))
+      move_idle(other, Tier::removed, c);
+}
+
+void FunctionCore::outcome(OpKind kind, const Outcome& o, Context& c) {
+  if (kind == OpKind::read_logs) {  // belongs to the failure, not to an attempt on the slot
+    failure_.logs = o.text;
+    if (failure_.logs_pending > 0) --failure_.logs_pending;
+    return;
+  }
+  Slot* sp = replicas_.find_slot(o.op.slot);
+  if (!sp || sp->generation != o.op.generation) return;  // stale: a newer operation owns the slot
+  Slot& s = *sp;
+  s.busy = false;
+  const bool down = o.fault == Fault::unavailable;
+  switch (kind) {
+    case OpKind::create_sandbox:
+      if (!o.ok()) {
+        const int index = s.index;
+        replicas_.erase_slot(index);
+        failure_.message = "could not create the network sandbox for " + name() + ": " + o.message;
+        failure_.at = c.now;
+        failure_.current = true;
+        c.out.push_back(step::NotReady{name(), failure_.message});
+        if (down) c.out.push_back(step::FailHeld{name(), step::HeldFailure::runtime_unavailable, "function " + name() + " cannot be woken: Docker is unavailable (" + o.message + ")"});
+        return;
+      }
+      s.sandbox = SandboxState::ready;
+      s.sandbox_id = o.id;
+      s.host_port = o.host_port;
+      if (s.waking) advance_wake(s, c);
+      return;
+    case OpKind::create_replica:
+      if (!o.ok()) {
+        s.phase = Phase::removed;
+        if (down) return runtime_down(s, Phase::removed, o.message, c);
+        return replica_failed(s, "could not create the replica: " + o.message, c);
+      }
+      s.replica_id = o.id;
+      s.phase = Phase::stopped;
+      return advance_wake(s, c);
+    case OpKind::start:
+      if (!o.ok()) {
+        if (down) return runtime_down(s, Phase::stopped, o.message, c);
+        if (s.prewarm) return idle_move_done(s, Phase::stopped, c);
+        return replica_failed(s, "could not start the replica: " + o.message, c);
+      }
+      c.out.push_back(step::Probe{begin_op(s), endpoint(s), config_.spec.health.path,
+                                  (s.prewarm ? c.now : s.wake_started) + config_.spec.health.start_timeout});
+      return;
+    case OpKind::unpause:
+      if (!o.ok()) {
+        if (down) return runtime_down(s, Phase::paused, o.message, c);
+        return replica_failed(s, "could not unpause the replica: " + o.message, c);
+      }
+      return became_ready(s, c);
+    case OpKind::probe:
+      if (s.phase != Phase::starting) return;
+      if (s.prewarm) {
+        if (!o.ok()) return move_idle(s, Tier::stopped, c);
+        s.phase = Phase::pausing;
+        c.out.push_back(step::Pause{begin_op(s), s.replica_id});
+        return;
+      }
+      if (!o.ok())
+        return replica_failed(s, "the replica did not answer " + config_.spec.health.path + " within " +
+                                     std::to_string(config_.spec.health.start_timeout.count()) + " ms",
+                              c);
+      return became_ready(s, c);
+    case OpKind::pause:
+      if (!o.ok()) {  // still running, out of the gateway: stop it rather than leave it half-idle
+        if (down) return idle_move_done(s, Phase::ready, c);
+        return move_idle(s, Tier::stopped, c);
+      }
+      s.prewarm = false;
+      s.waking = false;
+      return idle_move_done(s, Phase::paused, c);
+    case OpKind::stop:
+      return idle_move_done(s, o.ok() ? Phase::stopped : rest_before_[s.index], c);
+    case OpKind::kill:
+      if (!o.ok() && o.fault != Fault::conflict && o.fault != Fault::not_found) {
+        if (down) return runtime_down(s, Phase::stopping, o.message, c);
+        return replica_failed(s, "could not kill the stopping replica: " + o.message, c);
+      }
+      s.phase = Phase::stopped;
+      if (s.waking) return advance_wake(s, c);
+      return idle_move_done(s, Phase::stopped, c);
+    case OpKind::remove_replica:
+      if (o.ok() || o.fault == Fault::not_found) s.replica_id.clear();
+      return idle_move_done(s, o.ok() || o.fault == Fault::not_found ? Phase::removed : rest_before_[s.index], c);
+    case OpKind::remove_slot:
+      if (o.ok() || s.sandbox != SandboxState::ready) {
+        rest_before_.erase(s.index);
+        replicas_.erase_slot(s.index);
+      } else {
+        s.sandbox = SandboxState::ready;  // the runtime is away: try again at a later tick
+      }
+      return;
+    case OpKind::read_logs:
+      return;  // handled above
+  }
+}
+
+// The runtime itself failed, not the function: the slot goes back to where it was, nothing
+// counts toward a crash loop, and held requests hear that Docker is unavailable.
+void FunctionCore::runtime_down(Slot& s, Phase back, const std::string& message, Context& c) {
+  s.phase = back;
+  s.waking = false;
+  s.busy = false;
+  if (back == Phase::removed && s.sandbox != SandboxState::ready) replicas_.erase_slot(s.index);
+  c.out.push_back(step::FailHeld{name(), step::HeldFailure::runtime_unavailable, "function " + name() + " cannot be woken: Docker is unavailable (" + message + ")"});
+}
+
+void FunctionCore::replica_failed(Slot& s, std::string reason, Context& c) {
+  const bool was_ready = s.phase == Phase::ready || s.phase == Phase::draining;
+  if (!s.replica_id.empty()) c.out.push_back(step::Unserve{name(), s.replica_id});
+  s.phase = s.replica_id.empty() ? Phase::removed : Phase::stopped;
+  s.phase_since = c.now;
+  s.busy = false;
+  s.waking = false;
+  s.prewarm = false;
+  ++s.generation;  // whatever was in flight on this attempt is stale now
+  failure_.message = was_ready ? "a replica of " + name() + " (revision " + std::to_string(s.revision) + ") failed: " + reason
+                               : "function " + name() + " (revision " + std::to_string(s.revision) +
+                                     ") did not become ready: " + reason;
+  failure_.at = c.now;
+  failure_.current = true;
+  failure_.revision = s.revision;
+  c.out.push_back(step::Log{failure_.message});
+  c.out.push_back(step::NotReady{name(), failure_.message});
+  if (!s.replica_id.empty()) {
+    ++failure_.logs_pending;
+    // Logs are read outside the slot's generation: they belong to the failure, not the attempt.
+    c.out.push_back(step::ReadLogs{Op{name(), epoch_, s.index, 0}, s.replica_id, 20});
+  }
+  // A revision that never served falls back to the one that did.
+  if (s.revision == revision() && proven_revision_ != 0 && proven_revision_ != revision() && !was_ready) {
+    c.out.push_back(step::RollBack{name(), proven_revision_});
+    crash_.reset();
+    return;
+  }
+  if (auto backoff = crash_.failed(c.now)) {
+    failure_.message += " (failed " + std::to_string(crash_.failures()) + " times in a row; next try in " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*backoff).count()) + " ms)";
+    c.out.push_back(step::FailHeld{name(), step::HeldFailure::crash_loop, failure_.message});
+    c.out.push_back(step::Timer{name(), crash_.until()});
+  } else if (c.load.queued > 0 || desired_ > 0) {
+    // Try again at once: a single crash should not fail a held request.
+    scale_to(std::max<std::uint32_t>(desired_, 1), "retry_after_failure", c);
+  }
+}
+
+void FunctionCore::retire(Slot& s, Context& c) {
+  s.phase = Phase::draining;
+  s.phase_since = c.now;
+  s.busy = true;
+  ++s.generation;
+  c.out.push_back(step::Drain{name(), s.replica_id});
+}
+
+void FunctionCore::drained(const std::string& replica_id, Context& c) {
+  Slot* s = replicas_.find_by_container(replica_id);
+  if (!s || s->phase != Phase::draining) return;
+  c.out.push_back(step::Unserve{name(), replica_id});
+  // Drained replicas of the current revision go to the tier the policy wants now (one idle
+  // replica in it, extra ones stopped: a cheap start later); old revisions' are removed.
+  Tier tier = s->revision != revision() ? Tier::removed : idle_tier_;
+  if ((tier == Tier::paused || tier == Tier::warm) && replicas_.counts().paused > 0) tier = Tier::stopped;
+  if (tier == Tier::warm) tier = Tier::paused;
+  s->busy = false;
+  move_idle(*s, tier, c);
+}
+
+void FunctionCore::unreachable(const std::string& replica_id, Context& c) {
+  Slot* s = replicas_.find_by_container(replica_id);
+  if (!s || s->phase != Phase::ready || s->busy) return;
+  // The runtime reports a death; an unreachable replica that still runs is taken out of
+  // rotation and probed again.
+  c.out.push_back(step::Unserve{name(), replica_id});
+  s->phase = Phase::starting;
+  s->prewarm = false;
+  c.out.push_back(step::Probe{begin_op(*s), endpoint(*s), config_.spec.health.path, c.now + config_.spec.health.start_timeout});
+}
+
+void FunctionCore::move_idle(Slot& s, Tier tier, Context& c) {
+  rest_before_[s.index] = s.phase;
+  s.phase_since = c.now;
+  switch (tier) {
+    case Tier::warm:
+    case Tier::paused:
+      if (s.phase == Phase::stopped) {  // pre-warm: start, prove ready, then freeze
+        s.phase = Phase::starting;
+        s.prewarm = true;
+        s.waking = true;
+        s.wake_started = c.now;
+        c.out.push_back(step::Start{begin_op(s), s.replica_id});
+      } else {
+        s.phase = Phase::pausing;
+        c.out.push_back(step::Pause{begin_op(s), s.replica_id});
+      }
+      return;
+    case Tier::stopped: {
+      const bool paused = s.phase == Phase::paused;
+      s.phase = Phase::stopping;
+      s.prewarm = s.waking = false;
+      c.out.push_back(step::Stop{begin_op(s), s.replica_id, paused, options_.stop_grace});
+      return;
+    }
+    case Tier::removed:
+      s.phase = Phase::removing;
+      s.prewarm = s.waking = false;
+      c.out.push_back(step::Remove{begin_op(s), {s.replica_id}});
+      return;
+  }
+}
+
+void FunctionCore::idle_move_done(Slot& s, Phase phase, Context& c) {
+  s.phase = phase;
+  s.phase_since = c.now;
+  s.busy = false;
+  s.prewarm = false;
+  if (phase != Phase::starting) s.waking = false;
+  rest_before_.erase(s.index);
+  // A drained replica that could not be moved (the runtime away) still runs: serve with it.
+  if (phase == Phase::ready) c.out.push_back(step::Serve{name(), endpoint(s)});
+  // A request that arrived mid-transition waited for it: wake now.
+  if (c.load.queued > 0) scale_to(std::max<std::uint32_t>(desired_, 1), "after_transition", c);
+}
+
+void FunctionCore::event(const RuntimeEvent& e, Context& c) {
+  Slot* s = replicas_.find_by_container(e.id);
+  if (!s) return;
+  if (e.kind == RuntimeEvent::Kind::oom) {
+    s->oom_killed = true;  // its exit follows
+    return;
+  }
+  if (e.id == s->sandbox_id) {
+    // The namespace is gone: the slot is unusable, and its replica with it.
+    c.out.push_back(step::Log{"sandbox of " + name() + " slot " + std::to_string(s->index) + " exited; recreating on demand"});
+    if (!s->replica_id.empty()) c.out.push_back(step::Unserve{name(), s->replica_id});
+    const bool was_waking = s->waking && !s->prewarm;
+    s->sandbox = SandboxState::removing;
+    s->waking = false;
+    remove_slot(*s, c);
+    if (was_waking || c.load.queued > 0) scale_to(std::max<std::uint32_t>(desired_, 1), "sandbox_lost", c);
+    return;
+  }
+  switch (s->phase) {
+    case Phase::starting:
+    case Phase::ready:
+    case Phase::draining: {
+      std::string reason = "container exited with code " + std::to_string(e.exit_code);
+      if (s->oom_killed)
+        reason += " (out of memory: over its limit of " + std::to_string(config_.spec.resources.memory_bytes >> 20) + " MiB)";
+      s->oom_killed = false;
+      replica_failed(*s, reason, c);
+      return;
+    }
+    case Phase::stopping:
+      // Our stop ended: the replica is stopped now, whatever the stop call says later.
+      ++s->generation;
+      idle_move_done(*s, Phase::stopped, c);
+      return;
+    default:
+      return;  // an exit we asked for (kill, remove)
+  }
+}
+
+void FunctionCore::remove_slot(Slot& s, Context& c) {
+  auto op = begin_op(s);
+  c.out.push_back(step::Remove{op, {s.replica_id, s.sandbox_id}});
+}
+
+void FunctionCore::evict(Context& c) {
+  c.out.push_back(step::Log{"memory budget: stopping the idle replicas of " + name() + " to make room"});
+  c.out.push_back(step::ScaleEvent{name(), false, "memory_budget"});
+  scaler_->on_evicted(c.now);  // its policy keeps it unloaded until it is called again
+  idle_tier_ = Tier::stopped;
+  desired_ = 0;
+  for (auto& s : replicas_.slots()) {
+    if (s.busy) continue;
+    if (s.phase == Phase::paused) move_idle(s, Tier::stopped, c);
+    else if (s.phase == Phase::ready) retire(s, c);  // drained, then stopped
+  }
+}
+
+FunctionCore::TickReport FunctionCore::tick(Context& c) {
+  const auto counts = replicas_.counts();
+  TickReport report;
+  report.container_seconds =
+      usage_.account(c.now, counts.ready + counts.starting + counts.draining, config_.spec.resources.memory_bytes);
+  const std::uint64_t new_requests = c.load.requests_total - std::min(c.load.requests_total, requests_seen_);
+  requests_seen_ = c.load.requests_total;
+  report.new_requests = new_requests;
+  usage_.requests(new_requests);
+  // The policy learns which minutes see calls (cron-like functions are pre-warmed for them).
+  if (new_requests > 0) scaler_->on_arrivals(c.now);
+  // Requests that started and finished between two ticks are invisible in the sampled load.
+  if (new_requests > 0 && c.load.inflight + c.load.queued == 0) {
+    auto at = std::min<TimePoint>(c.now, c.load.last_request_end);
+    scaler_->on_invocation_start(at);
+    scaler_->on_invocation_end(at);
+  }
+  if (crash_.backing_off(c.now) || !c.runtime_ok) return report;
+  auto d = scaler_->on_tick(c.now, scaler_load(c.load));
+  decide(d);
+  scale_to(d.desired_ready, d.desired_ready == 0 ? autoscaler::to_string(d.idle_reason) : autoscaler::to_string(d.scale_reason), c);
+  apply_idle_tier(c);
+  trim_idle_slots(c);
+  return report;
+}
+
+// Idle replicas move down the tiers as the keep-alive policy says; a stopped replica the policy
+// wants paused is pre-warmed (started, proven ready, then frozen) if memory allows.
+void FunctionCore::apply_idle_tier(Context& c) {
+  int paused = 0;
+  for (const auto& s : replicas_.slots())
+    if (s.revision == revision() && (s.phase == Phase::paused || s.phase == Phase::pausing || s.prewarm)) ++paused;
+  for (auto& s : replicas_.slots()) {
+    if (s.busy || s.waking) continue;
+    const bool is_paused = s.phase == Phase::paused, is_stopped = s.phase == Phase::stopped;
+    if (!is_paused && !is_stopped) continue;
+    std::optional<Tier> move;
+    if (s.revision != revision() || idle_tier_ == Tier::removed) {
+      move = Tier::removed;  // an old revision's idle container has no future
+    } else if (idle_tier_ == Tier::stopped && is_paused) {
+      move = Tier::stopped;
+    } else if (idle_tier_ == Tier::paused && is_paused && paused > 1) {
+      move = Tier::stopped;  // one frozen replica is enough to absorb the next request
+      --paused;
+    } else if (idle_tier_ == Tier::paused && is_stopped && paused == 0 &&
+               (!c.memory || c.memory->make_room(*this, config_.spec.resources.memory_bytes, false, c.now, c.out))) {
+      move = Tier::paused;
+      ++paused;
+    }
+    if (move) move_idle(s, *move, c);
+  }
+}
+
+// Surplus slots idle in the stopped or removed tier for idle_slot_ttl go, sandbox and all, the
+// most recently added first; once the policy has removed every replica (min 0), the last too.
+void FunctionCore::trim_idle_slots(Context& c) {
+  auto& slots = replicas_.slots();
+  long count = static_cast<long>(slots.size());
+  const bool all_removed = std::all_of(slots.begin(), slots.end(), [](const Slot& s) { return s.phase == Phase::removed; });
+  const long keep = effective_min() == 0 && all_removed ? 0 : std::max<long>(1, effective_min());
+  std::vector<int> victims;
+  for (auto it = slots.rbegin(); it != slots.rend() && count > keep; ++it) {
+    const Slot& s = *it;
+    if (s.busy || s.waking || s.sandbox != SandboxState::ready) continue;
+    if (s.phase != Phase::stopped && s.phase != Phase::removed) continue;
+    if (c.now - s.phase_since < options_.idle_slot_ttl) continue;
+    --count;
+    victims.push_back(s.index);
+  }
+  for (int index : victims) {
+    Slot* s = replicas_.find_slot(index);
+    s->sandbox = SandboxState::removing;
+    remove_slot(*s, c);
+  }
+}
+
+int FunctionCore::replicas_holding_memory() const {
+  return static_cast<int>(std::count_if(replicas_.slots().begin(), replicas_.slots().end(), [](const Slot& s) {
+    return s.waking || s.phase == Phase::starting || s.phase == Phase::ready || s.phase == Phase::draining ||
+           s.phase == Phase::pausing || s.phase == Phase::paused;
+  }));
+}
+
+bool FunctionCore::evictable(const Load& load) const {
+  bool holds = false, moving = false;
+  for (const auto& s : replicas_.slots()) {
+    holds |= s.phase == Phase::ready || s.phase == Phase::paused;
+    moving |= s.busy || s.waking;
+  }
+  return holds && !moving && load.inflight + load.queued == 0 && effective_min() == 0;
+}
+
+std::vector<std::string> FunctionCore::container_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& s : replicas_.slots()) {
+    if (!s.replica_id.empty()) ids.push_back(s.replica_id);
+    if (!s.sandbox_id.empty()) ids.push_back(s.sandbox_id);
+  }
+  return ids;
+}
+
+void FunctionCore::adopt_sandbox(int slot, std::string id, int port, std::uint16_t host_port, TimePoint now) {
+  Slot s;
+  s.index = slot;
+  s.sandbox_id = std::move(id);
+  s.container_port = port;
+  s.host_port = host_port;
+  s.sandbox = SandboxState::ready;
+  s.phase_since = now;
+  replicas_.slots().push_back(std::move(s));
+}
+
+void FunctionCore::adopt_replica(int slot, std::string id, long revision, Phase phase, TimePoint now, Steps& out) {
+  Slot* s = replicas_.find_slot(slot);
+  if (!s) return;
+  s->replica_id = std::move(id);
+  s->revision = revision;
+  s->phase = phase;
+  s->phase_since = now;
+  // A running replica was serving when the previous daemon died: serve with it at once (the
+  // gateway retries elsewhere if its connection fails before a byte is sent).
+  if (phase == Phase::ready) out.push_back(step::Serve{name(), endpoint(*s)});
+}
+
+std::map<std::string, std::string> FunctionCore::labels(int slot, const char* role) const {
+  std::map<std::string, std::string> l{{names::managed, "true"},
+                                       {names::function, name()},
+                                       {names::role, role},
+                                       {names::slot, std::to_string(slot)},
+                                       {names::instance, options_.instance}};
+  if (std::string_view(role) == "replica") l[names::revision] = std::to_string(revision());
+  if (std::string_view(role) == "sandbox") l[names::port] = std::to_string(config_.spec.port);
+  if (auto eq = options_.extra_label.find('='); eq != std::string::npos)
+    l[options_.extra_label.substr(0, eq)] = options_.extra_label.substr(eq + 1);
+  return l;
+}
+
+ReplicaSpec FunctionCore::replica_spec(const Slot& s) const {
+  ReplicaSpec r;
+  r.name = names::replica_name(name(), s.index, revision());
+  r.image = config_.image;
+  r.env = config_.spec.env;
+  r.env["PORT"] = std::to_string(config_.spec.port);
+  r.labels = labels(s.index, "replica");
+  r.home = s.sandbox_id;
+  r.memory_bytes = config_.spec.resources.memory_bytes;
+  r.cpus = config_.spec.resources.cpus;
+  r.pids = config_.spec.resources.pids;
+  r.stop_grace = options_.stop_grace;
+  return r;
+}
+
+SandboxSpec FunctionCore::sandbox_spec(const Slot& s) const {
+  return SandboxSpec{names::sandbox_name(name(), s.index), labels(s.index, "sandbox"), config_.spec.port};
+}
+
+gateway::ReplicaEndpoint FunctionCore::endpoint(const Slot& s) const {
+  return gateway::ReplicaEndpoint{s.replica_id, options_.gateway_host, s.host_port};
+}
+
+}  // namespace svl::control

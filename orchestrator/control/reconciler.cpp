@@ -1,0 +1,186 @@
+#include "orchestrator/control/reconciler.hpp"
+
+#include "orchestrator/control/adoption.hpp"
+
+namespace svl::control {
+
+Reconciler::Reconciler(CoreOptions options, LoadSource loads) : options_(std::move(options)), loads_(std::move(loads)) {
+  if (options_.memory_budget) budget_.emplace(*options_.memory_budget);
+}
+
+template <class F>
+void Reconciler::with(const std::string& name, TimePoint now, Steps& out, F&& f) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return;
+  const Load load = loads_(name);
+  Context c{load, now, runtime_ok_, budget_ ? this : nullptr, out};
+  f(*it->second, c);
+}
+
+const FunctionCore* Reconciler::find(const std::string& name) const {
+  auto it = functions_.find(name);
+  return it == functions_.end() ? nullptr : it->second.get();
+}
+FunctionCore* Reconciler::find(const std::string& name) {
+  auto it = functions_.find(name);
+  return it == functions_.end() ? nullptr : it->second.get();
+}
+
+void Reconciler::load(FunctionConfig config, bool proven, TimePoint now, Steps& out) {
+  const std::string name = config.name;
+  auto core = std::make_unique<FunctionCore>(std::move(config), next_epoch_++, next_budget_id_++, options_, now);
+  if (proven) core->set_proven(core->revision());
+  if (budget_) budget_->set_function(core->budget_id(), core->spec().resources.memory_bytes, 0.25);
+  out.push_back(step::Route{core->route()});
+  functions_[name] = std::move(core);
+}
+
+void Reconciler::apply(FunctionConfig config, TimePoint now, Steps& out) {
+  auto* f = find(config.name);
+  if (!f) return;
+  f->apply(std::move(config), now, out);
+  if (budget_)
+    budget_->set_function(f->budget_id(), f->spec().resources.memory_bytes,
+                          f->last_cold_start() ? f->last_cold_start()->seconds : 0.25);
+}
+
+void Reconciler::deployed(const std::string& name, TimePoint now, Steps& out) {
+  with(name, now, out, [](FunctionCore& f, Context& c) { f.deployed(c); });
+}
+
+void Reconciler::remove(const std::string& name, TimePoint, Steps& out) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return;
+  auto& f = *it->second;
+  out.push_back(step::Unroute{name});
+  Tombstone tomb{f.epoch(), 0};
+  for (const auto& s : f.replicas().slots()) {
+    std::vector<std::string> ids;
+    if (!s.replica_id.empty()) ids.push_back(s.replica_id);
+    if (!s.sandbox_id.empty()) ids.push_back(s.sandbox_id);
+    if (ids.empty()) continue;
+    // A new generation: whatever was in flight on the slot is stale from here on.
+    out.push_back(step::Remove{Op{name, f.epoch(), s.index, s.generation + 1}, std::move(ids)});
+    ++tomb.pending;
+  }
+  if (budget_) budget_->forget(f.budget_id());
+  functions_.erase(it);
+  if (tomb.pending > 0) tombstones_[name] = tomb;
+}
+
+void Reconciler::demand(const std::string& name, TimePoint now, Steps& out) {
+  with(name, now, out, [](FunctionCore& f, Context& c) { f.demand(c); });
+}
+
+void Reconciler::timer(const std::string& name, TimePoint now, Steps& out) {
+  with(name, now, out, [](FunctionCore& f, Context& c) { f.timer(c); });
+}
+
+void Reconciler::tick(TimePoint now, Steps& out) {
+  for (auto& [name, f] : functions_) {
+    const Load load = loads_(name);
+    Context c{load, now, runtime_ok_, budget_ ? this : nullptr, out};
+    const auto report = f->tick(c);
+    if (budget_) budget_->on_invocations(f->budget_id(), report.new_requests);
+    out.push_back(step::Usage{name, report.container_seconds,
+                              report.container_seconds * static_cast<double>(f->spec().resources.memory_bytes)});
+  }
+  // A wake went past the budget when nothing was idle at that moment: idle replicas are
+  // stopped as soon as there are some.
+  if (budget_ && runtime_ok_ && held_bytes() > budget_->budget()) make_room_for(nullptr, 0, true, now, out);
+}
+
+void Reconciler::outcome(OpKind kind, const Outcome& o, TimePoint now, Steps& out) {
+  if (auto t = tombstones_.find(o.op.function); t != tombstones_.end() && t->second.epoch == o.op.epoch) {
+    if (kind == OpKind::remove_slot && --t->second.pending <= 0) tombstones_.erase(t);
+    return;
+  }
+  if (o.fault == Fault::unavailable) runtime_unavailable(o.message, out);
+  with(o.op.function, now, out, [&](FunctionCore& f, Context& c) {
+    if (f.epoch() == o.op.epoch) f.outcome(kind, o, c);
+  });
+}
+
+void Reconciler::event(const RuntimeEvent& e, TimePoint now, Steps& out) {
+  with(e.function, now, out, [&](FunctionCore& f, Context& c) { f.event(e, c); });
+}
+
+void Reconciler::drained(const std::string& name, const std::string& replica_id, TimePoint now, Steps& out) {
+  with(name, now, out, [&](FunctionCore& f, Context& c) { f.drained(replica_id, c); });
+}
+
+void Reconciler::unreachable(const std::string& name, const std::string& replica_id, TimePoint now, Steps& out) {
+  with(name, now, out, [&](FunctionCore& f, Context& c) { f.unreachable(replica_id, c); });
+}
+
+void Reconciler::adopt(const std::vector<Observed>& listed, TimePoint now, Steps& out) {
+  runtime_ok_ = true;
+  std::map<std::string, AdoptionView> views;
+  for (const auto& [name, f] : functions_) views[name] = {f->revision(), f->spec().port, &f->replicas(), false};
+  ReplicaSet none;
+  for (const auto& [name, t] : tombstones_) views[name] = {0, 0, &none, true};
+  auto plan = plan_adoption(listed, views);
+  for (const auto& s : plan.sandboxes) find(s.function)->adopt_sandbox(s.slot, s.id, s.port, s.host_port, now);
+  for (const auto& r : plan.replicas) {
+    find(r.function)->adopt_replica(r.slot, r.id, r.revision, r.phase, now, out);
+    out.push_back(step::Log{"adopted " + std::string(to_string(r.phase)) + " replica " + r.name + " of " + r.function});
+  }
+  if (!plan.strays.empty()) {
+    out.push_back(step::Remove{Op{}, plan.strays});
+    out.push_back(step::Log{"removed " + std::to_string(plan.strays.size()) + " stray container(s) of this daemon"});
+  }
+}
+
+void Reconciler::runtime_unavailable(const std::string& message, Steps& out) {
+  if (runtime_ok_) out.push_back(step::Log{"Docker is unavailable: " + message});
+  runtime_ok_ = false;
+  for (const auto& [name, f] : functions_)
+    if (loads_(name).queued > 0)
+      out.push_back(step::FailHeld{name, step::HeldFailure::runtime_unavailable, "function " + name + " cannot be woken: Docker is unavailable (" + message + ")"});
+}
+
+void Reconciler::shutdown(Steps& out) {
+  for (const auto& [name, f] : functions_)
+    out.push_back(step::FailHeld{name, step::HeldFailure::shutting_down, "svl is shutting down; retry shortly"});
+}
+
+std::uint64_t Reconciler::held_bytes() const {
+  std::uint64_t held = 0;
+  for (const auto& [name, f] : functions_)
+    held += static_cast<std::uint64_t>(f->replicas_holding_memory()) * f->spec().resources.memory_bytes;
+  return held;
+}
+
+bool Reconciler::make_room(const FunctionCore& f, std::uint64_t need, bool evict, TimePoint now, Steps& out) {
+  return make_room_for(&f, need, evict, now, out);
+}
+
+void Reconciler::cold_start_measured(const FunctionCore& f, double seconds) {
+  if (budget_) budget_->set_function(f.budget_id(), f.spec().resources.memory_bytes, seconds);
+}
+
+// Past the budget, idle replicas of other functions (nothing in flight or held, min 0) are
+// stopped, lowest FaasCache priority first.
+bool Reconciler::make_room_for(const FunctionCore* f, std::uint64_t need, bool evict, TimePoint now, Steps& out) {
+  if (!budget_) return true;
+  const std::uint64_t held = held_bytes();
+  if (held + need <= budget_->budget()) return true;
+  if (!evict) return false;
+  std::map<autoscaler::FunctionId, FunctionCore*> by_id;
+  for (auto& [name, g] : functions_) {
+    by_id[g->budget_id()] = g.get();
+    budget_->set_idle_loaded(g->budget_id(), g.get() != f && g->evictable(loads_(name)));
+  }
+  std::uint64_t freed = 0;
+  for (auto id : budget_->pick_victims(held, need, f ? f->budget_id() : autoscaler::FunctionId{0})) {
+    auto* victim = by_id[id];
+    for (const auto& s : victim->replicas().slots())
+      if (s.phase == Phase::ready || s.phase == Phase::paused) freed += victim->spec().resources.memory_bytes;
+    const Load load = loads_(victim->name());
+    Context c{load, now, runtime_ok_, this, out};
+    victim->evict(c);
+  }
+  return held - std::min(held, freed) + need <= budget_->budget();
+}
+
+}  // namespace svl::control

@@ -1,0 +1,144 @@
+#include "orchestrator/daemon/admin_ops.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace svl::orchestrator {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using namespace std::chrono_literals;
+
+AdminOps::AdminOps(asio::io_context& ctl, Controller& controller, Registry& registry, runtime::ContainerRuntime& runtime,
+                   const Clock& clock)
+    : ctl_(ctl), controller_(controller), registry_(registry), runtime_(runtime), clock_(clock) {}
+
+awaitable<void> AdminOps::pause(std::chrono::milliseconds d) {
+  asio::steady_timer timer(ctl_, d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+awaitable<void> AdminOps::take_turn(const std::string& name) {
+  // Admin operations are rare and short: waiting in 2 ms steps keeps this simple.
+  while (busy_.count(name) || controller_.core().removing(name)) co_await pause(2ms);
+  busy_.insert(name);
+}
+
+awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(FunctionSpec spec, std::string image,
+                                                                      std::string source_dir, bool force) {
+  const std::string name = spec.name;
+  co_await take_turn(name);
+  Turn turn{this, name};
+  auto image_id = co_await runtime_.image_id(image);
+  if (!image_id.ok()) {
+    if (image_id.fault == control::Fault::not_found)
+      co_return ControlError{400, "image: " + image + " does not exist in the local Docker engine (build it first, e.g. with `svl up`)"};
+    co_return ControlError{503, "image: cannot inspect " + image + ": " + image_id.message};
+  }
+  auto put = registry_.put_revision(name, spec, image_id.value, source_dir, PutRevisionOptions{force});
+  if (!put) {
+    const auto& e = put.error();
+    co_return ControlError{e.code == RegistryErrc::name_taken ? 409u : e.code == RegistryErrc::invalid ? 400u : 500u,
+                           e.message};
+  }
+  auto record = registry_.get_function(name);
+  if (!record) co_return ControlError{500, "registry: " + record.error().message};
+  auto& core = controller_.core();
+  control::Steps out;
+  auto config = config_of(name, record->current, record->min_override, record->max_override);
+  if (!core.find(name)) core.load(std::move(config), false, clock_.now(), out);
+  else if (put->created || core.find(name)->revision() != put->revision) core.apply(std::move(config), clock_.now(), out);
+  core.deployed(name, clock_.now(), out);
+  controller_.run(std::move(out));
+  co_return DeployOutcome{put->revision, put->created};
+}
+
+awaitable<std::optional<ControlError>> AdminOps::wait_ready(std::string name, long revision,
+                                                             std::chrono::milliseconds timeout) {
+  const auto deadline = clock_.now() + timeout;
+  for (;;) {
+    const auto* f = controller_.core().find(name);
+    if (!f) co_return ControlError{404, "function " + name + " does not exist"};
+    const long want = revision ? revision : f->revision();
+    if (f->replicas().ready(want) > 0) co_return std::nullopt;
+    const auto& failure = f->failure();
+    const bool failed = failure.revision == want && (f->replicas().serving_or_starting(want) == 0 || f->revision() != want);
+    // The failed replica's log tail is still being read: answer with it, not without it.
+    if (failed && (failure.logs_pending == 0 || clock_.now() >= deadline)) {
+      nlohmann::json details{{"logs", failure.logs}, {"revision", want}, {"serving_revision", f->revision()}};
+      std::string message = failure.message;
+      if (f->revision() != want) message += "; revision " + std::to_string(f->revision()) + " keeps serving";
+      co_return ControlError{503, message, details};
+    }
+    if (!failed && f->replicas().serving_or_starting(want) == 0 && want == f->revision() &&
+        !f->crash_loop().backing_off(clock_.now())) {
+      control::Steps out;
+      controller_.core().timer(name, clock_.now(), out);  // nothing woke it yet: ask for capacity
+      if (out.empty()) controller_.core().demand(name, clock_.now(), out);
+      controller_.run(std::move(out));
+    }
+    if (clock_.now() >= deadline)
+      co_return ControlError{504, "function " + name + " revision " + std::to_string(want) +
+                                      " did not become ready within " + std::to_string(timeout.count()) + " ms"};
+    co_await pause(10ms);
+  }
+}
+
+awaitable<std::optional<ControlError>> AdminOps::remove(std::string name) {
+  co_await take_turn(name);
+  Turn turn{this, name};
+  if (!controller_.core().find(name)) co_return ControlError{404, "function " + name + " does not exist"};
+  // The registry row goes first: if that fails nothing changed; once it is gone the function no
+  // longer serves (the core unroutes it in the same step), and a crash before its containers are
+  // removed leaves strays that the next start removes.
+  if (auto st = registry_.delete_function(name); !st) co_return ControlError{500, "registry: " + st.error().message};
+  control::Steps out;
+  controller_.core().remove(name, clock_.now(), out);
+  controller_.run(std::move(out));
+  const auto deadline = clock_.now() + 60s;
+  while (controller_.core().removing(name) && clock_.now() < deadline) co_await pause(5ms);
+  co_return std::nullopt;
+}
+
+awaitable<std::variant<long, ControlError>> AdminOps::rollback(std::string name, std::optional<long> revision) {
+  co_await take_turn(name);
+  Turn turn{this, name};
+  auto& core = controller_.core();
+  const auto* f = core.find(name);
+  if (!f) co_return ControlError{404, "function " + name + " does not exist"};
+  auto back = registry_.rollback(name, revision);
+  if (!back) co_return ControlError{back.error().code == RegistryErrc::not_found ? 404u : 400u, back.error().message};
+  control::Steps out;
+  core.apply(config_of(name, back->current, back->min_override, back->max_override), clock_.now(), out);
+  core.deployed(name, clock_.now(), out);
+  controller_.run(std::move(out));
+  co_return back->current.number;
+}
+
+awaitable<std::variant<nlohmann::json, ControlError>> AdminOps::set_scale(std::string name, std::optional<long> min,
+                                                                          std::optional<long> max) {
+  co_await take_turn(name);
+  Turn turn{this, name};
+  auto& core = controller_.core();
+  const auto* f = core.find(name);
+  if (!f) co_return ControlError{404, "function " + name + " does not exist"};
+  const long new_min = min.value_or(f->effective_min()), new_max = max.value_or(f->effective_max());
+  if (new_min < 0) co_return ControlError{400, "min: must be 0 or more"};
+  if (new_max < 1) co_return ControlError{400, "max: must be 1 or more"};
+  if (new_min > new_max)
+    co_return ControlError{400, "min: " + std::to_string(new_min) + " is above max " + std::to_string(new_max)};
+  if (auto st = registry_.set_scale(name, new_min, new_max); !st)
+    co_return ControlError{st.error().code == RegistryErrc::invalid ? 400u : 500u, st.error().message};
+  auto config = f->config();
+  config.min_override = new_min;
+  config.max_override = new_max;
+  control::Steps out;
+  core.apply(std::move(config), clock_.now(), out);
+  core.deployed(name, clock_.now(), out);  // min replicas start now
+  controller_.run(std::move(out));
+  co_return nlohmann::json{{"name", name}, {"min", new_min}, {"max", new_max}};
+}
+
+}  // namespace svl::orchestrator

@@ -1,0 +1,66 @@
+#include "orchestrator/daemon/status_view.hpp"
+
+#include "orchestrator/spec/spec_json.hpp"
+
+namespace svl::orchestrator {
+
+nlohmann::json function_status(const control::FunctionCore& f, const gateway::LoadSnapshot& load,
+                               const StatusContext& ctx, Registry* registry) {
+  const auto c = f.replicas().counts();
+  std::string state;
+  if (f.crash_loop().backing_off(ctx.now)) state = "crash-loop";
+  else if (c.ready > 0) state = "ready";
+  else if (c.starting > 0) state = "starting";
+  else if (c.paused > 0) state = "paused";
+  else if (c.stopping > 0) state = "stopping";  // until the runtime reports the exit
+  else state = "scaled-to-zero";
+  const std::string& name = f.name();
+  nlohmann::json j{
+      {"name", name},
+      {"revision", f.revision()},
+      {"image", f.config().image},
+      {"state", state},
+      {"replicas", {{"starting", c.starting}, {"ready", c.ready}, {"draining", c.draining}, {"paused", c.paused},
+                    {"stopping", c.stopping}, {"stopped", c.stopped}}},
+      {"desired", f.desired()},
+      {"panic", f.panic()},
+      {"reason", f.last_reason()},
+      {"min", f.effective_min()},
+      {"max", f.effective_max()},
+      {"policy", std::string(to_string(f.spec().scale.policy))},
+      {"inflight", load.inflight},
+      {"queued", load.queued},
+      {"requests", load.requests_total},
+      {"urls", {"http://" + name + "." + ctx.domains.front() + ":" + std::to_string(ctx.gateway_port) + "/",
+                "http://" + ctx.gateway_host + ":" + std::to_string(ctx.gateway_port) + "/fn/" + name + "/"}},
+  };
+  j["keep_alive_plan"] = f.keep_alive_plan().empty() ? nlohmann::json(nullptr) : nlohmann::json(f.keep_alive_plan());
+  j["last_cold_start"] = nullptr;
+  if (const auto& cs = f.last_cold_start()) j["last_cold_start"] = {{"tier", control::to_string(cs->from)}, {"seconds", cs->seconds}};
+  // Why it cannot serve now; and the last failure, kept after a replica has served again.
+  const auto& failure = f.failure();
+  j["not_ready_reason"] = failure.current ? nlohmann::json(failure.message) : nlohmann::json(nullptr);
+  j["last_failure"] = nullptr;
+  if (!failure.message.empty())
+    j["last_failure"] = {{"message", failure.message},
+                         {"seconds_ago", std::chrono::duration<double>(ctx.now - failure.at).count()}};
+  if (registry) {
+    j["spec"] = to_json(f.spec());
+    j["revisions"] = nlohmann::json::array();
+    if (auto revisions = registry->list_revisions(name))
+      for (const auto& r : *revisions)
+        j["revisions"].push_back(
+            {{"revision", r.number},
+             {"image", r.image_id},
+             {"created_at", std::chrono::duration_cast<std::chrono::seconds>(r.created_at.time_since_epoch()).count()},
+             {"current", r.number == f.revision()}});
+    j["replica_list"] = nlohmann::json::array();
+    for (const auto& s : f.replicas().slots())
+      j["replica_list"].push_back({{"slot", s.index}, {"phase", control::to_string(s.phase)}, {"revision", s.revision},
+                                   {"container", s.replica_id}, {"sandbox", s.sandbox_id}, {"host_port", s.host_port}});
+    if (!failure.logs.empty()) j["failure_logs"] = failure.logs;
+  }
+  return j;
+}
+
+}  // namespace svl::orchestrator

@@ -1,0 +1,221 @@
+#include "orchestrator/runtime/docker_runtime.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+
+#include "orchestrator/control/names.hpp"
+#include "orchestrator/docker/async_asio.hpp"
+
+namespace svl::runtime {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+namespace names = control::names;
+
+namespace {
+
+// Runs one client call on the pool. The call is a named local before it is co_awaited: GCC 12
+// miscompiles non-trivial temporaries inside a co_await expression (copied bitwise, destroyed
+// twice), so this is the one place that pattern is written.
+template <class F>
+auto call(docker::AsyncClient& pool, F f) -> awaitable<std::invoke_result_t<F&, docker::Client&>> {
+  auto result = co_await docker::async_call(pool, std::move(f), asio::use_awaitable);
+  co_return result;
+}
+
+template <class T>
+Result<T> failed(const docker::Error& e) {
+  return Result<T>::failure(DockerRuntime::fault_of(e), e.message.empty() ? e.describe() : e.message);
+}
+
+Status status_of(const docker::Status& s) { return s ? Status{} : failed<Nothing>(s.error()); }
+
+}  // namespace
+
+Fault DockerRuntime::fault_of(const docker::Error& e) {
+  switch (e.code) {
+    case docker::Errc::not_found: return Fault::not_found;
+    case docker::Errc::conflict: return Fault::conflict;
+    case docker::Errc::unreachable:
+    case docker::Errc::timeout: return Fault::unavailable;
+    case docker::Errc::cancelled: return Fault::cancelled;
+    default: return Fault::failed;
+  }
+}
+
+DockerRuntime::DockerRuntime(docker::AsyncClient& pool, DockerRuntimeOptions options)
+    : pool_(pool), options_(std::move(options)) {}
+
+DockerRuntime::~DockerRuntime() { stop_watching(); }
+
+awaitable<Result<std::string>> DockerRuntime::create(docker::ContainerSpec spec) {
+  auto make = [spec](docker::Client& c) { return c.create_container(spec); };
+  auto created = co_await call(pool_, make);
+  if (!created && created.error().code == docker::Errc::conflict) {
+    // A container of that name left by a crash of ours.
+    auto drop = [n = spec.name](docker::Client& c) { return c.remove_container(n, {.force = true}); };
+    (void)co_await call(pool_, drop);
+    created = co_await call(pool_, make);
+  }
+  if (!created) co_return failed<std::string>(created.error());
+  co_return Result<std::string>::of(*created);
+}
+
+awaitable<Result<Sandbox>> DockerRuntime::create_sandbox(control::SandboxSpec s) {
+  docker::ContainerSpec spec;
+  spec.name = s.name;
+  spec.image = options_.sandbox_image;
+  spec.labels = s.labels;
+  spec.publish_port = s.port;
+  spec.memory_bytes = 16 << 20;
+  spec.pids_limit = 8;
+  spec.stop_timeout_s = 1;
+  auto created = co_await create(spec);
+  if (!created.ok()) co_return Result<Sandbox>::failure(created.fault, created.message);
+  const std::string id = created.value;
+  auto start = [id](docker::Client& c) { return c.start_container(id); };
+  auto started = co_await call(pool_, start);
+  std::optional<Result<Sandbox>> failure;
+  if (started) {
+    auto inspect = [id](docker::Client& c) { return c.inspect_container(id); };
+    auto info = co_await call(pool_, inspect);
+    if (info && info->host_port(s.port)) co_return Result<Sandbox>::of(Sandbox{id, static_cast<std::uint16_t>(*info->host_port(s.port))});
+    failure = info ? Result<Sandbox>::failure(Fault::failed, "sandbox has no published port") : failed<Sandbox>(info.error());
+  } else {
+    failure = failed<Sandbox>(started.error());
+  }
+  std::vector<std::string> ids{id};
+  (void)co_await remove(ids);
+  co_return *failure;
+}
+
+awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpec r) {
+  docker::ContainerSpec spec;
+  spec.name = r.name;
+  spec.image = r.image;
+  spec.env = r.env;
+  spec.labels = r.labels;
+  spec.network_mode = "container:" + r.home;
+  spec.memory_bytes = static_cast<std::int64_t>(r.memory_bytes);
+  spec.nano_cpus = static_cast<std::int64_t>(std::llround(r.cpus * 1e9));
+  spec.pids_limit = r.pids;
+  spec.no_new_privileges = true;
+  spec.stop_timeout_s = static_cast<int>(r.stop_grace.count());
+  auto created = co_await create(spec);
+  co_return created;
+}
+
+awaitable<Status> DockerRuntime::start(std::string id) {
+  auto f = [id](docker::Client& c) { return c.start_container(id); };
+  co_return status_of(co_await call(pool_, f));
+}
+
+awaitable<Status> DockerRuntime::pause(std::string id) {
+  auto f = [id](docker::Client& c) { return c.pause_container(id); };
+  co_return status_of(co_await call(pool_, f));
+}
+
+awaitable<Status> DockerRuntime::unpause(std::string id) {
+  auto f = [id](docker::Client& c) { return c.unpause_container(id); };
+  co_return status_of(co_await call(pool_, f));
+}
+
+awaitable<Status> DockerRuntime::stop(std::string id, std::chrono::seconds grace, bool paused) {
+  if (paused) {
+    auto thaw = [id](docker::Client& c) { return c.unpause_container(id); };
+    (void)co_await call(pool_, thaw);
+  }
+  auto f = [id, grace](docker::Client& c) { return c.stop_container(id, grace); };
+  co_return status_of(co_await call(pool_, f));
+}
+
+awaitable<Status> DockerRuntime::kill(std::string id) {
+  auto f = [id](docker::Client& c) { return c.kill_container(id); };
+  co_return status_of(co_await call(pool_, f));
+}
+
+awaitable<Status> DockerRuntime::remove(std::vector<std::string> ids) {
+  Status outcome;
+  for (const auto& id : ids) {
+    if (id.empty()) continue;
+    auto f = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
+    auto r = co_await call(pool_, f);
+    if (!r && r.error().code != docker::Errc::not_found && outcome.ok()) outcome = failed<Nothing>(r.error());
+  }
+  co_return outcome;
+}
+
+awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
+  auto f = [label = std::string(names::instance) + "=" + options_.instance](docker::Client& c) {
+    docker::ListOptions opts;
+    opts.label_filters = {label};
+    return c.list_containers(opts);
+  };
+  auto listed = co_await call(pool_, f);
+  if (!listed) co_return failed<std::vector<control::Observed>>(listed.error());
+  std::vector<control::Observed> out;
+  for (const auto& c : *listed) {
+    control::Observed o{c.id, c.names.empty() ? c.id : c.names.front(), c.labels, c.state, 0};
+    auto role = c.labels.find(names::role);
+    auto port = c.labels.find(names::port);
+    if (role != c.labels.end() && role->second == "sandbox" && port != c.labels.end() && c.state == "running") {
+      auto inspect = [id = c.id](docker::Client& cl) { return cl.inspect_container(id); };
+      auto info = co_await call(pool_, inspect);
+      if (info) {
+        if (auto hp = info->host_port(std::atoi(port->second.c_str()))) o.host_port = static_cast<std::uint16_t>(*hp);
+      }
+    }
+    out.push_back(std::move(o));
+  }
+  co_return Result<std::vector<control::Observed>>::of(std::move(out));
+}
+
+awaitable<Result<std::string>> DockerRuntime::logs_tail(std::string id, int lines) {
+  auto f = [id, lines](docker::Client& c) {
+    docker::LogsOptions opts;
+    opts.tail = lines;
+    return c.logs(id, opts);
+  };
+  auto logs = co_await call(pool_, f);
+  if (!logs) co_return failed<std::string>(logs.error());
+  std::string text;
+  for (const auto& line : logs->lines) text += line.text + "\n";
+  co_return Result<std::string>::of(std::move(text));
+}
+
+awaitable<Result<std::string>> DockerRuntime::image_id(std::string reference) {
+  auto f = [reference](docker::Client& c) { return c.inspect_image(reference); };
+  auto image = co_await call(pool_, f);
+  if (!image) co_return failed<std::string>(image.error());
+  co_return Result<std::string>::of(image->id);
+}
+
+void DockerRuntime::watch(EventSink sink) {
+  docker::EventWatcherOptions watch;
+  watch.client = options_.events_client;
+  watch.filter.labels = {std::string(names::instance) + "=" + options_.instance};
+  auto shared = std::make_shared<EventSink>(std::move(sink));
+  events_ = std::make_unique<docker::EventWatcher>(
+      watch,
+      [shared](const docker::Event& e) {
+        control::RuntimeEvent out;
+        out.id = e.id;
+        out.function = e.attribute(names::function);
+        out.exit_code = e.exit_code.value_or(-1);
+        if (e.action == docker::EventAction::oom) out.kind = control::RuntimeEvent::Kind::oom;
+        else if (e.action == docker::EventAction::die) out.kind = control::RuntimeEvent::Kind::exited;
+        else if (e.action == docker::EventAction::destroy) out.kind = control::RuntimeEvent::Kind::destroyed;
+        else return;
+        shared->on_event(std::move(out));
+      },
+      [shared](bool reconnect) {
+        if (reconnect) shared->on_resync();
+      },
+      [shared](const docker::Error& error) {
+        if (fault_of(error) == Fault::unavailable) shared->on_lost(error.message);
+      });
+}
+
+void DockerRuntime::stop_watching() { events_.reset(); }
+
+}  // namespace svl::runtime

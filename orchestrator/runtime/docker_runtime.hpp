@@ -1,0 +1,49 @@
+#pragma once
+// ContainerRuntime over Docker's Engine API: calls run on the AsyncClient's worker pool and
+// complete on the caller's executor; the events stream runs on its own thread.
+#include <memory>
+
+#include "orchestrator/docker/async_client.hpp"
+#include "orchestrator/docker/event_watcher.hpp"
+#include "orchestrator/runtime/container_runtime.hpp"
+
+namespace svl::runtime {
+
+struct DockerRuntimeOptions {
+  std::string instance;        // label value of this daemon's containers
+  std::string sandbox_image;   // built at start from svl-pause
+  docker::ClientOptions events_client;  // the events stream's own client
+};
+
+class DockerRuntime final : public ContainerRuntime {
+public:
+  DockerRuntime(docker::AsyncClient& pool, DockerRuntimeOptions options);
+  ~DockerRuntime() override;
+
+  Capabilities capabilities() const override { return {}; }
+  boost::asio::awaitable<Result<Sandbox>> create_sandbox(control::SandboxSpec spec) override;
+  boost::asio::awaitable<Result<std::string>> create_replica(control::ReplicaSpec spec) override;
+  boost::asio::awaitable<Status> start(std::string id) override;
+  boost::asio::awaitable<Status> pause(std::string id) override;
+  boost::asio::awaitable<Status> unpause(std::string id) override;
+  boost::asio::awaitable<Status> stop(std::string id, std::chrono::seconds grace, bool paused) override;
+  boost::asio::awaitable<Status> kill(std::string id) override;
+  boost::asio::awaitable<Status> remove(std::vector<std::string> ids) override;
+  boost::asio::awaitable<Result<std::vector<control::Observed>>> list() override;
+  boost::asio::awaitable<Result<std::string>> logs_tail(std::string id, int lines) override;
+  boost::asio::awaitable<Result<std::string>> image_id(std::string reference) override;
+  void watch(EventSink sink) override;
+  void stop_watching() override;
+
+  // How a Docker error reads to the control plane.
+  static Fault fault_of(const docker::Error& e);
+
+private:
+  boost::asio::awaitable<Result<std::string>> create(docker::ContainerSpec spec);
+
+  docker::AsyncClient& pool_;
+  DockerRuntimeOptions options_;
+  std::unique_ptr<docker::EventWatcher> events_;
+};
+
+}  // namespace svl::runtime
