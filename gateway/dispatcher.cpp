@@ -38,7 +38,8 @@ ReplicaState* Dispatcher::pick(std::string_view excluded) {
   return best;
 }
 
-void Dispatcher::start(Token t, ReplicaState& r, Actions& out) {
+void Dispatcher::start(Token t, ReplicaState& r, TimePoint deadline, Actions& out) {
+  dispatched_deadline_[t] = deadline;
   ++r.outstanding;
   ++r.requests_total;
   ++inflight_;
@@ -67,7 +68,7 @@ void Dispatcher::request_arrived(Token t, TimePoint now, Actions& out) {
   // FIFO: nobody overtakes requests that are already waiting.
   if (held_.empty()) {
     if (auto* r = pick({})) {
-      start(t, *r, out);
+      start(t, *r, now + limits_.start_timeout, out);
       return;
     }
   }
@@ -85,8 +86,9 @@ void Dispatcher::report_if_drained(ReplicaState& r, Actions& out) {
   }
 }
 
-void Dispatcher::request_finished(Token, std::string_view replica, TimePoint now, Actions& out) {
+void Dispatcher::request_finished(Token t, std::string_view replica, TimePoint now, Actions& out) {
   advance(now);
+  dispatched_deadline_.erase(t);
   if (inflight_ > 0) --inflight_;
   last_request_end_ = now;
   if (auto* r = find(replica)) {
@@ -107,12 +109,20 @@ void Dispatcher::connect_failed(Token t, std::string_view replica, TimePoint now
     if (r->requests_total > 0) --r->requests_total;
     report_if_drained(*r, out);
   }
+  // It keeps the deadline it was admitted with: a refused connection does not buy more time.
+  auto d = dispatched_deadline_.find(t);
+  const TimePoint deadline = d != dispatched_deadline_.end() ? d->second : now + limits_.start_timeout;
+  if (d != dispatched_deadline_.end()) dispatched_deadline_.erase(d);
   // It was admitted before anyone now waiting, so it goes first: retry elsewhere or wait again.
   if (auto* other = pick(excluded)) {
-    start(t, *other, out);
+    start(t, *other, deadline, out);
     return;
   }
-  hold({t, now + limits_.start_timeout, std::move(excluded)}, true, out);
+  if (deadline <= now) {
+    out.push_back({Action::Kind::fail_timeout, t, {}, 0});
+    return;
+  }
+  hold({t, deadline, std::move(excluded)}, true, out);
 }
 
 void Dispatcher::request_cancelled(Token t, TimePoint now, Actions&) {
@@ -132,8 +142,9 @@ void Dispatcher::release_held(TimePoint, Actions& out) {
       continue;
     }
     const Token t = it->token;
+    const TimePoint deadline = it->deadline;
     it = held_.erase(it);
-    start(t, *r, out);
+    start(t, *r, deadline, out);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,7 +106,7 @@ private:
   ReplicaState* find(std::string_view id);
   // Least outstanding among ready replicas with room, skipping `excluded`.
   ReplicaState* pick(std::string_view excluded);
-  void start(Token t, ReplicaState& r, Actions& out);
+  void start(Token t, ReplicaState& r, TimePoint deadline, Actions& out);
   void release_held(TimePoint now, Actions& out);
   void hold(Held h, bool front, Actions& out);
   void report_if_drained(ReplicaState& r, Actions& out);
@@ -113,6 +114,8 @@ private:
   DispatchLimits limits_;
   std::vector<ReplicaState> replicas_;
   std::deque<Held> held_;
+  // Dispatched requests' hold deadlines, kept in case their connection is refused.
+  std::unordered_map<Token, TimePoint> dispatched_deadline_;
   std::uint32_t inflight_ = 0;
   std::uint64_t requests_total_ = 0;
   double integral_ = 0;

@@ -209,7 +209,12 @@ void FunctionCore::outcome(OpKind kind, const Outcome& o, Context& c) {
     return;
   }
   Slot* sp = replicas_.find_slot(o.op.slot);
-  if (!sp || sp->generation != o.op.generation) return;  // stale: a newer operation owns the slot
+  if (!sp || sp->generation != o.op.generation) {  // stale: a newer operation owns the slot
+    // What a stale create made belongs to nobody: remove it, or it would outlive everything.
+    if ((kind == OpKind::create_replica || kind == OpKind::create_sandbox) && o.ok() && !o.id.empty())
+      c.out.push_back(step::Remove{Op{}, {o.id}});
+    return;
+  }
   Slot& s = *sp;
   s.busy = false;
   const bool down = o.fault == Fault::unavailable;
@@ -289,11 +294,10 @@ void FunctionCore::outcome(OpKind kind, const Outcome& o, Context& c) {
       if (o.ok() || o.fault == Fault::not_found) s.replica_id.clear();
       return idle_move_done(s, o.ok() || o.fault == Fault::not_found ? Phase::removed : rest_before_[s.index], c);
     case OpKind::remove_slot:
-      if (o.ok() || s.sandbox != SandboxState::ready) {
+      // Gone, or still there and tried again at the next tick (the slot stays out of use).
+      if (o.ok() || o.fault == Fault::not_found) {
         rest_before_.erase(s.index);
         replicas_.erase_slot(s.index);
-      } else {
-        s.sandbox = SandboxState::ready;  // the runtime is away: try again at a later tick
       }
       return;
     case OpKind::read_logs:
@@ -368,6 +372,7 @@ void FunctionCore::drained(const std::string& replica_id, Context& c) {
   if ((tier == Tier::paused || tier == Tier::warm) && replicas_.counts().paused > 0) tier = Tier::stopped;
   if (tier == Tier::warm) tier = Tier::paused;
   s->busy = false;
+  s->phase = Phase::ready;  // a move that fails (the runtime away) puts it back into service
   move_idle(*s, tier, c);
 }
 
@@ -435,6 +440,7 @@ void FunctionCore::event(const RuntimeEvent& e, Context& c) {
     return;
   }
   if (e.id == s->sandbox_id) {
+    if (s->sandbox == SandboxState::removing) return;  // our own removal
     // The namespace is gone: the slot is unusable, and its replica with it.
     c.out.push_back(step::Log{"sandbox of " + name() + " slot " + std::to_string(s->index) + " exited; recreating on demand"});
     if (!s->replica_id.empty()) c.out.push_back(step::Unserve{name(), s->replica_id});
@@ -468,7 +474,7 @@ void FunctionCore::event(const RuntimeEvent& e, Context& c) {
 
 void FunctionCore::remove_slot(Slot& s, Context& c) {
   auto op = begin_op(s);
-  c.out.push_back(step::Remove{op, {s.replica_id, s.sandbox_id}});
+  c.out.push_back(step::Remove{op, {s.replica_id, s.sandbox_id}, true});
 }
 
 void FunctionCore::evict(Context& c) {
@@ -501,6 +507,10 @@ FunctionCore::TickReport FunctionCore::tick(Context& c) {
     scaler_->on_invocation_start(at);
     scaler_->on_invocation_end(at);
   }
+  std::vector<int> unfinished;  // removals of slots that failed: again
+  for (const auto& s : replicas_.slots())
+    if (s.sandbox == SandboxState::removing && !s.busy) unfinished.push_back(s.index);
+  for (int index : unfinished) remove_slot(*replicas_.find_slot(index), c);
   if (crash_.backing_off(c.now) || !c.runtime_ok) return report;
   auto d = scaler_->on_tick(c.now, scaler_load(c.load));
   decide(d);

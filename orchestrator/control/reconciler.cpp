@@ -14,7 +14,18 @@ void Reconciler::with(const std::string& name, TimePoint now, Steps& out, F&& f)
   if (it == functions_.end()) return;
   const Load load = loads_(name);
   Context c{load, now, runtime_ok_, budget_ ? this : nullptr, out};
+  const std::size_t from = out.size();
   f(*it->second, c);
+  track_orphans(out, from);
+}
+
+void Reconciler::track_orphans(Steps& out, std::size_t from) {
+  for (std::size_t i = from; i < out.size(); ++i) {
+    auto* r = std::get_if<step::Remove>(&out[i]);
+    if (!r || !r->op.function.empty() || r->op.slot >= 0) continue;
+    r->op.slot = next_orphan_batch_++;
+    orphans_[r->op.slot] = r->ids;
+  }
 }
 
 const FunctionCore* Reconciler::find(const std::string& name) const {
@@ -45,6 +56,7 @@ void Reconciler::apply(FunctionConfig config, TimePoint now, Steps& out) {
 }
 
 void Reconciler::deployed(const std::string& name, TimePoint now, Steps& out) {
+  if (!adopted_) return;
   with(name, now, out, [](FunctionCore& f, Context& c) { f.deployed(c); });
 }
 
@@ -53,30 +65,34 @@ void Reconciler::remove(const std::string& name, TimePoint, Steps& out) {
   if (it == functions_.end()) return;
   auto& f = *it->second;
   out.push_back(step::Unroute{name});
-  Tombstone tomb{f.epoch(), 0};
+  Tombstone tomb{f.epoch(), {}, {}};
   for (const auto& s : f.replicas().slots()) {
     std::vector<std::string> ids;
     if (!s.replica_id.empty()) ids.push_back(s.replica_id);
     if (!s.sandbox_id.empty()) ids.push_back(s.sandbox_id);
     if (ids.empty()) continue;
-    // A new generation: whatever was in flight on the slot is stale from here on.
-    out.push_back(step::Remove{Op{name, f.epoch(), s.index, s.generation + 1}, std::move(ids)});
-    ++tomb.pending;
+    out.push_back(step::Remove{Op{name, f.epoch(), s.index, 0}, ids, true});
+    tomb.pending[s.index] = std::move(ids);
   }
   if (budget_) budget_->forget(f.budget_id());
   functions_.erase(it);
-  if (tomb.pending > 0) tombstones_[name] = tomb;
+  if (!tomb.pending.empty()) tombstones_[name] = std::move(tomb);
 }
 
 void Reconciler::demand(const std::string& name, TimePoint now, Steps& out) {
+  if (!adopted_) return;  // adopt() asks again
   with(name, now, out, [](FunctionCore& f, Context& c) { f.demand(c); });
 }
 
 void Reconciler::timer(const std::string& name, TimePoint now, Steps& out) {
+  if (!adopted_) return;
   with(name, now, out, [](FunctionCore& f, Context& c) { f.timer(c); });
 }
 
 void Reconciler::tick(TimePoint now, Steps& out) {
+  if (!adopted_) return;
+  // Nothing else would prove the runtime back when no events come and nothing is tried.
+  if (!runtime_ok_) out.push_back(step::Resync{});
   for (auto& [name, f] : functions_) {
     const Load load = loads_(name);
     Context c{load, now, runtime_ok_, budget_ ? this : nullptr, out};
@@ -85,20 +101,40 @@ void Reconciler::tick(TimePoint now, Steps& out) {
     out.push_back(step::Usage{name, report.container_seconds,
                               report.container_seconds * static_cast<double>(f->spec().resources.memory_bytes)});
   }
+  for (auto& [name, t] : tombstones_) {
+    for (int slot : t.retry) out.push_back(step::Remove{Op{name, t.epoch, slot, 0}, t.pending[slot], true});
+    t.retry.clear();
+  }
+  for (int batch : orphan_retry_) out.push_back(step::Remove{Op{"", 0, batch, 0}, orphans_[batch]});
+  orphan_retry_.clear();
   // A wake went past the budget when nothing was idle at that moment: idle replicas are
   // stopped as soon as there are some.
   if (budget_ && runtime_ok_ && held_bytes() > budget_->budget()) make_room_for(nullptr, 0, true, now, out);
 }
 
 void Reconciler::outcome(OpKind kind, const Outcome& o, TimePoint now, Steps& out) {
-  if (auto t = tombstones_.find(o.op.function); t != tombstones_.end() && t->second.epoch == o.op.epoch) {
-    if (kind == OpKind::remove_slot && --t->second.pending <= 0) tombstones_.erase(t);
+  if (o.ok()) runtime_ok_ = true;  // whatever failed before, the runtime answers again
+  if (o.op.function.empty()) {  // strays and orphans: nobody waits, but they must go
+    if (o.ok() || o.fault == Fault::not_found) orphans_.erase(o.op.slot);
+    else if (orphans_.count(o.op.slot)) orphan_retry_.insert(o.op.slot);
     return;
   }
+  if (auto t = tombstones_.find(o.op.function); t != tombstones_.end() && t->second.epoch == o.op.epoch) {
+    if (kind == OpKind::remove_slot && (o.ok() || o.fault == Fault::not_found)) t->second.pending.erase(o.op.slot);
+    else if (kind == OpKind::remove_slot) t->second.retry.insert(o.op.slot);
+    if (t->second.pending.empty()) tombstones_.erase(t);
+  }
   if (o.fault == Fault::unavailable) runtime_unavailable(o.message, out);
-  with(o.op.function, now, out, [&](FunctionCore& f, Context& c) {
-    if (f.epoch() == o.op.epoch) f.outcome(kind, o, c);
-  });
+  auto* f = find(o.op.function);
+  if (!f || f->epoch() != o.op.epoch) {
+    // The function was removed (or removed and deployed again) while this create ran.
+    if ((kind == OpKind::create_replica || kind == OpKind::create_sandbox) && o.ok() && !o.id.empty()) {
+      out.push_back(step::Remove{Op{}, {o.id}});
+      track_orphans(out, out.size() - 1);
+    }
+    return;
+  }
+  with(o.op.function, now, out, [&](FunctionCore& fc, Context& c) { fc.outcome(kind, o, c); });
 }
 
 void Reconciler::event(const RuntimeEvent& e, TimePoint now, Steps& out) {
@@ -120,13 +156,22 @@ void Reconciler::adopt(const std::vector<Observed>& listed, TimePoint now, Steps
   ReplicaSet none;
   for (const auto& [name, t] : tombstones_) views[name] = {0, 0, &none, true};
   auto plan = plan_adoption(listed, views);
-  for (const auto& s : plan.sandboxes) find(s.function)->adopt_sandbox(s.slot, s.id, s.port, s.host_port, now);
+  for (const auto& s : plan.sandboxes) {
+    find(s.function)->adopt_sandbox(s.slot, s.id, s.port, s.host_port, now);
+    out.push_back(step::Log{"adopted sandbox " + s.id + " of " + s.function + " slot " + std::to_string(s.slot)});
+  }
   for (const auto& r : plan.replicas) {
     find(r.function)->adopt_replica(r.slot, r.id, r.revision, r.phase, now, out);
     out.push_back(step::Log{"adopted " + std::string(to_string(r.phase)) + " replica " + r.name + " of " + r.function});
   }
+  if (!adopted_) {
+    adopted_ = true;
+    for (const auto& [name, f] : functions_)  // requests held while nothing could start
+      if (loads_(name).queued > 0) demand(name, now, out);
+  }
   if (!plan.strays.empty()) {
     out.push_back(step::Remove{Op{}, plan.strays});
+    track_orphans(out, out.size() - 1);
     out.push_back(step::Log{"removed " + std::to_string(plan.strays.size()) + " stray container(s) of this daemon"});
   }
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ public:
   void unreachable(const std::string& name, const std::string& replica_id, TimePoint now, Steps& out);
   // The containers the runtime lists for this instance (start-up and after a reconnect).
   void adopt(const std::vector<Observed>& listed, TimePoint now, Steps& out);
+  bool adopted() const { return adopted_; }
   // The runtime could not be reached (or could again).
   void runtime_unavailable(const std::string& message, Steps& out);
   void runtime_available() { runtime_ok_ = true; }
@@ -69,15 +71,25 @@ private:
   CoreOptions options_;
   LoadSource loads_;
   std::map<std::string, std::unique_ptr<FunctionCore>> functions_;
+  // A removed function whose containers are still being removed; a removal that failed (the
+  // runtime away) is tried again at the next tick.
   struct Tombstone {
     std::uint64_t epoch = 0;
-    int pending = 0;  // removals not yet reported
+    std::map<int, std::vector<std::string>> pending;  // slot -> its containers
+    std::set<int> retry;
   };
   std::map<std::string, Tombstone> tombstones_;
+  // Removals nobody waits for (strays, what a stale create made), kept until they succeed.
+  void track_orphans(Steps& out, std::size_t from);
+  std::map<int, std::vector<std::string>> orphans_;
+  std::set<int> orphan_retry_;
+  int next_orphan_batch_ = 0;
   std::uint64_t next_epoch_ = 1;
   autoscaler::FunctionId next_budget_id_ = 1;
   std::optional<autoscaler::MemoryBudget> budget_;
   bool runtime_ok_ = true;
+  // No wake starts before the first adoption: a new slot could hide a sandbox that exists.
+  bool adopted_ = false;
 };
 
 }  // namespace svl::control

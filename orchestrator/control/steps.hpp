@@ -53,7 +53,9 @@ struct Unpause { Op op; std::string id; };
 struct Pause { Op op; std::string id; };
 struct Stop { Op op; std::string id; bool paused = false; std::chrono::seconds grace{10}; };
 struct Kill { Op op; std::string id; };
-struct Remove { Op op; std::vector<std::string> ids; };  // force; op.slot -1: nobody waits
+// Forced. `slot`: the replica and its sandbox, the slot goes; else the replica alone, or (no
+// function in op) strays and orphans that nobody waits for.
+struct Remove { Op op; std::vector<std::string> ids; bool slot = false; };
 struct ReadLogs { Op op; std::string id; int lines = 20; };
 // Gateway.
 struct Probe { Op op; gateway::ReplicaEndpoint endpoint; std::string path; TimePoint deadline; };
@@ -75,12 +77,14 @@ struct Usage { std::string function; double container_seconds = 0; double byte_s
 struct ScaleEvent { std::string function; bool up = true; std::string reason; };
 struct RollBack { std::string function; long to_revision = 0; };  // the registry's current goes back
 struct Log { std::string line; };
+// List the runtime's containers and adopt them again (the runtime was away; events may be lost).
+struct Resync {};
 }  // namespace step
 
 using Step = std::variant<step::CreateSandbox, step::CreateReplica, step::Start, step::Unpause, step::Pause,
                           step::Stop, step::Kill, step::Remove, step::ReadLogs, step::Probe, step::Route,
                           step::Unroute, step::Serve, step::Drain, step::Unserve, step::FailHeld, step::NotReady,
-                          step::Timer, step::ColdStart, step::Usage, step::ScaleEvent, step::RollBack, step::Log>;
+                          step::Timer, step::ColdStart, step::Usage, step::ScaleEvent, step::RollBack, step::Log, step::Resync>;
 using Steps = std::vector<Step>;
 
 // How an operation went. `unavailable`: the runtime itself could not be reached or timed out

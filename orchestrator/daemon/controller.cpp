@@ -44,6 +44,7 @@ Controller::Controller(asio::io_context& ctl, ControllerOptions options, Registr
                     run(std::move(out));
                   },
                   [this](control::step::RollBack r) { on_rollback(std::move(r)); },
+                  [this] { asio::co_spawn(ctl_, resync(), asio::detached); },
                   [this](const control::Op& op) {
                     const auto* f = core_.find(op.function);
                     const auto* s = f && f->epoch() == op.epoch ? f->replicas().find_slot(op.slot) : nullptr;

@@ -120,8 +120,7 @@ void ReplicaDriver::run_one(Step& step) {
             spawn(OpKind::kill, s.op, [&rt, s]() -> awaitable<Outcome> { co_return outcome_of(s.op, co_await rt.kill(s.id)); });
           },
           [&](step::Remove& s) {
-            // A removal of the replica alone, or of the slot (replica and sandbox), or of strays.
-            const OpKind kind = s.ids.size() == 1 && s.op.slot >= 0 ? OpKind::remove_replica : OpKind::remove_slot;
+            const OpKind kind = s.slot ? OpKind::remove_slot : OpKind::remove_replica;
             spawn(kind, s.op, [&rt, s]() -> awaitable<Outcome> { co_return outcome_of(s.op, co_await rt.remove(s.ids)); });
           },
           [&](step::ReadLogs& s) {
@@ -161,6 +160,7 @@ void ReplicaDriver::run_one(Step& step) {
             metrics_.scale_event(s.function, s.up ? ScaleDirection::up : ScaleDirection::down, s.reason);
           },
           [&](step::RollBack& s) { sinks_.rollback(s); },
+          [&](step::Resync&) { sinks_.resync(); },
           [&](step::Log& s) { std::clog << "svl: " << s.line << std::endl; },
       },
       step);

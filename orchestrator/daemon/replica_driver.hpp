@@ -29,6 +29,7 @@ public:
     std::function<void(control::OpKind, control::Outcome)> outcome;
     std::function<void(std::string function)> timer;
     std::function<void(control::step::RollBack)> rollback;
+    std::function<void()> resync;
     // Whether an operation is still the slot's current one (read-only).
     std::function<bool(const control::Op&)> current;
   };

@@ -156,6 +156,36 @@ TEST_CASE("a refused connection retries on another replica, or holds the request
   CHECK(replica_of(out, 1) == "a2");
 }
 
+TEST_CASE("a request held again after a refused connection keeps the deadline it was admitted with") {
+  ManualClock clock;
+  Dispatcher d({0, 1000, 2s}, clock.now());
+  Actions out;
+  d.request_arrived(1, clock.now(), out);  // held at zero
+  clock.advance(1500ms);
+  d.replica_added("a", clock.now(), out);  // released
+  REQUIRE(replica_of(out, 1) == "a");
+  out.clear();
+  clock.advance(100ms);
+  d.connect_failed(1, "a", clock.now(), out);  // held again
+  REQUIRE(d.next_deadline());
+  CHECK(*d.next_deadline() == TimePoint{} + 2s);  // not 1.6 s + 2 s
+  clock.advance(400ms);
+  out.clear();
+  d.tick(clock.now(), out);
+  CHECK(tokens_of(out, K::fail_timeout) == std::vector<Token>{1});
+  // Refused once its deadline has passed: answered at once, never held again.
+  Dispatcher one({0, 1000, 2s}, clock.now());
+  one.replica_added("b", clock.now(), out);
+  one.request_arrived(2, clock.now(), out);
+  REQUIRE(replica_of(out, 2) == "b");
+  clock.advance(3s);
+  out.clear();
+  one.replica_removed("b", clock.now(), out);
+  one.connect_failed(2, "b", clock.now(), out);
+  CHECK(tokens_of(out, K::fail_timeout) == std::vector<Token>{2});
+  CHECK(!one.is_held(2));
+}
+
 TEST_CASE("held requests time out after start_timeout, not before") {
   ManualClock clock;
   Dispatcher d({0, 1000, 30s}, clock.now());
