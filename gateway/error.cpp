@@ -1,6 +1,6 @@
 #include "gateway/error.hpp"
 
-#include <string>
+#include "common/error_category.hpp"
 
 namespace svl::gateway {
 
@@ -21,17 +21,8 @@ std::string_view reason_label(Error e) noexcept {
   return "unknown";
 }
 
-namespace {
-class Category final : public std::error_category {
-public:
-  const char* name() const noexcept override { return "svl.gateway"; }
-  std::string message(int ev) const override { return std::string(reason_label(static_cast<Error>(ev))); }
-};
-}  // namespace
-
 const std::error_category& error_category() noexcept {
-  static const Category category;
-  return category;
+  return svl::enum_category<Error, "svl.gateway", reason_label>();
 }
 
 std::error_code make_error_code(Error e) noexcept { return {static_cast<int>(e), error_category()}; }

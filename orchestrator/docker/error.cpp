@@ -1,15 +1,8 @@
 #include "orchestrator/docker/error.hpp"
 
+#include "common/error_category.hpp"
+
 namespace svl::docker {
-namespace {
-
-class Category final : public std::error_category {
-public:
-  const char* name() const noexcept override { return "svl.docker"; }
-  std::string message(int ev) const override { return to_string(static_cast<Errc>(ev)); }
-};
-
-}  // namespace
 
 const char* to_string(Errc e) noexcept {
   switch (e) {
@@ -30,8 +23,7 @@ const char* to_string(Errc e) noexcept {
 }
 
 const std::error_category& docker_category() noexcept {
-  static const Category category;
-  return category;
+  return svl::enum_category<Errc, "svl.docker", to_string>();
 }
 
 std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), docker_category()}; }

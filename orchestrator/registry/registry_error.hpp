@@ -1,10 +1,9 @@
 #pragma once
 // The registry's errors, and the result type every registry call returns.
-#include <cassert>
 #include <string>
 #include <system_error>
-#include <utility>
-#include <variant>
+
+#include "common/result.hpp"
 
 namespace svl::orchestrator {
 
@@ -23,44 +22,12 @@ struct RegistryError {
   std::string message;  // says what is wrong and with what, e.g. `function "api" not found`
 };
 
-// A value or a RegistryError.
+// A value or a RegistryError (common/result.hpp).
 template <class T>
-class [[nodiscard]] RegistryResult {
-public:
-  RegistryResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  RegistryResult(RegistryError error) : v_(std::in_place_index<1>, std::move(error)) {}
+using RegistryResult = svl::Result<T, RegistryError>;
 
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  const T& value() const& {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  T&& value() && {
-    assert(ok());
-    return std::get<0>(std::move(v_));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-
-  const RegistryError& error() const {
-    assert(!ok());
-    return std::get<1>(v_);
-  }
-
-private:
-  std::variant<T, RegistryError> v_;
-};
-
-// For calls that return nothing but success.
-using RegistryStatus = RegistryResult<std::monostate>;
+// For calls that return nothing but success: `return {};` or an error.
+using RegistryStatus = RegistryResult<void>;
 
 }  // namespace svl::orchestrator
 

@@ -236,7 +236,7 @@ public:
       s.bind(1, name).bind(2, to_ms(options_.now())).run();
       if (db_.changes() == 0) return not_found(name);
       tx.commit();
-      return std::monostate{};
+      return {};
     });
   }
 
@@ -300,7 +300,7 @@ public:
         s.reset();
       }
       tx.commit();
-      return std::monostate{};
+      return {};
     });
   }
 

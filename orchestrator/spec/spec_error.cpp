@@ -1,32 +1,27 @@
 #include "orchestrator/spec/spec_error.hpp"
 
+#include "common/error_category.hpp"
+
 namespace svl::orchestrator {
 namespace {
 
-class SpecCategory final : public std::error_category {
-public:
-  const char* name() const noexcept override { return "svl.spec"; }
-  std::string message(int value) const override {
-    switch (static_cast<SpecErrc>(value)) {
-      case SpecErrc::syntax: return "syntax error";
-      case SpecErrc::unknown_key: return "unknown key";
-      case SpecErrc::wrong_type: return "wrong type";
-      case SpecErrc::bad_value: return "bad value";
-      case SpecErrc::out_of_range: return "value out of range";
-      case SpecErrc::missing_key: return "missing key";
-      case SpecErrc::conflict: return "conflicting keys";
-      case SpecErrc::unreadable: return "file cannot be read";
-    }
-    return "unknown spec error";
+const char* message(SpecErrc e) noexcept {
+  switch (e) {
+    case SpecErrc::syntax: return "syntax error";
+    case SpecErrc::unknown_key: return "unknown key";
+    case SpecErrc::wrong_type: return "wrong type";
+    case SpecErrc::bad_value: return "bad value";
+    case SpecErrc::out_of_range: return "value out of range";
+    case SpecErrc::missing_key: return "missing key";
+    case SpecErrc::conflict: return "conflicting keys";
+    case SpecErrc::unreadable: return "file cannot be read";
   }
-};
+  return "unknown spec error";
+}
 
 }  // namespace
 
-const std::error_category& spec_category() noexcept {
-  static const SpecCategory category;
-  return category;
-}
+const std::error_category& spec_category() noexcept { return svl::enum_category<SpecErrc, "svl.spec", message>(); }
 
 std::error_code make_error_code(SpecErrc e) noexcept { return {static_cast<int>(e), spec_category()}; }
 
