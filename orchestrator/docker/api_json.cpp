@@ -121,6 +121,7 @@ std::string container_create_body(const ContainerSpec& spec) {
   if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
   if (spec.pids_limit > 0) host["PidsLimit"] = spec.pids_limit;
   if (spec.read_only_rootfs) host["ReadonlyRootfs"] = true;
+  if (spec.init) host["Init"] = *spec.init;
   body["HostConfig"] = host;
   return body.dump();
 }
@@ -176,6 +177,7 @@ Result<ContainerInfo> parse_container_inspect(std::string_view body) {
     info.pids_limit = integer(host, "PidsLimit");
     info.privileged = boolean(host, "Privileged");
     info.read_only_rootfs = boolean(host, "ReadonlyRootfs");
+    info.init = boolean(host, "Init");  // null when not set at create
     info.security_opt = strings(host, "SecurityOpt");
     if (auto m = j.find("Mounts"); m != j.end() && m->is_array())
       for (const auto& mount : *m) info.mount_sources.push_back(str(mount, "Source"));

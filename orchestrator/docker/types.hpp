@@ -74,6 +74,10 @@ struct ContainerSpec {
   std::string user;                   // "uid:gid"; empty: the image's
   std::optional<int> stop_timeout_s;  // default grace for `stop` without a timeout
   std::string stop_signal;            // empty: SIGTERM
+  // HostConfig.Init: Docker's init (tini, /sbin/docker-init) runs as PID 1, forwards signals to
+  // the app and reaps zombies; an app as PID 1 has no default signal actions, so without init an
+  // app that sets no SIGTERM handler waits out the whole stop grace. nullopt: dockerd's default.
+  std::optional<bool> init;
 };
 
 struct ContainerState {
@@ -108,6 +112,7 @@ struct ContainerInfo {
   std::int64_t pids_limit = 0;
   bool privileged = false;
   bool read_only_rootfs = false;
+  bool init = false;  // HostConfig.Init (false also when dockerd's default applies)
   std::vector<std::string> security_opt;
   std::vector<std::string> mount_sources;  // host paths and volumes mounted into it
   // Published ports: container port (tcp) -> host port on 127.0.0.1 (after start).

@@ -80,6 +80,16 @@ struct HttpSpec {
   bool operator==(const HttpSpec&) const = default;
 };
 
+// How each replica's process runs.
+struct RunSpec {
+  // Docker's init (tini) as PID 1: it forwards SIGTERM to the app and reaps zombies. Without it
+  // the app is PID 1, where signals it sets no handler for are ignored, so an app that does not
+  // handle SIGTERM keeps running until the stop grace ends in SIGKILL.
+  bool init = true;
+
+  bool operator==(const RunSpec&) const = default;
+};
+
 struct FunctionSpec {
   static constexpr std::uint16_t default_port = 8080;
 
@@ -92,6 +102,7 @@ struct FunctionSpec {
   ScaleSpec scale;
   HealthSpec health;
   HttpSpec http;
+  RunSpec run;
 
   bool operator==(const FunctionSpec&) const = default;
 };

@@ -39,6 +39,8 @@ nlohmann::json to_json(const FunctionSpec& spec) {
   out["health"] = {{"path", spec.health.path}, {"start_timeout", format_duration(spec.health.start_timeout)}};
   out["http"] = {{"timeout", format_duration(spec.http.timeout)},
                  {"max_body", format_size(spec.http.max_body_bytes)}};
+  // Only when not the default, so that specs written before [run] existed keep their hash.
+  if (!spec.run.init) out["run"] = {{"init", false}};
   return out;
 }
 

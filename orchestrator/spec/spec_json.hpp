@@ -12,7 +12,8 @@ namespace svl::orchestrator {
 // The same shape as svl.toml: tables become objects, durations and sizes strings
 // ("30s", "256MiB", pause_after may be "off"); every key is present, defaults included,
 // except scale.pause_after, scale.idle_timeout and scale.remove_after, present only with policy "fixed",
-// and scale.cold_start_cost, present only when set (so specs that leave it out keep their hash).
+// scale.cold_start_cost, present only when set, and run.init, present only when false (so specs
+// that leave them out keep their hash).
 nlohmann::json to_json(const FunctionSpec& spec);
 
 // Compact JSON with sorted keys and every default written out: equal specs give equal

@@ -145,6 +145,12 @@ public:
     return node;
   }
 
+  const toml::node* read_bool(const toml::table& t, std::string_view prefix, std::string_view key, bool& out) {
+    const toml::node* node = typed(t, prefix, key, toml::node_type::boolean, "a boolean (true or false)");
+    if (node) out = node->as_boolean()->get();
+    return node;
+  }
+
   const toml::node* read_int(const toml::table& t, std::string_view prefix, std::string_view key, std::int64_t& out,
                              std::int64_t lo, std::int64_t hi) {
     const toml::node* node = typed(t, prefix, key, toml::node_type::integer, "an integer");
@@ -354,6 +360,11 @@ void read_http(Reader& r, const toml::table& t, HttpSpec& http) {
   r.read_size(t, "http", "max_body", http.max_body_bytes, 1);
 }
 
+void read_run(Reader& r, const toml::table& t, RunSpec& run) {
+  r.check_known_keys(t, "run", {"init"});
+  r.read_bool(t, "run", "init", run.init);
+}
+
 }  // namespace
 
 std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view file, std::vector<SpecError>& errors) {
@@ -361,7 +372,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   Reader r(file, errors);
   FunctionSpec spec;
   r.check_known_keys(root, "",
-                     {"name", "port", "image", "build", "env", "resources", "scale", "health", "http"});
+                     {"name", "port", "image", "build", "env", "resources", "scale", "health", "http", "run"});
 
   if (auto* n = r.read_string(root, "", "name", spec.name)) {
     if (!is_valid_function_name(spec.name))
@@ -394,6 +405,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   if (auto* t = r.read_table(root, "", "scale")) read_scale(r, *t, spec.scale);
   if (auto* t = r.read_table(root, "", "health")) read_health(r, *t, spec.health);
   if (auto* t = r.read_table(root, "", "http")) read_http(r, *t, spec.http);
+  if (auto* t = r.read_table(root, "", "run")) read_run(r, *t, spec.run);
 
   if (errors.size() != errors_before) return std::nullopt;
   return spec;

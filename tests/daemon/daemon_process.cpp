@@ -104,6 +104,7 @@ DaemonProcess::DaemonProcess(fs::path state_dir, std::vector<std::string> extra_
       gateway_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
       admin_ = m[2];
       metrics_port_ = static_cast<std::uint16_t>(std::stoi(m[3]));
+      ready_at_ = std::chrono::steady_clock::now();
       return;
     }
     int status = 0;
@@ -135,6 +136,17 @@ int DaemonProcess::terminate() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
   int code = wait_bounded(pid_, std::chrono::seconds(30));
+  pid_ = -1;
+  return code;
+}
+
+void DaemonProcess::send_signal(int sig) const {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int DaemonProcess::wait_exit(std::chrono::milliseconds bound) {
+  if (pid_ <= 0) return -1;
+  int code = wait_bounded(pid_, bound);
   pid_ = -1;
   return code;
 }

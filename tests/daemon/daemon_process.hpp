@@ -34,6 +34,11 @@ public:
   void kill9();                 // crash it on purpose
   int terminate();              // SIGTERM; returns its exit status
   bool running() const;
+  void send_signal(int sig) const;  // e.g. SIGTERM, without waiting
+  // Waits for it to exit (SIGKILL after `bound`); its exit status, or -1 when it had to be killed.
+  int wait_exit(std::chrono::milliseconds bound);
+  // When the ready line was seen (polled every 20 ms: at most that much after it was printed).
+  std::chrono::steady_clock::time_point ready_at() const { return ready_at_; }
 
   std::uint16_t gateway_port() const { return gateway_port_; }
   std::uint16_t metrics_port() const { return metrics_port_; }
@@ -50,6 +55,7 @@ private:
   pid_t pid_ = -1;
   std::uint16_t gateway_port_ = 0, metrics_port_ = 0;
   std::string admin_;
+  std::chrono::steady_clock::time_point ready_at_;
 };
 
 // A function folder with svl.toml (and nothing to build: `image =` the fixture image).

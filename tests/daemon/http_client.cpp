@@ -54,7 +54,8 @@ Reply perform(CURL* curl, const std::string& method, const std::string& url, con
   curl_slist* headers = prepare(curl, reply, method, url, host, body, timeout);
   auto t0 = std::chrono::steady_clock::now();
   if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
-  reply.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  reply.done_at = std::chrono::steady_clock::now();
+  reply.seconds = std::chrono::duration<double>(reply.done_at - t0).count();
   curl_slist_free_all(headers);
   return reply;
 }
@@ -103,7 +104,8 @@ std::vector<Reply> get_concurrently(int port, const std::string& path, int count
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
       auto* reply = reinterpret_cast<Reply*>(priv);
       if (msg->data.result == CURLE_OK) curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &reply->status);
-      reply->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      reply->done_at = std::chrono::steady_clock::now();
+      reply->seconds = std::chrono::duration<double>(reply->done_at - t0).count();
     }
     if (running > 0) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
   }

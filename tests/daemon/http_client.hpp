@@ -12,6 +12,7 @@ struct Reply {
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
   double seconds = 0;
+  std::chrono::steady_clock::time_point done_at;  // when the answer (or the failure) came
 };
 
 Reply http(const std::string& method, int port, const std::string& path, const std::string& host_header = {},

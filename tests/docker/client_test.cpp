@@ -35,7 +35,7 @@ const char* inspect_json = R"({
             "StartedAt": "2026-01-01T00:00:01Z", "FinishedAt": "0001-01-01T00:00:00Z"},
   "Config": {"Image": "svl-test-server:1", "Labels": {"svl.managed": "true"}, "User": "1000"},
   "HostConfig": {"NetworkMode": "container:abc", "Memory": 268435456, "NanoCpus": 500000000,
-                 "PidsLimit": 256, "Privileged": false, "ReadonlyRootfs": true,
+                 "PidsLimit": 256, "Privileged": false, "ReadonlyRootfs": true, "Init": true,
                  "SecurityOpt": ["no-new-privileges"]},
   "Mounts": [{"Type": "bind", "Source": "/srv/data", "Destination": "/data"}],
   "NetworkSettings": {"Ports": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "49153"}], "9000/tcp": null}}
@@ -250,6 +250,14 @@ TEST_CASE("container create sends limits, loopback port publishing and network m
   CHECK(body["HostConfig"]["NanoCpus"] == 500'000'000);
   CHECK(body["HostConfig"]["PidsLimit"] == 64);
   CHECK(body["HostConfig"]["SecurityOpt"] == nlohmann::json::array({"no-new-privileges"}));
+  CHECK_FALSE(body["HostConfig"].contains("Init"));  // unset: dockerd's default
+
+  spec.init = true;
+  REQUIRE(client.create_container(spec).ok());
+  CHECK(nlohmann::json::parse(server.requests().back().body)["HostConfig"]["Init"] == true);
+  spec.init = false;
+  REQUIRE(client.create_container(spec).ok());
+  CHECK(nlohmann::json::parse(server.requests().back().body)["HostConfig"]["Init"] == false);
 
   ContainerSpec joiner;
   joiner.image = "svl-test-server:x";
@@ -283,6 +291,7 @@ TEST_CASE("container inspect reads state, labels, network mode and the published
   CHECK(info->pids_limit == 256);
   CHECK_FALSE(info->privileged);
   CHECK(info->read_only_rootfs);
+  CHECK(info->init);
   CHECK(info->security_opt == std::vector<std::string>{"no-new-privileges"});
   CHECK(info->mount_sources == std::vector<std::string>{"/srv/data"});
 }

@@ -143,6 +143,51 @@ TEST_CASE("container lifecycle: create, start, HTTP 200, pause, unpause, stop, r
   CHECK(gone_again.error().code == Errc::not_found);
 }
 
+namespace {
+std::string cmdline_of(int pid) {  // argv[0] of a host pid (root on the same host sees it)
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string argv0;
+  std::getline(in, argv0, '\0');
+  return argv0;
+}
+}  // namespace
+
+TEST_CASE("HostConfig.Init: docker-init is PID 1 and forwards SIGTERM; an app that ignores SIGTERM waits out the grace") {
+  Client client;
+  ContainerJanitor janitor;
+  auto spec = server_spec(client, "init");
+  spec.init = true;
+  const std::string id = must_create_and_start(client, spec);
+  auto info = client.inspect_container(id);
+  REQUIRE(info.ok());
+  CHECK(info->init);
+  CHECK_MESSAGE(cmdline_of(info->state.pid).ends_with("docker-init"), cmdline_of(info->state.pid));
+  REQUIRE(svl::test::wait_for_http_200(published_port(client, id), "/", 10s).has_value());
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(client.stop_container(id, 10s).ok());
+  CHECK(std::chrono::steady_clock::now() - t0 < 3s);  // forwarded: the server exited at once
+  auto stopped = client.inspect_container(id);
+  REQUIRE(stopped.ok());
+  CHECK(stopped->state.exit_code == 0);
+
+  // Without init the app is PID 1; IGNORE_SIGTERM=1 leaves only the SIGKILL after the grace.
+  auto stubborn = server_spec(client, "no-init");
+  stubborn.init = false;
+  stubborn.env = {{"IGNORE_SIGTERM", "1"}};
+  const std::string sid = must_create_and_start(client, stubborn);
+  auto sinfo = client.inspect_container(sid);
+  REQUIRE(sinfo.ok());
+  CHECK_FALSE(sinfo->init);
+  CHECK_FALSE(cmdline_of(sinfo->state.pid).ends_with("docker-init"));
+  REQUIRE(svl::test::wait_for_http_200(published_port(client, sid), "/", 10s).has_value());
+  t0 = std::chrono::steady_clock::now();
+  REQUIRE(client.stop_container(sid, 1s).ok());
+  CHECK(std::chrono::steady_clock::now() - t0 >= 900ms);
+  auto killed = client.inspect_container(sid);
+  REQUIRE(killed.ok());
+  CHECK(killed->state.exit_code == 137);
+}
+
 TEST_CASE("a name in use is a conflict") {
   Client client;
   ContainerJanitor janitor;

@@ -551,3 +551,35 @@ TEST_CASE("scale.cold_start_cost: the adaptive policy's trade-off, adaptive only
   CHECK(e.line == 5);
   CHECK(e.message.find("only used by policy = \"adaptive\" (policy is \"fixed\")") != std::string::npos);
 }
+
+TEST_CASE("run.init: on by default, written to the JSON only when off, so existing specs keep their hash") {
+  auto plain = svl::orchestrator::parse_spec(kMinimal);
+  REQUIRE(plain);
+  CHECK(plain.spec->run.init);
+  CHECK(svl::orchestrator::to_json(*plain.spec).count("run") == 0);
+  auto on = svl::orchestrator::parse_spec(std::string(kMinimal) + "[run]\ninit = true\n");
+  REQUIRE(on);
+  CHECK(svl::orchestrator::spec_hash(*on.spec) == svl::orchestrator::spec_hash(*plain.spec));  // the default spelled out
+
+  auto off = svl::orchestrator::parse_spec(std::string(kMinimal) + "[run]\ninit = false\n");
+  REQUIRE_MESSAGE(off, svl::orchestrator::to_string(off.errors));
+  CHECK_FALSE(off.spec->run.init);
+  CHECK(svl::orchestrator::to_json(*off.spec)["run"] == nlohmann::json{{"init", false}});
+  CHECK(svl::orchestrator::spec_hash(*off.spec) != svl::orchestrator::spec_hash(*plain.spec));
+  auto back = svl::orchestrator::spec_from_json(svl::orchestrator::to_json(*off.spec));
+  REQUIRE(back);
+  CHECK(*back.spec == *off.spec);
+
+  auto text = svl::orchestrator::parse_spec(std::string(kMinimal) + "[run]\ninit = \"no\"\n");
+  const auto& e = only_error(text);
+  CHECK(e.key == "run.init");
+  CHECK(e.code == SpecErrc::wrong_type);
+  CHECK(e.line == 4);
+  CHECK(e.message == "expected a boolean (true or false), got a string");
+  auto typo = svl::orchestrator::parse_spec(std::string(kMinimal) + "[run]\nint = false\n");
+  CHECK(only_error(typo).key == "run.int");
+  CHECK(only_error(typo).code == SpecErrc::unknown_key);
+  CHECK(only_error(typo).message.find("did you mean \"init\"") != std::string::npos);
+  auto json_text = svl::orchestrator::spec_from_json(nlohmann::json{{"name", "h"}, {"image", "i"}, {"run", {{"init", 0}}}});
+  CHECK(only_error(json_text).key == "run.init");
+}
