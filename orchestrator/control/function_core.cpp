@@ -643,6 +643,7 @@ ReplicaSpec FunctionCore::replica_spec(const Slot& s) const {
   r.cpus = config_.spec.resources.cpus;
   r.pids = config_.spec.resources.pids;
   r.stop_grace = options_.stop_grace;
+  r.init = config_.spec.run.init;
   return r;
 }
 

@@ -1,6 +1,15 @@
 #include "orchestrator/metrics/metrics_server.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <arpa/inet.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
@@ -76,7 +85,44 @@ MetricsServer::MetricsServer(ListenAddress address, std::unique_ptr<prometheus::
                              std::uint16_t port)
     : address_(std::move(address)), exposer_(std::move(exposer)), port_(port) {}
 
-MetricsServer::~MetricsServer() = default;
+namespace {
+
+// One TCP connect to the exposer's own port, closed at once.
+void poke(const std::string& host, bool ipv6, std::uint16_t port) {
+  const int fd = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  if (ipv6) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    if (host == "::" || ::inet_pton(AF_INET6, host.c_str(), &a.sin6_addr) != 1) a.sin6_addr = in6addr_loopback;
+    (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  } else {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    if (host == "0.0.0.0" || ::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+MetricsServer::~MetricsServer() {
+  // civetweb's listening thread sees the stop only when its poll returns (up to 2 s): a
+  // connection to its own port wakes it at once, so the daemon exits promptly.
+  std::atomic<bool> stopped{false};
+  std::thread waker([&] {
+    while (!stopped.load()) {
+      poke(address_.host, address_.ipv6, port_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  exposer_.reset();
+  stopped = true;
+  waker.join();
+}
 
 std::string MetricsServer::url() const {
   const std::string host = address_.ipv6 ? "[" + address_.host + "]" : address_.host;

@@ -101,6 +101,7 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
   spec.pids_limit = r.pids;
   spec.no_new_privileges = true;
   spec.stop_timeout_s = static_cast<int>(r.stop_grace.count());
+  spec.init = r.init;
   auto created = co_await create(spec);
   co_return created;
 }
