@@ -2,7 +2,9 @@
 // No Docker needed.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -29,7 +31,7 @@ svl::test::ProcessResult run_svl(const std::string& args, const fs::path& cwd) {
   return run_command("cd " + shell_quote(cwd.string()) + " && " + shell_quote(svl_binary()) + " " + args);
 }
 
-const char* const all_templates[] = {"cpp", "go", "node", "python", "static"};
+const char* const all_templates[] = {"cpp", "express", "go", "node", "python", "static", "workers"};
 
 }  // namespace
 
@@ -38,6 +40,8 @@ TEST_CASE("svl templates lists every template with a description") {
   const auto r = run_svl("templates", tmp.path());
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.empty());
+  // One line per template, nothing else.
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == static_cast<long>(std::size(all_templates)));
   for (const char* name : all_templates) {
     CAPTURE(name);
     const auto line_start = r.out.find(std::string(name) + " ");
@@ -73,6 +77,8 @@ TEST_CASE("svl new creates each template's files with the name filled in") {
   CHECK(read_text(tmp.path() / "fn-cpp/main.cpp").find("function_name = \"fn-cpp\"") != std::string::npos);
   CHECK(read_text(tmp.path() / "fn-python/app.py").find("NAME = \"fn-python\"") != std::string::npos);
   CHECK(read_text(tmp.path() / "fn-node/src/index.js").find("const name = 'fn-node'") != std::string::npos);
+  CHECK(read_text(tmp.path() / "fn-express/src/index.js").find("const name = 'fn-express'") != std::string::npos);
+  CHECK(read_text(tmp.path() / "fn-workers/src/index.ts").find("const name = 'fn-workers'") != std::string::npos);
 }
 
 TEST_CASE("svl new takes an explicit DIR and defaults to the go template") {
@@ -103,7 +109,7 @@ TEST_CASE("svl new names the available templates when the template is unknown") 
   const auto r = run_svl("new fn --template rust", tmp.path());
   CHECK(r.exit_code != 0);
   CHECK(r.out.empty());
-  CHECK(r.err.find("unknown template 'rust'; available: cpp, go, node, python, static") != std::string::npos);
+  CHECK(r.err.find("unknown template 'rust'; available: cpp, express, go, node, python, static, workers") != std::string::npos);
   CHECK(!fs::exists(tmp.path() / "fn"));
 }
 
