@@ -106,6 +106,27 @@ void print_status(const json& f) {
   }
 }
 
+// With [pricing] in the daemon config, a COST column: requests and GB-seconds at those prices.
+void print_usage(const json& r) {
+  const bool priced = r.contains("pricing") && r["pricing"].is_object();
+  std::printf("%-24s %10s %18s %14s", "FUNCTION", "REQUESTS", "CONTAINER-SECONDS", "GB-SECONDS");
+  if (priced) std::printf(" %16s", ("COST (" + r["pricing"].value("currency", "?") + ")").c_str());
+  std::printf("\n");
+  double total = 0;
+  for (const auto& u : r["usage"]) {
+    std::printf("%-24s %10lld %18.1f %14.3f", u.value("function", "?").c_str(),
+                static_cast<long long>(u.value("requests", 0LL)), u.value("container_seconds", 0.0),
+                u.value("gb_seconds", 0.0));
+    if (priced && u.contains("cost")) {
+      const double cost = u["cost"].value("total", 0.0);
+      total += cost;
+      std::printf(" %16.6f", cost);
+    }
+    std::printf("\n");
+  }
+  if (priced && r["usage"].size() > 1) std::printf("%-24s %10s %18s %14s %16.6f\n", "total", "", "", "", total);
+}
+
 }  // namespace
 
 void add_manage_commands(CLI::App& app, Run& run) {
@@ -174,19 +195,13 @@ void add_manage_commands(CLI::App& app, Run& run) {
   auto* usage = app.add_subcommand("usage", "Requests, container-seconds and GB-seconds per function");
   add_admin_flags(usage, *opts);
   usage->add_option("name", *name, "Only this function");
-  usage->add_option("--since", *since, "Only usage newer than this (e.g. 1h, 7d)");
+  usage->add_option("--since", *since, "Only usage newer than this (e.g. 1h, 7d, 30d; hourly counters, up to a year)");
   usage->callback([&run, opts, name, since] {
     run = [opts, name, since] {
       std::string path = "/v1/usage?";
       if (!name->empty()) path += "function=" + url_encode(*name) + "&";
       if (!since->empty()) path += "since=" + url_encode(*since);
-      return call(*opts, "GET", path, nullptr, [](const json& r) {
-        std::printf("%-24s %10s %18s %14s\n", "FUNCTION", "REQUESTS", "CONTAINER-SECONDS", "GB-SECONDS");
-        for (const auto& u : r["usage"])
-          std::printf("%-24s %10lld %18.1f %14.3f\n", u.value("function", "?").c_str(),
-                      static_cast<long long>(u.value("requests", 0LL)), u.value("container_seconds", 0.0),
-                      u.value("gb_seconds", 0.0));
-      });
+      return call(*opts, "GET", path, nullptr, print_usage);
     };
   });
 
