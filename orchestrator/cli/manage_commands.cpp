@@ -1,6 +1,7 @@
 // Commands that only talk to the daemon: ls, status, down, rollback, scale, usage, logs.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -79,6 +80,23 @@ void print_function_table(const json& reply) {
   if (reply["functions"].empty()) std::printf("(no functions; deploy one with `svl up`)\n");
 }
 
+// An epoch-seconds time as local date and time plus how long ago: "2026-12-01 21:04 (3 h ago)".
+std::string local_time_ago(const json& value, std::time_t now = std::time(nullptr)) {
+  if (!value.is_number()) return value.is_string() ? value.get<std::string>() : "-";
+  const auto at = static_cast<std::time_t>(value.get<double>());
+  std::tm tm{};
+  char date[32];
+  if (::localtime_r(&at, &tm) == nullptr || std::strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm) == 0) return value.dump();
+  const long ago = static_cast<long>(now - at);
+  std::string rel;
+  if (ago < 0) rel = "in the future";
+  else if (ago < 60) rel = "just now";
+  else if (ago < 3600) rel = std::to_string(ago / 60) + " min ago";
+  else if (ago < 2 * 86400) rel = std::to_string(ago / 3600) + " h ago";
+  else rel = std::to_string(ago / 86400) + " days ago";
+  return std::string(date) + " (" + rel + ")";
+}
+
 void print_status(const json& f) {
   std::cout << "name:            " << str(f, "name") << "\n"
             << "revision:        " << str(f, "revision") << "\n"
@@ -102,7 +120,7 @@ void print_status(const json& f) {
     std::cout << "revisions:\n";
     for (const auto& r : f["revisions"])
       std::cout << "  " << (r.value("current", false) ? "* " : "  ") << str(r, "revision") << "  " << str(r, "image").substr(0, 19)
-                << "  " << str(r, "created_at") << "\n";
+                << "  " << local_time_ago(r.contains("created_at") ? r["created_at"] : json()) << "\n";
   }
 }
 

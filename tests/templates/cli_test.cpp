@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
+#include <sstream>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -131,3 +132,24 @@ TEST_CASE("svl new without a name is a usage error") {
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("name") != std::string::npos);
 }
+
+TEST_CASE("every command's --help ends with an example of that command") {
+  TempDir tmp("svl-cli-help");
+  const auto top = run_svl("--help", tmp.path());
+  REQUIRE(top.exit_code == 0);
+  CHECK(top.out.find("Example:\n  svl new") != std::string::npos);
+  // The command names: the first word of each line after "Subcommands:".
+  std::vector<std::string> commands;
+  std::istringstream lines(top.out.substr(top.out.find("Subcommands:")));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0) commands.push_back(line.substr(2, line.find(' ', 2) - 2));
+  CHECK(commands.size() >= 13);
+  for (const auto& command : commands) {
+    CAPTURE(command);
+    const auto help = run_svl(command + " --help", tmp.path());
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("Example:\n  svl " + command) != std::string::npos);
+  }
+}
+
