@@ -84,7 +84,12 @@ std::string base_image_error(std::string_view step_line, std::string_view docker
                              const std::map<std::string, std::string>& build_args, std::string_view error) {
   const std::string image = from_step_image(step_line, dockerfile, build_args);
   if (image.empty()) return {};
-  std::string message = "cannot get the base image \"" + image + "\": " + std::string(trim(error)) + "\n";
+  std::string_view why = trim(error);
+  // Docker's message may repeat the step: "Step 2/5 : FROM ${BASE}: Get ...".
+  const std::string_view step = trim(step_line);
+  if (why.size() > step.size() + 2 && why.substr(0, step.size()) == step && why.substr(step.size(), 2) == ": ")
+    why.remove_prefix(step.size() + 2);
+  std::string message = "cannot get the base image \"" + image + "\": " + std::string(why) + "\n";
   if (from_argument(step_line).find("BASE") != std::string_view::npos)
     message += "  The Dockerfile takes its base from the BASE build argument: point it at an image this machine has,\n"
                "  in svl.toml:   [build.args]\n"

@@ -28,6 +28,9 @@ TEST_CASE("a failed pull names the image and says how to use a local one") {
   const auto message = base_image_error("Step 2/5 : FROM ${BASE}", dockerfile, {}, pull_error);
   CHECK(message.find("cannot get the base image \"node:20-slim\"") != std::string::npos);
   CHECK(message.find("no such host") != std::string::npos);
+  // Docker's own repetition of the step is dropped.
+  const auto repeated = base_image_error("Step 2/5 : FROM ${BASE}", dockerfile, {}, "Step 2/5 : FROM ${BASE}: " + pull_error);
+  CHECK(repeated.find("\"node:20-slim\": Get \"https://registry-1") != std::string::npos);
   CHECK(message.find("BASE") != std::string::npos);
   CHECK(message.find("[build.args]") != std::string::npos);
   CHECK(message.find("docker images") != std::string::npos);
