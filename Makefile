@@ -5,6 +5,9 @@ export SVL_BUILD_DIR := $(CURDIR)/build
 # ccache: hash paths relative to the checkout, so any clone (CI's included) reuses the cache.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
+# cmake's own makefiles, started from this one, would otherwise count as sub-makes and print
+# "Entering/Leaving directory" around every step.
+CMAKE_BUILD := env -u MAKELEVEL -u MAKEFLAGS cmake --build
 
 .PHONY: run test deps docker build build-asan unit integration test-asan bench clean
 
@@ -23,11 +26,11 @@ docker:
 
 build:
 	cmake --preset default >/dev/null
-	cmake --build --preset default -j $(JOBS)
+	$(CMAKE_BUILD) --preset default -j $(JOBS)
 
 build-asan:
 	cmake --preset asan >/dev/null
-	cmake --build --preset asan -j $(JOBS)
+	$(CMAKE_BUILD) --preset asan -j $(JOBS)
 
 test-asan: build-asan
 	ctest --preset asan -j $(JOBS)

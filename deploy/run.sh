@@ -11,9 +11,11 @@ admin="$state/svl.sock"
 listen=${SVL_LISTEN:-127.0.0.1:8080}
 port=${listen##*:}
 
+started_here=0
 if "$svl" ls --admin "$admin" >/dev/null 2>&1; then
-  echo "run: svl daemon already answers on $admin"
+  echo "run: svl daemon already answers on $admin (started earlier, maybe from another checkout)"
 else
+  started_here=1
   echo "run: starting svl daemon (log: $build/daemon.log)"
   nohup "$svl" daemon --state-dir "$state" --listen "$listen" >"$build/daemon.log" 2>&1 </dev/null &
   echo $! >"$build/daemon.pid"
@@ -39,7 +41,19 @@ fi
 cp "$build/tests/fixtures/svl_test_server" "$example/server"
 sed -i 's/^pause_after = .*/pause_after = "2s"        # demo: paused after 2 s idle/; s/^idle_timeout = .*/idle_timeout = "5s"       # demo: stopped after 5 s idle/' "$example/svl.toml"
 
-"$svl" up "$example" --admin "$admin"
+# The example belongs to whichever checkout ran `make run` last: when another checkout's bundled
+# example holds the name, this one takes it over. A user's own function called hello is left alone.
+if ! up_out=$("$svl" up "$example" --admin "$admin" 2>&1); then
+  if grep -qE 'already deployed from [^ ]*/build/example/hello,' <<<"$up_out"; then
+    echo "run: hello is another checkout's bundled example; deploying this checkout's instead"
+    "$svl" up "$example" --admin "$admin" --force
+  else
+    printf '%s\n' "$up_out" >&2
+    exit 1
+  fi
+else
+  printf '%s\n' "$up_out"
+fi
 echo
 echo "run: a warm request:"
 curl -sS -w '   -> HTTP %{http_code} in %{time_total} s\n' "http://127.0.0.1:$port/fn/hello/"
@@ -51,4 +65,8 @@ curl -sS -w '   -> HTTP %{http_code} in %{time_total} s\n' "http://127.0.0.1:$po
 "$svl" ls --admin "$admin"
 echo
 echo "svl is up. Try: curl http://hello.localhost:$port/   |   $svl ls   |   $svl logs hello"
-echo "Stop the daemon with: kill \$(cat $build/daemon.pid)   (its replicas are adopted at the next start)"
+if ((started_here)) || { [[ -f "$build/daemon.pid" ]] && kill -0 "$(cat "$build/daemon.pid")" 2>/dev/null; }; then
+  echo "Stop the daemon with: kill \$(cat $build/daemon.pid)   (its replicas are adopted at the next start)"
+else
+  echo "The daemon was already running (state in $state); stop it from the checkout that started it: kill \$(cat <that checkout>/build/daemon.pid)"
+fi

@@ -1,9 +1,39 @@
 // svl: one binary, many subcommands. See `svl --help`.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string_view>
+#include <utility>
 
 #include "common/version.hpp"
 #include "orchestrator/cli/command.hpp"
+
+namespace {
+
+// One example per command, shown at the end of its --help.
+constexpr std::pair<std::string_view, std::string_view> examples[] = {
+    {"daemon", "svl daemon --listen 127.0.0.1:8080 --state-dir ~/.local/state/svl"},
+    {"down", "svl down api"},
+    {"logs", "svl logs api -f --since 10m"},
+    {"ls", "svl ls --json"},
+    {"new", "svl new api --template workers   # then: cd api && svl up"},
+    {"rollback", "svl rollback api 3"},
+    {"scale", "svl scale api --min 1 --max 8"},
+    {"sim", "svl sim --trace invocations.csv --durations durations.csv --memory memory.csv --policy fixed:10m"},
+    {"status", "svl status api"},
+    {"templates", "svl templates"},
+    {"up", "svl up ./api"},
+    {"usage", "svl usage --since 30d --json"},
+    {"version", "svl version"},
+};
+
+void add_examples(CLI::App& app) {
+  app.footer("Example:\n  svl new api --template workers && cd api && svl up");
+  for (CLI::App* sub : app.get_subcommands({}))
+    for (const auto& [name, example] : examples)
+      if (sub->get_name() == name) sub->footer("Example:\n  " + std::string(example));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"svl: scale-to-zero serverless functions on one box"};
@@ -17,6 +47,7 @@ int main(int argc, char** argv) {
   svl::cli::add_manage_commands(app, run);
   svl::cli::add_daemon_command(app, run);
   svl::cli::add_up_command(app, run);
+  add_examples(app);
 
   try {
     app.parse(argc, argv);

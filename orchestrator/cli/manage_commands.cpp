@@ -1,6 +1,7 @@
 // Commands that only talk to the daemon: ls, status, down, rollback, scale, usage, logs.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -79,6 +80,23 @@ void print_function_table(const json& reply) {
   if (reply["functions"].empty()) std::printf("(no functions; deploy one with `svl up`)\n");
 }
 
+// An epoch-seconds time as local date and time plus how long ago: "2026-12-01 21:04 (3 h ago)".
+std::string local_time_ago(const json& value, std::time_t now = std::time(nullptr)) {
+  if (!value.is_number()) return value.is_string() ? value.get<std::string>() : "-";
+  const auto at = static_cast<std::time_t>(value.get<double>());
+  std::tm tm{};
+  char date[32];
+  if (::localtime_r(&at, &tm) == nullptr || std::strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm) == 0) return value.dump();
+  const long ago = static_cast<long>(now - at);
+  std::string rel;
+  if (ago < 0) rel = "in the future";
+  else if (ago < 60) rel = "just now";
+  else if (ago < 3600) rel = std::to_string(ago / 60) + " min ago";
+  else if (ago < 2 * 86400) rel = std::to_string(ago / 3600) + " h ago";
+  else rel = std::to_string(ago / 86400) + " days ago";
+  return std::string(date) + " (" + rel + ")";
+}
+
 void print_status(const json& f) {
   std::cout << "name:            " << str(f, "name") << "\n"
             << "revision:        " << str(f, "revision") << "\n"
@@ -102,8 +120,29 @@ void print_status(const json& f) {
     std::cout << "revisions:\n";
     for (const auto& r : f["revisions"])
       std::cout << "  " << (r.value("current", false) ? "* " : "  ") << str(r, "revision") << "  " << str(r, "image").substr(0, 19)
-                << "  " << str(r, "created_at") << "\n";
+                << "  " << local_time_ago(r.contains("created_at") ? r["created_at"] : json()) << "\n";
   }
+}
+
+// With [pricing] in the daemon config, a COST column: requests and GB-seconds at those prices.
+void print_usage(const json& r) {
+  const bool priced = r.contains("pricing") && r["pricing"].is_object();
+  std::printf("%-24s %10s %18s %14s", "FUNCTION", "REQUESTS", "CONTAINER-SECONDS", "GB-SECONDS");
+  if (priced) std::printf(" %16s", ("COST (" + r["pricing"].value("currency", "?") + ")").c_str());
+  std::printf("\n");
+  double total = 0;
+  for (const auto& u : r["usage"]) {
+    std::printf("%-24s %10lld %18.1f %14.3f", u.value("function", "?").c_str(),
+                static_cast<long long>(u.value("requests", 0LL)), u.value("container_seconds", 0.0),
+                u.value("gb_seconds", 0.0));
+    if (priced && u.contains("cost")) {
+      const double cost = u["cost"].value("total", 0.0);
+      total += cost;
+      std::printf(" %16.6f", cost);
+    }
+    std::printf("\n");
+  }
+  if (priced && r["usage"].size() > 1) std::printf("%-24s %10s %18s %14s %16.6f\n", "total", "", "", "", total);
 }
 
 }  // namespace
@@ -174,19 +213,13 @@ void add_manage_commands(CLI::App& app, Run& run) {
   auto* usage = app.add_subcommand("usage", "Requests, container-seconds and GB-seconds per function");
   add_admin_flags(usage, *opts);
   usage->add_option("name", *name, "Only this function");
-  usage->add_option("--since", *since, "Only usage newer than this (e.g. 1h, 7d)");
+  usage->add_option("--since", *since, "Only usage newer than this (e.g. 1h, 7d, 30d; hourly counters, up to a year)");
   usage->callback([&run, opts, name, since] {
     run = [opts, name, since] {
       std::string path = "/v1/usage?";
       if (!name->empty()) path += "function=" + url_encode(*name) + "&";
       if (!since->empty()) path += "since=" + url_encode(*since);
-      return call(*opts, "GET", path, nullptr, [](const json& r) {
-        std::printf("%-24s %10s %18s %14s\n", "FUNCTION", "REQUESTS", "CONTAINER-SECONDS", "GB-SECONDS");
-        for (const auto& u : r["usage"])
-          std::printf("%-24s %10lld %18.1f %14.3f\n", u.value("function", "?").c_str(),
-                      static_cast<long long>(u.value("requests", 0LL)), u.value("container_seconds", 0.0),
-                      u.value("gb_seconds", 0.0));
-      });
+      return call(*opts, "GET", path, nullptr, print_usage);
     };
   });
 

@@ -4,11 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/cli/admin_client.hpp"
+#include "orchestrator/cli/base_image.hpp"
 #include "orchestrator/cli/command.hpp"
 #include "orchestrator/docker/client.hpp"
 #include "orchestrator/spec/spec_json.hpp"
@@ -98,11 +101,19 @@ int up(const UpOptions& opts) {
     build.labels = {{"svl.managed", "true"}, {"svl.function", spec.name}};
     if (!opts.quiet) std::cerr << "building " << spec.name << " from " << build.context_dir.string() << "\n";
     BuildPrinter printer(opts.quiet);
-    auto built = docker.build_image(build, [&](std::string_view line) { printer.line(line); });
+    std::string last_step;  // "Step 2/5 : FROM ..." when the base image is what failed
+    auto built = docker.build_image(build, [&](std::string_view line) {
+      if (line.rfind("Step ", 0) == 0) last_step = std::string(line.substr(0, line.find('\n')));
+      printer.line(line);
+    });
     printer.done();
     if (!built) {
       if (built.error().code == docker::Errc::unreachable)
         return fail("cannot reach Docker to build the image: " + built.error().message + " (is dockerd running?)");
+      std::ifstream dockerfile_in(build.context_dir / build.dockerfile);
+      const std::string dockerfile{std::istreambuf_iterator<char>(dockerfile_in), std::istreambuf_iterator<char>()};
+      if (auto why = base_image_error(last_step, dockerfile, build.build_args, built.error().message); !why.empty())
+        return fail("build failed: " + why);
       return fail("build failed: " + built.error().message);
     }
     image = built->image_id;

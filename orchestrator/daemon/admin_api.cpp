@@ -184,15 +184,27 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     if (since) from = std::chrono::system_clock::now() - *since;
     auto usage = ctx.registry.usage(function ? std::optional<std::string_view>(*function) : std::nullopt, from);
     if (!usage) co_return error(usage.error().code == RegistryErrc::not_found ? 404 : 500, usage.error().message);
-    json out{{"usage", json::array()}};
-    for (const auto& u : *usage)
-      out["usage"].push_back({{"function", u.function},
-                              {"requests", u.totals.requests},
-                              {"container_seconds", u.totals.container_seconds},
-                              {"gb_seconds", u.totals.gb_seconds},
-                              {"cold_starts", {{"paused", u.totals.cold_starts_paused},
-                                               {"stopped", u.totals.cold_starts_stopped},
-                                               {"removed", u.totals.cold_starts_removed}}}});
+    json out{{"usage", json::array()}, {"pricing", nullptr}};
+    const Pricing& prices = ctx.pricing;
+    if (prices.set())
+      out["pricing"] = {{"per_million_requests", prices.per_million_requests.value_or(0.0)},
+                        {"per_gb_second", prices.per_gb_second.value_or(0.0)},
+                        {"currency", prices.currency}};
+    for (const auto& u : *usage) {
+      json row{{"function", u.function},
+               {"requests", u.totals.requests},
+               {"container_seconds", u.totals.container_seconds},
+               {"gb_seconds", u.totals.gb_seconds},
+               {"cold_starts", {{"paused", u.totals.cold_starts_paused},
+                                {"stopped", u.totals.cold_starts_stopped},
+                                {"removed", u.totals.cold_starts_removed}}}};
+      if (prices.set()) {
+        const auto cost = cost_of(prices, static_cast<double>(u.totals.requests), u.totals.gb_seconds);
+        row["cost"] = {{"requests", cost.requests}, {"compute", cost.compute}, {"total", cost.total()},
+                       {"currency", prices.currency}};
+      }
+      out["usage"].push_back(std::move(row));
+    }
     co_return reply(200, out);
   }
   std::string name, verb;

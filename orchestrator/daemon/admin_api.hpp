@@ -9,11 +9,12 @@
 //   POST   /v1/functions/NAME/rollback        {"revision": N}   (optional: the previous one)
 //   POST   /v1/functions/NAME/scale           {"min": N, "max": M}
 //   GET    /v1/functions/NAME/logs?tail=N&since=10m&follow=1   text, streamed
-//   GET    /v1/usage?function=NAME&since=24h
+//   GET    /v1/usage?function=NAME&since=24h   (with "cost" per function when [pricing] is set)
 #include <boost/asio/awaitable.hpp>
 
 #include "orchestrator/admin/admin_server.hpp"
 #include "orchestrator/daemon/controller.hpp"
+#include "orchestrator/daemon/pricing.hpp"
 #include "orchestrator/docker/client.hpp"
 
 namespace svl::orchestrator {
@@ -24,6 +25,7 @@ struct AdminContext {
   docker::ClientOptions docker;  // logs are read with clients of their own (follow can last long)
   std::string version;
   std::string gateway_url;
+  Pricing pricing;  // prices for /v1/usage's cost; none set: no cost in the answer
 };
 
 boost::asio::awaitable<AdminResponse> handle_admin(AdminRequest request, AdminContext& context);

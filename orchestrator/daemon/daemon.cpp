@@ -105,6 +105,25 @@ std::string ensure_sandbox_image(docker::Client& client, const fs::path& work_di
   return tag;
 }
 
+// [pricing]: per_million_requests, per_gb_second (non-negative numbers), currency (a label).
+void load_pricing(const toml::table& table, const std::string& file, Pricing& pricing) {
+  for (auto&& [key, node] : table) {
+    const std::string k(key.str());
+    const auto where = file + ":" + std::to_string(node.source().begin.line) + ": pricing." + k + ": ";
+    if (k == "per_million_requests" || k == "per_gb_second") {
+      const auto value = node.value<double>();  // integers too
+      if (!value || !(*value >= 0) || *value > 1e12) throw std::invalid_argument(where + "expected a price (a number >= 0)");
+      (k == "per_gb_second" ? pricing.per_gb_second : pricing.per_million_requests) = *value;
+    } else if (k == "currency") {
+      const auto value = node.value<std::string>();
+      if (!value || value->empty() || value->size() > 16) throw std::invalid_argument(where + "expected a short string, e.g. \"USD\"");
+      pricing.currency = *value;
+    } else {
+      throw std::invalid_argument(where + "unknown key (known: per_million_requests, per_gb_second, currency)");
+    }
+  }
+}
+
 }  // namespace
 
 void load_daemon_config(const fs::path& file, DaemonOptions& options, const std::vector<std::string>& keys_set_by_flags) {
@@ -152,13 +171,17 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       }
       if (domains.empty()) throw std::invalid_argument(where + "needs at least one domain");
       if (!set_by_flag(k)) options.domains = domains;
+    } else if (k == "pricing") {
+      auto* prices = node.as_table();
+      if (!prices) throw std::invalid_argument(where + "expected a table ([pricing])");
+      load_pricing(*prices, file.string(), options.pricing);
     } else if (k == "gateway_threads") {
       if (!node.is_integer() || *node.value<std::int64_t>() < 1 || *node.value<std::int64_t>() > 64)
         throw std::invalid_argument(where + "expected an integer from 1 to 64");
       if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
-                                          "domains, gateway_threads, memory_budget, idle_slot_ttl)");
+                                          "domains, gateway_threads, memory_budget, idle_slot_ttl, [pricing])");
     }
   }
 }
@@ -277,7 +300,7 @@ int run_daemon(DaemonOptions options) {
 
   int exit_code = 0;
   const std::string gateway_url = "http://" + gw_host + ":" + std::to_string(gateway.port());
-  AdminContext admin_context{controller, **registry, docker_options, svl::version, gateway_url};
+  AdminContext admin_context{controller, **registry, docker_options, svl::version, gateway_url, options.pricing};
   AdminServer admin(ctl.get_executor(), options.admin,
                     [&admin_context](AdminRequest req) { return handle_admin(std::move(req), admin_context); });
 

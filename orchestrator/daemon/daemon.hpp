@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/daemon/pricing.hpp"
+
 namespace svl::orchestrator {
 
 struct DaemonOptions {
@@ -22,6 +24,7 @@ struct DaemonOptions {
   std::string idle_slot_ttl = "10m";
   std::chrono::milliseconds tick{1000};
   std::string label;                               // "key=value" added to every container (tests)
+  Pricing pricing;                                 // [pricing] in the config file; none by default
 };
 
 // Reads the TOML form of the options (same keys as the flags, with '_' for '-'). Keys given in

@@ -86,3 +86,39 @@ TEST_CASE("memory budget values: auto is a share of this machine's RAM, off is n
   CHECK_THROWS_AS(resolve_memory_budget("0"), std::invalid_argument);
   CHECK_THROWS_AS(resolve_memory_budget("lots"), std::invalid_argument);
 }
+
+TEST_CASE("daemon config: [pricing] sets the prices usage is costed at; none by default") {
+  CHECK(!DaemonOptions{}.pricing.set());
+  ConfigFile file("[pricing]\nper_million_requests = 0.20\nper_gb_second = 0.0000166667\ncurrency = \"EUR\"\n");
+  DaemonOptions options;
+  load_daemon_config(file.path, options, {});
+  REQUIRE(options.pricing.set());
+  CHECK(*options.pricing.per_million_requests == doctest::Approx(0.20));
+  CHECK(*options.pricing.per_gb_second == doctest::Approx(0.0000166667));
+  CHECK(options.pricing.currency == "EUR");
+
+  ConfigFile only_compute("[pricing]\nper_gb_second = 1\n");  // an integer is a price too
+  DaemonOptions compute;
+  load_daemon_config(only_compute.path, compute, {});
+  CHECK(compute.pricing.per_million_requests == std::nullopt);
+  CHECK(compute.pricing.currency == "USD");
+  // 2 M requests and 100 GB-s: the request price is unset (0), the compute one is 1 per GB-s.
+  const auto cost = svl::orchestrator::cost_of(compute.pricing, 2e6, 100);
+  CHECK(cost.requests == 0);
+  CHECK(cost.compute == doctest::Approx(100));
+  const auto both = svl::orchestrator::cost_of(options.pricing, 2e6, 100);
+  CHECK(both.total() == doctest::Approx(0.40 + 100 * 0.0000166667));
+}
+
+TEST_CASE("daemon config: [pricing] errors name the line and key") {
+  auto e = error_of("[pricing]\nper_gb_second = -1\n");
+  CHECK(e.find(":2: pricing.per_gb_second: expected a price") != std::string::npos);
+  e = error_of("[pricing]\nper_million_requests = \"cheap\"\n");
+  CHECK(e.find("pricing.per_million_requests: expected a price") != std::string::npos);
+  e = error_of("[pricing]\nper_request = 1\n");
+  CHECK(e.find("pricing.per_request: unknown key") != std::string::npos);
+  e = error_of("pricing = 3\n");
+  CHECK(e.find("pricing: expected a table") != std::string::npos);
+  e = error_of("[pricing]\ncurrency = \"\"\n");
+  CHECK(e.find("pricing.currency: expected a short string") != std::string::npos);
+}

@@ -2,7 +2,10 @@
 // No Docker needed.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
+#include <sstream>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -29,7 +32,7 @@ svl::test::ProcessResult run_svl(const std::string& args, const fs::path& cwd) {
   return run_command("cd " + shell_quote(cwd.string()) + " && " + shell_quote(svl_binary()) + " " + args);
 }
 
-const char* const all_templates[] = {"cpp", "go", "node", "python", "static"};
+const char* const all_templates[] = {"cpp", "express", "go", "node", "python", "static", "workers"};
 
 }  // namespace
 
@@ -38,6 +41,8 @@ TEST_CASE("svl templates lists every template with a description") {
   const auto r = run_svl("templates", tmp.path());
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.empty());
+  // One line per template, nothing else.
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == static_cast<long>(std::size(all_templates)));
   for (const char* name : all_templates) {
     CAPTURE(name);
     const auto line_start = r.out.find(std::string(name) + " ");
@@ -73,6 +78,8 @@ TEST_CASE("svl new creates each template's files with the name filled in") {
   CHECK(read_text(tmp.path() / "fn-cpp/main.cpp").find("function_name = \"fn-cpp\"") != std::string::npos);
   CHECK(read_text(tmp.path() / "fn-python/app.py").find("NAME = \"fn-python\"") != std::string::npos);
   CHECK(read_text(tmp.path() / "fn-node/src/index.js").find("const name = 'fn-node'") != std::string::npos);
+  CHECK(read_text(tmp.path() / "fn-express/src/index.js").find("const name = 'fn-express'") != std::string::npos);
+  CHECK(read_text(tmp.path() / "fn-workers/src/index.ts").find("const name = 'fn-workers'") != std::string::npos);
 }
 
 TEST_CASE("svl new takes an explicit DIR and defaults to the go template") {
@@ -103,7 +110,7 @@ TEST_CASE("svl new names the available templates when the template is unknown") 
   const auto r = run_svl("new fn --template rust", tmp.path());
   CHECK(r.exit_code != 0);
   CHECK(r.out.empty());
-  CHECK(r.err.find("unknown template 'rust'; available: cpp, go, node, python, static") != std::string::npos);
+  CHECK(r.err.find("unknown template 'rust'; available: cpp, express, go, node, python, static, workers") != std::string::npos);
   CHECK(!fs::exists(tmp.path() / "fn"));
 }
 
@@ -125,3 +132,24 @@ TEST_CASE("svl new without a name is a usage error") {
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("name") != std::string::npos);
 }
+
+TEST_CASE("every command's --help ends with an example of that command") {
+  TempDir tmp("svl-cli-help");
+  const auto top = run_svl("--help", tmp.path());
+  REQUIRE(top.exit_code == 0);
+  CHECK(top.out.find("Example:\n  svl new") != std::string::npos);
+  // The command names: the first word of each line after "Subcommands:".
+  std::vector<std::string> commands;
+  std::istringstream lines(top.out.substr(top.out.find("Subcommands:")));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0) commands.push_back(line.substr(2, line.find(' ', 2) - 2));
+  CHECK(commands.size() >= 13);
+  for (const auto& command : commands) {
+    CAPTURE(command);
+    const auto help = run_svl(command + " --help", tmp.path());
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("Example:\n  svl " + command) != std::string::npos);
+  }
+}
+

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -23,25 +24,40 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using svl::test::http_get;
+using svl::test::http_post_json;
 using svl::test::read_text;
 using svl::test::run_command;
 using svl::test::shell_quote;
 
 namespace {
 
+// A POST with a JSON body, and one value of the JSON answer (a JSON pointer and its JSON text).
+struct PostCheck {
+  std::string route;
+  std::string body;
+  std::string pointer;
+  std::string expected;
+};
+
 struct TemplateCase {
   std::string tmpl;         // template name
   std::string base;         // local image passed as BASE ("" keeps the Dockerfile's default)
   std::string json_route;   // answers JSON with a "message"
   bool greets_by_name;      // `/` and the JSON message say "hello from <function name>"
+  std::optional<PostCheck> post = std::nullopt;
+  bool wait_until = false;  // workers: POST /api/background runs ctx.waitUntil work after the answer
 };
 
 // Built by make-bases.sh; tags are its contract with this test.
 const TemplateCase cases[] = {
     {"cpp", "svl-base-debian:bookworm", "/api/hello", true},
+    {"express", "svl-base-node:bookworm", "/api/hello", true,
+     PostCheck{"/api/greet", R"({"name":"Ada"})", "/message", R"("hello, Ada")"}},
     {"go", "svl-base-go:bookworm", "/api/hello", true},
     {"node", "svl-base-node:bookworm", "/api/hello", true},
     {"python", "svl-base-python:bookworm", "/api/hello", true},
+    {"workers", "svl-base-node:bookworm", "/api/hello", true,
+     PostCheck{"/api/echo", R"({"a":[1,"x"]})", "/received", R"({"a":[1,"x"]})"}, true},
     // The user's own binary: here svl's static test server (its JSON route is /json).
     {"static", "", "/json", false},
 };
@@ -119,6 +135,30 @@ void check_answers(const std::string& base_url, const TemplateCase& c, const std
   CHECK(doc["message"] == (c.greets_by_name ? "hello from " + name : std::string("hello")));
 
   CHECK(http_get(base_url + "/no-such-route").status == 404);
+
+  if (c.post) {
+    const auto answer = http_post_json(base_url + c.post->route, c.post->body);
+    CHECK_MESSAGE(answer.status == 200, answer.error << answer.body);
+    const auto got = nlohmann::json::parse(answer.body, nullptr, false);
+    REQUIRE_MESSAGE(got.is_object(), answer.body);
+    const nlohmann::json::json_pointer at(c.post->pointer);
+    REQUIRE_MESSAGE(got.contains(at), answer.body);
+    CHECK(got[at] == nlohmann::json::parse(c.post->expected));
+    // A body that is not JSON is the client's error, answered in JSON.
+    const auto bad = http_post_json(base_url + c.post->route, "{not json");
+    CHECK(bad.status == 400);
+    CHECK(bad.content_type.rfind("application/json", 0) == 0);
+  }
+}
+
+// workers: the answer comes before the ctx.waitUntil work ends, and the work then finishes.
+// Returns when the task was started; `ms` is how long it runs after the answer.
+void start_background_task(const std::string& base_url, int ms) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto accepted = http_post_json(base_url + "/api/background?ms=" + std::to_string(ms), "{}");
+  CHECK(accepted.status == 202);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(ms));
+  CHECK(nlohmann::json::parse(http_get(base_url + "/api/background").body, nullptr, false)["done"] == 0);
 }
 
 // Polls until the app answers HTTP (Docker's proxy accepts TCP before the app listens).
@@ -158,11 +198,23 @@ void prove_with_docker(const TemplateCase& c, const std::string& name, const fs:
   REQUIRE_MESSAGE(answering, c.tmpl << " never answered on $PORT");
   check_answers(url, c, name);
 
+  // workers: a SIGTERM while ctx.waitUntil work runs waits for it, then exits cleanly.
+  constexpr int background_ms = 2000;
+  if (c.wait_until) start_background_task(url, background_ms);
+
   // SIGTERM ends it promptly and cleanly (as PID 1, a process must handle it itself).
   const auto stop_started = std::chrono::steady_clock::now();
   REQUIRE(run_command("docker stop -t 8 " + container).exit_code == 0);
-  CHECK(std::chrono::steady_clock::now() - stop_started < 5s);
+  const auto stop_took = std::chrono::steady_clock::now() - stop_started;
+  CHECK(stop_took < 5s);
   CHECK(run_command("docker inspect --format '{{.State.ExitCode}}' " + container).out == "0\n");
+  if (c.wait_until) {
+    CHECK(stop_took > std::chrono::milliseconds(background_ms / 2));
+    const auto logs = run_command("docker logs " + container + " 2>&1");
+    CHECK_MESSAGE(logs.out.find("background task done after " + std::to_string(background_ms) + " ms") !=
+                      std::string::npos,
+                  logs.out);
+  }
 }
 
 // One daemon for every template, with its own state dir and the run's label.

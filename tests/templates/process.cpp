@@ -49,13 +49,19 @@ size_t append_body(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-}  // namespace
-
-HttpAnswer http_get(const std::string& url, std::chrono::milliseconds timeout) {
+// A GET, or a JSON POST when `post_body` is set.
+HttpAnswer http_request(const std::string& url, const std::string* post_body, std::chrono::milliseconds timeout) {
   HttpAnswer answer;
   CURL* curl = curl_easy_init();
   if (curl == nullptr) throw std::runtime_error("curl_easy_init failed");
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_slist* headers = nullptr;
+  if (post_body != nullptr) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
+  }
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
@@ -71,7 +77,16 @@ HttpAnswer http_get(const std::string& url, std::chrono::milliseconds timeout) {
     answer.error = curl_easy_strerror(code);
   }
   curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
   return answer;
+}
+
+}  // namespace
+
+HttpAnswer http_get(const std::string& url, std::chrono::milliseconds timeout) { return http_request(url, nullptr, timeout); }
+
+HttpAnswer http_post_json(const std::string& url, const std::string& body, std::chrono::milliseconds timeout) {
+  return http_request(url, &body, timeout);
 }
 
 }  // namespace svl::test

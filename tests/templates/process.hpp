@@ -1,5 +1,5 @@
 #pragma once
-// Test helpers shared by the template integration tests: run a command, GET a URL.
+// Test helpers shared by the template integration tests: run a command, GET or POST a URL.
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -28,6 +28,9 @@ struct HttpAnswer {
 };
 
 HttpAnswer http_get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// POST `body` with `Content-Type: application/json`.
+HttpAnswer http_post_json(const std::string& url, const std::string& body,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 std::string read_text(const std::filesystem::path& path);
 

@@ -41,15 +41,15 @@ std::string_view file_of(const svl::cli::Template& t, std::string_view path) {
 
 }  // namespace
 
-TEST_CASE("the five templates are embedded, sorted, each with a description") {
+TEST_CASE("the seven templates are embedded, sorted, each with a description") {
   std::vector<std::string> names;
   for (const auto& t : embedded_templates()) {
     names.emplace_back(t.name);
     CHECK_MESSAGE(!t.description.empty(), t.name);
     CHECK_MESSAGE(t.description.find('\n') == std::string_view::npos, t.name);
   }
-  CHECK(names == std::vector<std::string>{"cpp", "go", "node", "python", "static"});
-  CHECK(svl::cli::template_names() == "cpp, go, node, python, static");
+  CHECK(names == std::vector<std::string>{"cpp", "express", "go", "node", "python", "static", "workers"});
+  CHECK(svl::cli::template_names() == "cpp, express, go, node, python, static, workers");
   REQUIRE(find_template("node") != nullptr);
   CHECK(find_template("node")->name == "node");
   CHECK(find_template("rust") == nullptr);
