@@ -64,6 +64,7 @@ AdoptionPlan plan_adoption(const std::vector<Observed>& listed, const std::map<s
       if (c.state == "running") phase = Phase::ready;
       else if (c.state == "paused") phase = Phase::paused;
       else if (c.state == "created" || c.state == "exited") phase = Phase::stopped;
+      else if (c.state == "stopping") phase = Phase::stopping;  // still in its grace: not ready
       else {
         plan.strays.push_back(c.id);
         continue;

@@ -616,6 +616,11 @@ void FunctionCore::adopt_replica(int slot, std::string id, long revision, Phase 
   // A running replica was serving when the previous daemon died: serve with it at once (the
   // gateway retries elsewhere if its connection fails before a byte is sent).
   if (phase == Phase::ready) out.push_back(step::Serve{name(), endpoint(*s)});
+  // One that was being stopped finishes now: its grace was running out anyway.
+  if (phase == Phase::stopping) {
+    s->phase = Phase::killing;
+    out.push_back(step::Kill{begin_op(*s), s->replica_id});
+  }
 }
 
 std::map<std::string, std::string> FunctionCore::labels(int slot, const char* role) const {

@@ -116,7 +116,9 @@ struct Observed {
   std::string id;
   std::string name;
   std::map<std::string, std::string> labels;
-  std::string state;  // created, running, paused, exited, dead, restarting, removing
+  // created, running, paused, exited, dead, restarting, removing; or stopping: running, but a
+  // stop of ours was under way (the runtime keeps that record)
+  std::string state;
   std::uint16_t host_port = 0;  // sandboxes: the published port, 0 when unknown
 };
 

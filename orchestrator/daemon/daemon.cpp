@@ -267,6 +267,7 @@ int run_daemon(DaemonOptions options) {
   runtime::DockerRuntimeOptions ropts;
   ropts.instance = state_dir.string();
   ropts.sandbox_image = sandbox_image;
+  ropts.stopping_dir = state_dir / "stopping";
   ropts.events_client = docker_options;
   ropts.events_client.observer = nullptr;  // the events stream's own client is not an API call to count
   runtime::DockerRuntime runtime(docker_pool, ropts);

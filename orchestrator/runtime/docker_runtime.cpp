@@ -2,6 +2,7 @@
 
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
+#include <fstream>
 
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/docker/async_asio.hpp"
@@ -121,18 +122,39 @@ awaitable<Status> DockerRuntime::unpause(std::string id) {
   co_return status_of(co_await call(pool_, f));
 }
 
+void DockerRuntime::note_stopping(const std::string& id, bool stopping) const {
+  if (options_.stopping_dir.empty() || id.empty() || id.find('/') != std::string::npos) return;
+  std::error_code ec;
+  if (stopping) {
+    std::filesystem::create_directories(options_.stopping_dir, ec);
+    std::ofstream(options_.stopping_dir / id).flush();
+  } else {
+    std::filesystem::remove(options_.stopping_dir / id, ec);
+  }
+}
+
+bool DockerRuntime::noted_stopping(const std::string& id) const {
+  std::error_code ec;
+  return !options_.stopping_dir.empty() && std::filesystem::exists(options_.stopping_dir / id, ec);
+}
+
 awaitable<Status> DockerRuntime::stop(std::string id, std::chrono::seconds grace, bool paused) {
+  note_stopping(id, true);
   if (paused) {
     auto thaw = [id](docker::Client& c) { return c.unpause_container(id); };
     (void)co_await call(pool_, thaw);
   }
   auto f = [id, grace](docker::Client& c) { return c.stop_container(id, grace); };
-  co_return status_of(co_await call(pool_, f));
+  auto stopped = status_of(co_await call(pool_, f));
+  if (stopped.ok() || stopped.fault == Fault::not_found) note_stopping(id, false);
+  co_return stopped;
 }
 
 awaitable<Status> DockerRuntime::kill(std::string id) {
   auto f = [id](docker::Client& c) { return c.kill_container(id); };
-  co_return status_of(co_await call(pool_, f));
+  auto killed = status_of(co_await call(pool_, f));
+  if (killed.fault != Fault::unavailable && killed.fault != Fault::cancelled) note_stopping(id, false);
+  co_return killed;
 }
 
 awaitable<Status> DockerRuntime::remove(std::vector<std::string> ids) {
@@ -141,7 +163,8 @@ awaitable<Status> DockerRuntime::remove(std::vector<std::string> ids) {
     if (id.empty()) continue;
     auto f = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
     auto r = co_await call(pool_, f);
-    if (!r && r.error().code != docker::Errc::not_found && outcome.ok()) outcome = failed<Nothing>(r.error());
+    if (r || r.error().code == docker::Errc::not_found) note_stopping(id, false);
+    else if (outcome.ok()) outcome = failed<Nothing>(r.error());
   }
   co_return outcome;
 }
@@ -157,6 +180,10 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
   std::vector<control::Observed> out;
   for (const auto& c : *listed) {
     control::Observed o{c.id, c.names.empty() ? c.id : c.names.front(), c.labels, c.state, 0};
+    if (noted_stopping(c.id)) {
+      if (c.state == "running" || c.state == "paused") o.state = "stopping";  // a stop of ours was under way
+      else note_stopping(c.id, false);
+    }
     auto role = c.labels.find(names::role);
     auto port = c.labels.find(names::port);
     if (role != c.labels.end() && role->second == "sandbox" && port != c.labels.end() && c.state == "running") {

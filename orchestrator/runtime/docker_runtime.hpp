@@ -1,6 +1,7 @@
 #pragma once
 // ContainerRuntime over Docker's Engine API: calls run on the AsyncClient's worker pool and
 // complete on the caller's executor; the events stream runs on its own thread.
+#include <filesystem>
 #include <memory>
 
 #include "orchestrator/docker/async_client.hpp"
@@ -13,6 +14,10 @@ struct DockerRuntimeOptions {
   std::string instance;        // label value of this daemon's containers
   std::string sandbox_image;   // built at start from svl-pause
   docker::ClientOptions events_client;  // the events stream's own client
+  // Where stops in progress are written down. Docker shows a container in its stop grace as
+  // running: without this a daemon restarted mid-stop would adopt it as ready, and its
+  // requests would fail when the grace ends. Empty: not recorded.
+  std::filesystem::path stopping_dir;
 };
 
 class DockerRuntime final : public ContainerRuntime {
@@ -40,6 +45,8 @@ public:
 
 private:
   boost::asio::awaitable<Result<std::string>> create(docker::ContainerSpec spec);
+  void note_stopping(const std::string& id, bool stopping) const;
+  bool noted_stopping(const std::string& id) const;
 
   docker::AsyncClient& pool_;
   DockerRuntimeOptions options_;

@@ -1,0 +1,261 @@
+// The reconcile core with canned input: one test per hazard found in review (issue 14). Each
+// feeds inputs and outcomes by hand and checks the steps that come back. No I/O, no sleeping.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "orchestrator/control/reconciler.hpp"
+
+using namespace svl;
+using namespace svl::control;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Harness {
+  std::map<std::string, Load> loads;
+  TimePoint now = TimePoint{} + 1000h;
+  Reconciler core{options(), [this](const std::string& fn) { return loads[fn]; }};
+
+  static CoreOptions options() {
+    CoreOptions o;
+    o.instance = "test";
+    o.stop_grace = 10s;
+    return o;
+  }
+  static FunctionConfig config(const std::string& name, long revision = 1) {
+    FunctionConfig c;
+    c.name = name;
+    c.revision = revision;
+    c.image = "img";
+    c.spec.name = name;
+    c.spec.scale.policy = orchestrator::ScalePolicy::fixed;
+    c.spec.scale.pause_after = std::nullopt;
+    c.spec.scale.idle_timeout = 1s;
+    c.spec.scale.remove_after = 1h;
+    return c;
+  }
+  Steps out;
+  Steps take() { return std::exchange(out, {}); }
+
+  template <class S>
+  static std::vector<S> all(const Steps& steps) {
+    std::vector<S> v;
+    for (const auto& s : steps)
+      if (auto* x = std::get_if<S>(&s)) v.push_back(*x);
+    return v;
+  }
+  template <class S>
+  static S one(const Steps& steps) {
+    auto v = all<S>(steps);
+    REQUIRE(v.size() == 1);
+    return v.front();
+  }
+  void done(OpKind kind, const Op& op, std::string id = {}, std::uint16_t port = 0, Fault fault = Fault::none) {
+    Outcome o;
+    o.op = op;
+    o.id = std::move(id);
+    o.host_port = port;
+    o.fault = fault;
+    core.outcome(kind, o, now, out);
+  }
+  // A function with one ready replica in slot 0 (sandbox "sb", replica "r1").
+  void ready_function(const std::string& fn) {
+    core.load(config(fn), true, now, out);
+    core.adopt({}, now, out);
+    loads[fn].queued = 1;
+    core.demand(fn, now, out);
+    auto sandbox = one<step::CreateSandbox>(take());
+    done(OpKind::create_sandbox, sandbox.op, "sb", 30000);
+    auto create = one<step::CreateReplica>(take());
+    done(OpKind::create_replica, create.op, "r1");
+    auto start = one<step::Start>(take());
+    done(OpKind::start, start.op);
+    auto probe = one<step::Probe>(take());
+    done(OpKind::probe, probe.op);
+    REQUIRE(all<step::Serve>(take()).size() == 1);
+    loads[fn].queued = 0;
+  }
+  const Slot& slot(const std::string& fn, int index = 0) { return *core.find(fn)->replicas().find_slot(index); }
+};
+
+}  // namespace
+
+TEST_CASE("hazard 1: a request for a replica being stopped kills it and starts it again, it does not wait out the grace") {
+  Harness h;
+  h.ready_function("api");
+  // Idle: drained, then stopped (the policy's tier). The stop is in flight: an app that ignores
+  // SIGTERM keeps it there for the whole grace.
+  h.loads["api"].requests_total = 1;
+  h.loads["api"].last_request_end = h.now;
+  h.now += 5s;
+  h.core.tick(h.now, h.out);
+  auto drain = Harness::all<step::Drain>(h.take());
+  REQUIRE(drain.size() == 1);
+  h.core.drained("api", "r1", h.now, h.out);
+  auto moves = h.take();
+  auto stops = Harness::all<step::Stop>(moves);
+  auto pauses = Harness::all<step::Pause>(moves);
+  REQUIRE(stops.size() + pauses.size() == 1);
+  if (!pauses.empty()) {  // paused first, then stopped at a later tick
+    h.done(OpKind::pause, pauses[0].op);
+    h.take();
+    h.now += 1h;
+    h.core.tick(h.now, h.out);
+    stops = Harness::all<step::Stop>(h.take());
+    REQUIRE(stops.size() == 1);
+  }
+  CHECK(h.slot("api").phase == Phase::stopping);
+  // A request arrives 0.5 s into the stop.
+  h.now += 500ms;
+  h.loads["api"].queued = 1;
+  h.core.demand("api", h.now, h.out);
+  auto kill = Harness::one<step::Kill>(h.take());
+  CHECK(kill.id == "r1");
+  CHECK(h.slot("api").phase == Phase::killing);
+  // The killed replica starts again at once; the stop's own outcome, arriving later, is stale.
+  h.done(OpKind::kill, kill.op);
+  auto start = Harness::one<step::Start>(h.take());
+  h.done(OpKind::stop, stops[0].op);
+  CHECK(h.take().empty());
+  CHECK(h.slot("api").phase == Phase::starting);
+  h.done(OpKind::start, start.op);
+  auto probe = Harness::one<step::Probe>(h.take());
+  h.done(OpKind::probe, probe.op);
+  CHECK(Harness::all<step::Serve>(h.take()).size() == 1);
+  CHECK(h.slot("api").phase == Phase::ready);
+}
+
+TEST_CASE("hazard 4: an outcome of an older attempt on a slot changes nothing (a generation per operation)") {
+  Harness h;
+  h.ready_function("api");
+  // The replica is taken out and probed again (unreachable); while that probe runs, it dies and is
+  // retried at once (a request waits).
+  h.core.unreachable("api", "r1", h.now, h.out);
+  auto old_probe = Harness::one<step::Probe>(h.take());
+  h.loads["api"].queued = 1;
+  RuntimeEvent died{RuntimeEvent::Kind::exited, "r1", "api", 1};
+  h.core.event(died, h.now, h.out);
+  auto retry = Harness::one<step::Start>(h.take());
+  CHECK(h.slot("api").phase == Phase::starting);
+  // The old probe answers "ready": it must neither serve the new attempt nor end its wake.
+  h.done(OpKind::probe, old_probe.op);
+  CHECK(Harness::all<step::Serve>(h.take()).empty());
+  CHECK(h.slot("api").phase == Phase::starting);
+  CHECK(h.slot("api").waking);
+  h.done(OpKind::start, retry.op);
+  auto probe = Harness::one<step::Probe>(h.take());
+  h.done(OpKind::probe, probe.op);
+  CHECK(Harness::all<step::Serve>(h.take()).size() == 1);
+}
+
+TEST_CASE("hazard 5: a resync leaves alone what a wake in flight has just created") {
+  Harness h;
+  h.core.load(Harness::config("api"), true, h.now, h.out);
+  h.core.adopt({}, h.now, h.out);
+  h.loads["api"].queued = 1;
+  h.core.demand("api", h.now, h.out);
+  auto sandbox = Harness::one<step::CreateSandbox>(h.take());
+  // The events stream reconnects: the list already shows the sandbox whose create is in flight.
+  Observed made{"sb", "svl-api-s0", sandbox.spec.labels, "running", 30000};
+  h.core.adopt({made}, h.now, h.out);
+  auto after = h.take();
+  CHECK(Harness::all<step::Remove>(after).empty());
+  h.done(OpKind::create_sandbox, sandbox.op, "sb", 30000);
+  auto create = Harness::one<step::CreateReplica>(h.take());
+  Observed replica{"r1", "svl-api-s0-r1", create.spec.labels, "created", 0};
+  h.core.adopt({made, replica}, h.now, h.out);
+  CHECK(Harness::all<step::Remove>(h.take()).empty());
+  CHECK(h.core.find("api")->replicas().slots().size() == 1);
+}
+
+TEST_CASE("hazard 6: a removed function is unrouted at once, and stays 'removing' until its containers are gone") {
+  Harness h;
+  h.ready_function("api");
+  h.core.remove("api", h.now, h.out);
+  auto steps = h.take();
+  CHECK(Harness::all<step::Unroute>(steps).size() == 1);
+  auto removal = Harness::one<step::Remove>(steps);
+  CHECK(h.core.find("api") == nullptr);
+  CHECK(h.core.removing("api"));  // a deploy of the name waits (admin operations check this)
+  h.done(OpKind::remove_slot, removal.op);
+  CHECK_FALSE(h.core.removing("api"));
+}
+
+TEST_CASE("a create that completes after its function was removed does not leave its container behind") {
+  Harness h;
+  h.core.load(Harness::config("api"), true, h.now, h.out);
+  h.core.adopt({}, h.now, h.out);
+  h.loads["api"].queued = 1;
+  h.core.demand("api", h.now, h.out);
+  auto sandbox = Harness::one<step::CreateSandbox>(h.take());
+  h.core.remove("api", h.now, h.out);
+  h.take();
+  h.done(OpKind::create_sandbox, sandbox.op, "sb", 30000);
+  auto orphan = Harness::one<step::Remove>(h.take());
+  CHECK(orphan.ids == std::vector<std::string>{"sb"});
+}
+
+TEST_CASE("hazard 8: at shutdown every function's held requests are answered now") {
+  Harness h;
+  h.core.load(Harness::config("a"), true, h.now, h.out);
+  h.core.load(Harness::config("b"), true, h.now, h.out);
+  h.take();
+  h.core.shutdown(h.out);
+  auto fails = Harness::all<step::FailHeld>(h.take());
+  REQUIRE(fails.size() == 2);
+  CHECK(fails[0].why == step::HeldFailure::shutting_down);
+}
+
+TEST_CASE("hazard 10: a replica adopted in the middle of its stop is killed, never served") {
+  Harness h;
+  h.core.load(Harness::config("api"), true, h.now, h.out);
+  h.take();
+  std::map<std::string, std::string> sandbox_labels{{"svl.function", "api"}, {"svl.role", "sandbox"},
+                                                    {"svl.slot", "0"}, {"svl.port", "8080"}};
+  auto replica_labels = sandbox_labels;
+  replica_labels["svl.role"] = "replica";
+  replica_labels["svl.revision"] = "1";
+  h.core.adopt({Observed{"sb", "svl-api-s0", sandbox_labels, "running", 30000},
+                Observed{"r1", "svl-api-s0-r1", replica_labels, "stopping", 0}},
+               h.now, h.out);
+  auto steps = h.take();
+  CHECK(Harness::all<step::Serve>(steps).empty());
+  auto kill = Harness::one<step::Kill>(steps);
+  CHECK(kill.id == "r1");
+  h.done(OpKind::kill, kill.op);
+  CHECK(h.slot("api").phase == Phase::stopped);
+}
+
+TEST_CASE("no wake starts before the first adoption; the held demand is served right after it") {
+  Harness h;
+  h.core.load(Harness::config("api"), true, h.now, h.out);
+  h.take();
+  h.loads["api"].queued = 3;
+  h.core.demand("api", h.now, h.out);
+  CHECK(Harness::all<step::CreateSandbox>(h.take()).empty());
+  h.core.adopt({}, h.now, h.out);
+  CHECK(Harness::all<step::CreateSandbox>(h.take()).size() == 1);
+}
+
+TEST_CASE("a failed slot removal keeps the slot, out of use, and tries again at the next tick") {
+  Harness h;
+  h.ready_function("api");
+  RuntimeEvent lost{RuntimeEvent::Kind::exited, "sb", "api", 137};  // the sandbox died
+  h.core.event(lost, h.now, h.out);
+  auto removal = Harness::one<step::Remove>(h.take());
+  CHECK(removal.slot);
+  h.done(OpKind::remove_slot, removal.op, {}, 0, Fault::unavailable);
+  h.take();
+  REQUIRE(h.core.find("api")->replicas().slots().size() == 1);
+  CHECK(h.slot("api").sandbox == SandboxState::removing);
+  Outcome ok;  // any answer proves the runtime back
+  ok.op = Op{"", 0, 999, 0};
+  h.core.outcome(OpKind::remove_replica, ok, h.now, h.out);
+  h.now += 1s;
+  h.core.tick(h.now, h.out);
+  auto again = Harness::all<step::Remove>(h.take());
+  REQUIRE(again.size() == 1);
+  h.done(OpKind::remove_slot, again[0].op);
+  CHECK(h.core.find("api")->replicas().slots().empty());
+}
