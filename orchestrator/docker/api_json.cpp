@@ -1,6 +1,7 @@
 #include "orchestrator/docker/api_json.hpp"
 
 #include <charconv>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -256,7 +257,12 @@ Result<Event> parse_event(std::string_view line) {
     if (e.id.empty()) e.id = str(j, "id");
     e.attributes = string_map(actor, "Attributes");
     e.time_nano = integer(j, "timeNano");
-    if (e.time_nano == 0) e.time_nano = integer(j, "time") * 1'000'000'000;
+    if (e.time_nano == 0) {
+      // Seconds; one that does not fit in nanoseconds (no real clock) stays unknown (0).
+      constexpr std::int64_t kNanos = 1'000'000'000, kMaxSeconds = std::numeric_limits<std::int64_t>::max() / kNanos;
+      const std::int64_t seconds = integer(j, "time");
+      if (seconds >= -kMaxSeconds && seconds <= kMaxSeconds) e.time_nano = seconds * kNanos;
+    }
     if (auto it = e.attributes.find("exitCode"); it != e.attributes.end()) {
       int code = to_int(it->second, -1);
       if (code >= 0) e.exit_code = code;

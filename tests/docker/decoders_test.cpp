@@ -102,6 +102,17 @@ TEST_CASE("image inspect and wait replies are parsed, nulls read as empty") {
   CHECK_FALSE(api::parse_event("not json").ok());
 }
 
+TEST_CASE("an event's time in seconds too large for nanoseconds is left unknown, not overflowed") {
+  auto event = api::parse_event(R"({"status":"start","id":"c0ffee","time":1700000000})");
+  REQUIRE(event.ok());
+  CHECK(event->time_nano == 1700000000'000000000);
+  // Found by fuzz/docker_streams_fuzz.cpp: seconds * 1e9 was a signed overflow.
+  auto huge = api::parse_event(R"({"status":"start","id":"c0ffee","time":150000000456789})");
+  REQUIRE(huge.ok());
+  CHECK(huge->time_nano == 0);
+  CHECK(huge->id == "c0ffee");
+}
+
 TEST_CASE("event actions are classified, exec and health actions are 'other'") {
   CHECK(parse_event_action("oom") == EventAction::oom);
   CHECK(parse_event_action("destroy") == EventAction::destroy);
