@@ -27,7 +27,12 @@ bool boolean(const json& j, const char* key) {
 }
 std::int64_t integer(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+  if (it == j.end()) return 0;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (!it->is_number_float()) return 0;
+  // A float beyond int64 (Docker sends integers) reads as 0; converting it would be undefined.
+  const double v = it->get<double>();
+  return v > -9.2e18 && v < 9.2e18 ? static_cast<std::int64_t>(v) : 0;
 }
 const json& object(const json& j, const char* key) {
   static const json empty = json::object();

@@ -113,6 +113,16 @@ TEST_CASE("an event's time in seconds too large for nanoseconds is left unknown,
   CHECK(huge->id == "c0ffee");
 }
 
+TEST_CASE("a number field sent as a float out of int64's range reads as 0") {
+  // Found by fuzz/docker_streams_fuzz.cpp: the float was converted to int64 (undefined behaviour).
+  auto event = api::parse_event(R"({"status":"start","id":"c0ffee","time":1e300,"timeNano":-1e300})");
+  REQUIRE(event.ok());
+  CHECK(event->time_nano == 0);
+  auto fine = api::parse_event(R"({"status":"start","id":"c0ffee","timeNano":1.5e18})");
+  REQUIRE(fine.ok());
+  CHECK(fine->time_nano == 1'500'000'000'000'000'000);
+}
+
 TEST_CASE("event actions are classified, exec and health actions are 'other'") {
   CHECK(parse_event_action("oom") == EventAction::oom);
   CHECK(parse_event_action("destroy") == EventAction::destroy);
