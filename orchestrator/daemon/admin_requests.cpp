@@ -1,6 +1,7 @@
 #include "orchestrator/daemon/admin_requests.hpp"
 
-#include <cstdlib>
+#include <charconv>
+#include <limits>
 
 #include "common/units.hpp"
 #include "orchestrator/spec/spec_parser.hpp"
@@ -24,6 +25,14 @@ std::optional<std::chrono::milliseconds> duration_param(const QueryParams& query
     return std::nullopt;
   }
   return std::get<std::chrono::milliseconds>(parsed);
+}
+
+// A whole decimal number in [lo, hi]; nullopt for anything else ("abc", "3x", "-1", overflow).
+std::optional<long> integer_param(const std::string& text, long lo, long hi) {
+  long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < lo || value > hi) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -80,13 +89,21 @@ Parsed<ReadyQuery> parse_ready_query(const QueryParams& query) {
   std::string problem;
   out.timeout = duration_param(query, "timeout", problem).value_or(std::chrono::seconds(60));
   if (!problem.empty()) return fail(problem);
-  out.revision = query.count("revision") ? std::atol(query.at("revision").c_str()) : 0;
+  if (auto it = query.find("revision"); it != query.end()) {
+    auto revision = integer_param(it->second, 1, std::numeric_limits<long>::max());
+    if (!revision) return fail("revision: \"" + it->second + "\" is not a revision number (1 or more)");
+    out.revision = *revision;
+  }
   return out;
 }
 
 Parsed<LogsQuery> parse_logs_query(const QueryParams& query) {
   LogsQuery out;
-  if (auto it = query.find("tail"); it != query.end()) out.tail = std::atoi(it->second.c_str());
+  if (auto it = query.find("tail"); it != query.end()) {
+    auto tail = integer_param(it->second, 0, std::numeric_limits<int>::max());
+    if (!tail) return fail("tail: \"" + it->second + "\" is not a number of lines (0 or more)");
+    out.tail = static_cast<int>(*tail);
+  }
   std::string problem;
   out.since = duration_param(query, "since", problem);
   if (!problem.empty()) return fail(problem);

@@ -100,3 +100,15 @@ TEST_CASE("function paths split into name and verb") {
   CHECK_FALSE(match_function("/v1/functions/", name, verb));
   CHECK_FALSE(match_function("/v2/functions/x", name, verb));
 }
+
+TEST_CASE("revision and tail must be whole numbers in range, not read as 0 or wrapped") {
+  // Found by fuzz/admin_requests_fuzz.cpp: atol/atoi read "abc" as 0 (the newest revision, no
+  // lines), took negative numbers, and overflowed on long ones.
+  for (const char* bad : {"abc", "", "3x", "-1", "0", "99999999999999999999", " 3"})
+    CHECK_MESSAGE(error_of(parse_ready_query({{"revision", bad}})).rfind("revision: ", 0) == 0, bad);
+  for (const char* bad : {"abc", "", "-5", "1.5", "99999999999"})
+    CHECK_MESSAGE(error_of(parse_logs_query({{"tail", bad}})).rfind("tail: ", 0) == 0, bad);
+  auto zero = parse_logs_query({{"tail", "0"}});
+  REQUIRE(std::holds_alternative<LogsQuery>(zero));
+  CHECK(std::get<LogsQuery>(zero).tail == 0);
+}
