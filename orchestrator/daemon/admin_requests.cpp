@@ -52,6 +52,9 @@ Parsed<DeployRequest> parse_deploy_request(std::string_view body_text, std::stri
   if (parsed.spec->name != name)
     return fail("spec.name: \"" + parsed.spec->name + "\" does not match the URL's function \"" + std::string(name) +
                 "\"");
+  // json::value() would throw (a 500) on a value of the wrong type.
+  if (body.contains("source_dir") && !body["source_dir"].is_string()) return fail("source_dir: expected a string");
+  if (body.contains("force") && !body["force"].is_boolean()) return fail("force: expected true or false");
   DeployRequest out;
   out.spec = std::move(*parsed.spec);
   out.image = body["image"].get<std::string>();

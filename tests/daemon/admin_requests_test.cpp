@@ -112,3 +112,11 @@ TEST_CASE("revision and tail must be whole numbers in range, not read as 0 or wr
   REQUIRE(std::holds_alternative<LogsQuery>(zero));
   CHECK(std::get<LogsQuery>(zero).tail == 0);
 }
+
+TEST_CASE("a deploy body's source_dir and force of the wrong type are a 400, not an exception") {
+  // json::value() threw type_error, which the admin server turned into a 500.
+  CHECK(error_of(parse_deploy_request(R"({"image": "x", "source_dir": 1, )" + kSpec + "}", "hello")) ==
+        "source_dir: expected a string");
+  CHECK(error_of(parse_deploy_request(R"({"image": "x", "force": "yes", )" + kSpec + "}", "hello")) ==
+        "force: expected true or false");
+}
