@@ -18,7 +18,10 @@ using nlohmann::json;
 
 namespace {
 
-AdminResponse reply(unsigned status, const json& body) { return AdminResponse{status, body.dump(), "application/json", {}}; }
+// Messages can quote the URL's decoded name, which need not be UTF-8: replaced, not a dump() throw (500).
+AdminResponse reply(unsigned status, const json& body) {
+  return AdminResponse{status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json", {}};
+}
 
 AdminResponse error(unsigned status, const std::string& message, const json& details = nullptr) {
   json body{{"error", message}};
