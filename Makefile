@@ -1,6 +1,8 @@
 # Thin wrapper over CMake. `make run` brings svl up with the bundled example;
-# `make test` runs every test (unit, integration against a real dockerd, ASan+UBSan unit build).
+# `make test` runs every test (unit, integration against a real dockerd, ASan+UBSan unit build,
+# then each libFuzzer target for FUZZ_SECONDS). `make fuzz` runs only the fuzz targets.
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
 export SVL_BUILD_DIR := $(CURDIR)/build
 # ccache: hash paths relative to the checkout, so any clone (CI's included) reuses the cache.
 export CCACHE_BASEDIR := $(CURDIR)
@@ -9,7 +11,7 @@ export CCACHE_NOHASHDIR := 1
 # "Entering/Leaving directory" around every step.
 CMAKE_BUILD := env -u MAKELEVEL -u MAKEFLAGS cmake --build
 
-.PHONY: run test deps docker build build-asan unit integration test-asan bench clean
+.PHONY: run test deps docker build build-asan unit integration test-asan fuzz bench clean
 
 run: deps build docker
 	bash deploy/run.sh
@@ -17,6 +19,7 @@ run: deps build docker
 test: deps build docker
 	ctest --preset default -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) fuzz
 
 deps:
 	bash deploy/install-deps.sh
@@ -35,6 +38,9 @@ build-asan:
 test-asan: build-asan
 	ctest --preset asan -j $(JOBS)
 
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
 unit: build
 	ctest --preset default -L unit -j $(JOBS)
 
@@ -46,4 +52,4 @@ bench: deps build docker
 	bash bench/run-all.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

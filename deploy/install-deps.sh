@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev prometheus-cpp-dev nlohmann-json3-dev doctest-dev
   libsqlite3-dev libtomlplusplus-dev libcli11-dev libarchive-dev
   docker.io curl
+  clang libclang-rt-14-dev
 )
 # Extra tools some targets need: the benchmarks' peers and the observability proof.
 if [[ "${SVL_DEPS_EXTRA:-}" == 1 ]]; then

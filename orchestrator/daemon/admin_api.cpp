@@ -8,8 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "common/units.hpp"
-#include "orchestrator/spec/spec_parser.hpp"
+#include "orchestrator/daemon/admin_requests.hpp"
 
 namespace svl::orchestrator {
 
@@ -19,7 +18,10 @@ using nlohmann::json;
 
 namespace {
 
-AdminResponse reply(unsigned status, const json& body) { return AdminResponse{status, body.dump(), "application/json", {}}; }
+// Messages can quote the URL's decoded name, which need not be UTF-8: replaced, not a dump() throw (500).
+AdminResponse reply(unsigned status, const json& body) {
+  return AdminResponse{status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json", {}};
+}
 
 AdminResponse error(unsigned status, const std::string& message, const json& details = nullptr) {
   json body{{"error", message}};
@@ -29,48 +31,14 @@ AdminResponse error(unsigned status, const std::string& message, const json& det
 
 AdminResponse from(const ControlError& e) { return error(e.status, e.message, e.details); }
 
-std::optional<std::chrono::milliseconds> duration_param(const AdminRequest& req, const std::string& key,
-                                                        std::string& problem) {
-  auto it = req.query.find(key);
-  if (it == req.query.end()) return std::nullopt;
-  auto parsed = parse_duration(it->second);
-  if (auto* e = std::get_if<ParseError>(&parsed)) {
-    problem = key + ": " + e->message;
-    return std::nullopt;
-  }
-  return std::get<std::chrono::milliseconds>(parsed);
-}
-
-// Splits "/v1/functions/NAME/verb" into NAME and verb.
-bool match_function(const std::string& path, std::string& name, std::string& verb) {
-  static const std::string prefix = "/v1/functions/";
-  if (path.rfind(prefix, 0) != 0) return false;
-  auto rest = path.substr(prefix.size());
-  auto slash = rest.find('/');
-  name = rest.substr(0, slash);
-  verb = slash == std::string::npos ? "" : rest.substr(slash + 1);
-  return !name.empty();
-}
+AdminResponse bad_request(const RequestError& e) { return error(400, e.message, e.details); }
 
 awaitable<AdminResponse> put_function(const AdminRequest& req, const std::string& name, AdminContext& ctx) {
-  auto body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) co_return error(400, "body: expected a JSON object");
-  if (!body.contains("spec") || !body["spec"].is_object()) co_return error(400, "spec: missing (an object holding the svl.toml keys)");
-  if (!body.contains("image") || !body["image"].is_string() || body["image"].get<std::string>().empty())
-    co_return error(400, "image: missing (the image id or reference to deploy)");
-  auto parsed = spec_from_json(body["spec"]);
-  if (!parsed) {
-    json errors = json::array();
-    for (const auto& e : parsed.errors) errors.push_back({{"field", e.key}, {"message", e.message}});
-    co_return error(400, parsed.errors.front().to_string(), errors);
-  }
-  if (parsed.spec->name != name)
-    co_return error(400, "spec.name: \"" + parsed.spec->name + "\" does not match the URL's function \"" + name + "\"");
-  std::string source_dir = body.value("source_dir", std::string());
-  bool force = body.value("force", false);
-  // A named local, not a temporary, in the co_await (GCC 12 coroutine temporaries bug).
-  std::string image = body["image"].get<std::string>();
-  auto outcome = co_await ctx.controller.deploy(*parsed.spec, image, source_dir, force);
+  auto parsed = parse_deploy_request(req.body, name);
+  if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
+  // Named locals, not temporaries, in the co_await (GCC 12 coroutine temporaries bug).
+  auto& deploy = std::get<DeployRequest>(parsed);
+  auto outcome = co_await ctx.controller.deploy(deploy.spec, deploy.image, deploy.source_dir, deploy.force);
   if (auto* e = std::get_if<ControlError>(&outcome)) co_return from(*e);
   auto& ok = std::get<DeployOutcome>(outcome);
   co_return reply(ok.created ? 201 : 200, json{{"name", name}, {"revision", ok.revision}, {"created", ok.created}});
@@ -80,17 +48,16 @@ awaitable<AdminResponse> put_function(const AdminRequest& req, const std::string
 AdminResponse logs_response(const AdminRequest& req, const std::string& name, AdminContext& ctx,
                             asio::any_io_executor executor) {
   auto ids = ctx.controller.replica_container_ids(name);
+  auto parsed = parse_logs_query(req.query);
+  if (auto* e = std::get_if<RequestError>(&parsed)) return bad_request(*e);
+  const auto& query = std::get<LogsQuery>(parsed);
   docker::LogsOptions opts;
-  int tail = 100;
-  if (auto it = req.query.find("tail"); it != req.query.end()) tail = std::atoi(it->second.c_str());
-  opts.tail = tail;
-  std::string problem;
-  if (auto since = duration_param(req, "since", problem)) {
+  opts.tail = query.tail;
+  if (query.since) {
     auto now = std::chrono::system_clock::now();
-    opts.since = std::chrono::duration_cast<std::chrono::seconds>((now - *since).time_since_epoch()).count();
+    opts.since = std::chrono::duration_cast<std::chrono::seconds>((now - *query.since).time_since_epoch()).count();
   }
-  if (!problem.empty()) return error(400, problem);
-  bool follow = req.query.count("follow") && req.query.at("follow") != "0";
+  const bool follow = query.follow;
 
   // The threads own only the queue they fill; the response owns the threads' stop switch. When
   // the client goes, the response is destroyed: it asks the threads to stop and lets them finish
@@ -175,14 +142,12 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     co_return reply(200, ctx.controller.list());
   }
   if (path == "/v1/usage") {
-    std::string problem;
-    auto since = duration_param(req, "since", problem);
-    if (!problem.empty()) co_return error(400, problem);
-    std::optional<std::string> function;
-    if (auto it = req.query.find("function"); it != req.query.end() && !it->second.empty()) function = it->second;
+    auto parsed = parse_usage_query(req.query);
+    if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
+    const auto& query = std::get<UsageQuery>(parsed);
     WallTime from{};
-    if (since) from = std::chrono::system_clock::now() - *since;
-    auto usage = ctx.registry.usage(function ? std::optional<std::string_view>(*function) : std::nullopt, from);
+    if (query.since) from = std::chrono::system_clock::now() - *query.since;
+    auto usage = ctx.registry.usage(query.function ? std::optional<std::string_view>(*query.function) : std::nullopt, from);
     if (!usage) co_return error(usage.error().code == RegistryErrc::not_found ? 404 : 500, usage.error().message);
     json out{{"usage", json::array()}, {"pricing", nullptr}};
     const Pricing& prices = ctx.pricing;
@@ -223,36 +188,24 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     co_return error(405, "method: " + method + " is not allowed on " + path);
   }
   if (verb == "ready" && method == "POST") {
-    std::string problem;
-    auto timeout = duration_param(req, "timeout", problem).value_or(std::chrono::seconds(60));
-    if (!problem.empty()) co_return error(400, problem);
-    long revision = req.query.count("revision") ? std::atol(req.query.at("revision").c_str()) : 0;
-    if (auto e = co_await ctx.controller.wait_ready(name, revision, timeout)) co_return from(*e);
+    auto parsed = parse_ready_query(req.query);
+    if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
+    const auto& query = std::get<ReadyQuery>(parsed);
+    if (auto e = co_await ctx.controller.wait_ready(name, query.revision, query.timeout)) co_return from(*e);
     co_return reply(200, ctx.controller.status(name, false));
   }
   if (verb == "rollback" && method == "POST") {
-    auto body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) co_return error(400, "body: expected a JSON object");
-    std::optional<long> revision;
-    if (body.contains("revision")) {
-      if (!body["revision"].is_number_integer()) co_return error(400, "revision: expected an integer");
-      revision = body["revision"].get<long>();
-    }
-    auto result = co_await ctx.controller.rollback(name, revision);
+    auto parsed = parse_rollback_request(req.body);
+    if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
+    auto result = co_await ctx.controller.rollback(name, std::get<std::optional<long>>(parsed));
     if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
     co_return reply(200, json{{"name", name}, {"revision", std::get<long>(result)}});
   }
   if (verb == "scale" && method == "POST") {
-    auto body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) co_return error(400, "body: expected a JSON object");
-    std::optional<long> min, max;
-    for (const char* key : {"min", "max"}) {
-      if (!body.contains(key)) continue;
-      if (!body[key].is_number_integer()) co_return error(400, std::string(key) + ": expected an integer");
-      (std::string(key) == "min" ? min : max) = body[key].get<long>();
-    }
-    if (!min && !max) co_return error(400, "min: give min, max or both");
-    auto result = co_await ctx.controller.set_scale(name, min, max);
+    auto parsed = parse_scale_request(req.body);
+    if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
+    const auto& scale = std::get<ScaleRequest>(parsed);
+    auto result = co_await ctx.controller.set_scale(name, scale.min, scale.max);
     if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
     co_return reply(200, std::get<json>(result));
   }

@@ -1,6 +1,7 @@
 #include "orchestrator/docker/api_json.hpp"
 
 #include <charconv>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -26,7 +27,12 @@ bool boolean(const json& j, const char* key) {
 }
 std::int64_t integer(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+  if (it == j.end()) return 0;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (!it->is_number_float()) return 0;
+  // A float beyond int64 (Docker sends integers) reads as 0; converting it would be undefined.
+  const double v = it->get<double>();
+  return v > -9.2e18 && v < 9.2e18 ? static_cast<std::int64_t>(v) : 0;
 }
 const json& object(const json& j, const char* key) {
   static const json empty = json::object();
@@ -258,7 +264,12 @@ Result<Event> parse_event(std::string_view line) {
     if (e.id.empty()) e.id = str(j, "id");
     e.attributes = string_map(actor, "Attributes");
     e.time_nano = integer(j, "timeNano");
-    if (e.time_nano == 0) e.time_nano = integer(j, "time") * 1'000'000'000;
+    if (e.time_nano == 0) {
+      // Seconds; one that does not fit in nanoseconds (no real clock) stays unknown (0).
+      constexpr std::int64_t kNanos = 1'000'000'000, kMaxSeconds = std::numeric_limits<std::int64_t>::max() / kNanos;
+      const std::int64_t seconds = integer(j, "time");
+      if (seconds >= -kMaxSeconds && seconds <= kMaxSeconds) e.time_nano = seconds * kNanos;
+    }
     if (auto it = e.attributes.find("exitCode"); it != e.attributes.end()) {
       int code = to_int(it->second, -1);
       if (code >= 0) e.exit_code = code;

@@ -102,6 +102,27 @@ TEST_CASE("image inspect and wait replies are parsed, nulls read as empty") {
   CHECK_FALSE(api::parse_event("not json").ok());
 }
 
+TEST_CASE("an event's time in seconds too large for nanoseconds is left unknown, not overflowed") {
+  auto event = api::parse_event(R"({"status":"start","id":"c0ffee","time":1700000000})");
+  REQUIRE(event.ok());
+  CHECK(event->time_nano == 1700000000'000000000);
+  // Found by fuzz/docker_streams_fuzz.cpp: seconds * 1e9 was a signed overflow.
+  auto huge = api::parse_event(R"({"status":"start","id":"c0ffee","time":150000000456789})");
+  REQUIRE(huge.ok());
+  CHECK(huge->time_nano == 0);
+  CHECK(huge->id == "c0ffee");
+}
+
+TEST_CASE("a number field sent as a float out of int64's range reads as 0") {
+  // Found by fuzz/docker_streams_fuzz.cpp: the float was converted to int64 (undefined behaviour).
+  auto event = api::parse_event(R"({"status":"start","id":"c0ffee","time":1e300,"timeNano":-1e300})");
+  REQUIRE(event.ok());
+  CHECK(event->time_nano == 0);
+  auto fine = api::parse_event(R"({"status":"start","id":"c0ffee","timeNano":1.5e18})");
+  REQUIRE(fine.ok());
+  CHECK(fine->time_nano == 1'500'000'000'000'000'000);
+}
+
 TEST_CASE("event actions are classified, exec and health actions are 'other'") {
   CHECK(parse_event_action("oom") == EventAction::oom);
   CHECK(parse_event_action("destroy") == EventAction::destroy);

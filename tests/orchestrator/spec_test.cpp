@@ -325,6 +325,12 @@ TEST_CASE("a TOML syntax error carries toml++'s position") {
   CHECK(e.to_string().rfind("svl.toml:2:", 0) == 0);
 }
 
+TEST_CASE("table headers that trip toml++ 3.3.0's debug assert are syntax errors in the build svl links") {
+  // Found by fuzz/spec_fuzz.cpp with toml++ compiled in debug mode (docs/fuzzing.md).
+  for (const char* text : {"[[[1]]]\n", "[{cale]\nmin = 5\n", "[=\n"})
+    CHECK_MESSAGE(only_error(svl::orchestrator::parse_spec(text, "svl.toml")).code == SpecErrc::syntax, text);
+}
+
 TEST_CASE("load_spec_file reads a file and reports one that is missing") {
   const auto dir = std::filesystem::temp_directory_path() / ("svl-spec-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
