@@ -1,5 +1,7 @@
 #include "orchestrator/daemon/admin_api.hpp"
 
+#include "orchestrator/docker/async_asio.hpp"
+
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -45,11 +47,14 @@ awaitable<AdminResponse> put_function(const AdminRequest& req, const std::string
 }
 
 // Logs of every replica container; with follow, one thread per container streams new lines.
-AdminResponse logs_response(const AdminRequest& req, const std::string& name, AdminContext& ctx,
-                            asio::any_io_executor executor) {
+// Logs of every replica container. A plain read goes through the Docker pool like any other
+// call; with follow, one thread per container streams new lines with a client of its own (a
+// stream can last hours and would hold a pool worker the whole time).
+awaitable<AdminResponse> logs_response(const AdminRequest& req, const std::string& name, AdminContext& ctx,
+                                       asio::any_io_executor executor) {
   auto ids = ctx.controller.replica_container_ids(name);
   auto parsed = parse_logs_query(req.query);
-  if (auto* e = std::get_if<RequestError>(&parsed)) return bad_request(*e);
+  if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
   const auto& query = std::get<LogsQuery>(parsed);
   docker::LogsOptions opts;
   opts.tail = query.tail;
@@ -57,16 +62,28 @@ AdminResponse logs_response(const AdminRequest& req, const std::string& name, Ad
     auto now = std::chrono::system_clock::now();
     opts.since = std::chrono::duration_cast<std::chrono::seconds>((now - *query.since).time_since_epoch()).count();
   }
-  const bool follow = query.follow;
+  AdminResponse response;
+  response.content_type = "text/plain; charset=utf-8";
+  if (!query.follow) {
+    for (const auto& id : ids) {
+      auto read = [id, opts](docker::Client& c) { return c.logs(id, opts); };
+      auto logs = co_await docker::async_call(ctx.docker_pool, read, asio::use_awaitable);
+      if (!logs) continue;
+      const std::string prefix = id.substr(0, 12) + " | ";
+      for (const auto& line : logs->lines) response.body += prefix + line.text + "\n";
+    }
+    co_return response;
+  }
 
   // The threads own only the queue they fill; the response owns the threads' stop switch. When
   // the client goes, the response is destroyed: it asks the threads to stop and lets them finish
   // on their own (Docker's stream is cut within ~50 ms), so nothing joins itself and the control
-  // thread never waits.
+  // thread never waits. A thread's last lines and its end are one step under the lock, so the
+  // reader never sees "none running" before it has seen their lines.
   struct Queue {
     std::mutex mutex;
     std::deque<std::string> chunks;
-    std::atomic<int> running{0};
+    int running = 0;
   };
   struct Followers {
     std::stop_source stop;
@@ -78,30 +95,20 @@ AdminResponse logs_response(const AdminRequest& req, const std::string& name, Ad
   };
   auto queue = std::make_shared<Queue>();
   auto followers = std::make_shared<Followers>();
+  queue->running = static_cast<int>(ids.size());
   for (const auto& id : ids) {
-    queue->running++;
-    followers->threads.emplace_back([queue, id, opts, follow, options = ctx.docker, stop = followers->stop.get_token()] {
-      auto push = [&](std::string text) {
-        std::lock_guard lock(queue->mutex);
-        queue->chunks.push_back(std::move(text));
-      };
+    followers->threads.emplace_back([queue, id, opts, options = ctx.docker, stop = followers->stop.get_token()] {
       docker::Client client(options);
       const std::string prefix = id.substr(0, 12) + " | ";
-      if (follow) {
-        (void)client.follow_logs(id, opts, [&](const docker::LogLine& line) {
-          push(prefix + line.text + "\n");
-          return !stop.stop_requested();
-        }, stop);
-      } else if (auto logs = client.logs(id, opts)) {
-        std::string text;
-        for (const auto& line : logs->lines) text += prefix + line.text + "\n";
-        push(std::move(text));
-      }
-      queue->running--;
+      (void)client.follow_logs(id, opts, [&](const docker::LogLine& line) {
+        std::lock_guard lock(queue->mutex);
+        queue->chunks.push_back(prefix + line.text + "\n");
+        return !stop.stop_requested();
+      }, stop);
+      std::lock_guard lock(queue->mutex);
+      --queue->running;
     });
   }
-  AdminResponse response;
-  response.content_type = "text/plain; charset=utf-8";
   response.next_chunk = [queue, followers, executor]() -> awaitable<std::optional<std::string>> {
     asio::steady_timer timer(executor);
     for (;;) {
@@ -115,13 +122,13 @@ AdminResponse logs_response(const AdminRequest& req, const std::string& name, Ad
           }
           co_return out;
         }
+        if (queue->running == 0) co_return std::nullopt;
       }
-      if (queue->running == 0) co_return std::nullopt;
       timer.expires_after(std::chrono::milliseconds(50));
       co_await timer.async_wait(asio::use_awaitable);
     }
   };
-  return response;
+  co_return response;
 }
 
 }  // namespace
@@ -211,7 +218,8 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
   }
   if (verb == "logs" && method == "GET") {
     if (ctx.controller.status(name, false).is_null()) co_return error(404, "function " + name + " does not exist");
-    co_return logs_response(req, name, ctx, executor);
+    auto logs = co_await logs_response(req, name, ctx, executor);
+    co_return logs;
   }
   co_return error(404, "path: no such endpoint " + method + " " + path);
 }

@@ -15,6 +15,7 @@
 #include "orchestrator/admin/admin_server.hpp"
 #include "orchestrator/daemon/controller.hpp"
 #include "orchestrator/daemon/pricing.hpp"
+#include "orchestrator/docker/async_client.hpp"
 #include "orchestrator/docker/client.hpp"
 
 namespace svl::orchestrator {
@@ -22,7 +23,8 @@ namespace svl::orchestrator {
 struct AdminContext {
   Controller& controller;
   Registry& registry;
-  docker::ClientOptions docker;  // logs are read with clients of their own (follow can last long)
+  docker::ClientOptions docker;  // followed logs are streamed with clients of their own (they can last long)
+  docker::AsyncClient& docker_pool;  // every other Docker call
   std::string version;
   std::string gateway_url;
   Pricing pricing;  // prices for /v1/usage's cost; none set: no cost in the answer

@@ -301,7 +301,7 @@ int run_daemon(DaemonOptions options) {
 
   int exit_code = 0;
   const std::string gateway_url = "http://" + gw_host + ":" + std::to_string(gateway.port());
-  AdminContext admin_context{controller, **registry, docker_options, svl::version, gateway_url, options.pricing};
+  AdminContext admin_context{controller, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
   AdminServer admin(ctl.get_executor(), options.admin,
                     [&admin_context](AdminRequest req) { return handle_admin(std::move(req), admin_context); });
 
