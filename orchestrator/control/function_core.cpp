@@ -4,7 +4,8 @@
 #include <cmath>
 
 #include "orchestrator/control/autoscaling.hpp"
-#include "orchestrator/control/names.hpp"
+#include "orchestrator/control/container_specs.hpp"
+#include "orchestrator/control/idle_ladder.hpp"
 
 namespace svl::control {
 namespace {
@@ -141,7 +142,7 @@ void FunctionCore::advance_wake(Slot& s, Context& c) {
   s.phase_since = c.now;
   if (s.sandbox == SandboxState::none) {
     s.sandbox = SandboxState::creating;
-    c.out.push_back(step::CreateSandbox{begin_op(s), sandbox_spec(s)});
+    c.out.push_back(step::CreateSandbox{begin_op(s), sandbox_spec_for(config_, options_, s)});
     return;
   }
   switch (s.phase) {
@@ -156,7 +157,7 @@ void FunctionCore::advance_wake(Slot& s, Context& c) {
     case Phase::removed:
       s.phase = Phase::creating;
       s.revision = revision();
-      c.out.push_back(step::CreateReplica{begin_op(s), replica_spec(s)});
+      c.out.push_back(step::CreateReplica{begin_op(s), replica_spec_for(config_, options_, s)});
       return;
     case Phase::stopping:
       // A stop may wait out the app's whole grace (an app that ignores SIGTERM): a request
@@ -366,11 +367,7 @@ void FunctionCore::drained(const std::string& replica_id, Context& c) {
   Slot* s = replicas_.find_by_container(replica_id);
   if (!s || s->phase != Phase::draining) return;
   c.out.push_back(step::Unserve{name(), replica_id});
-  // Drained replicas of the current revision go to the tier the policy wants now (one idle
-  // replica in it, extra ones stopped: a cheap start later); old revisions' are removed.
-  Tier tier = s->revision != revision() ? Tier::removed : idle_tier_;
-  if ((tier == Tier::paused || tier == Tier::warm) && replicas_.counts().paused > 0) tier = Tier::stopped;
-  if (tier == Tier::warm) tier = Tier::paused;
+  const Tier tier = drained_tier(replicas_, s->revision != revision(), idle_tier_);
   s->busy = false;
   s->phase = Phase::ready;  // a move that fails (the runtime away) puts it back into service
   move_idle(*s, tier, c);
@@ -520,50 +517,15 @@ FunctionCore::TickReport FunctionCore::tick(Context& c) {
   return report;
 }
 
-// Idle replicas move down the tiers as the keep-alive policy says; a stopped replica the policy
-// wants paused is pre-warmed (started, proven ready, then frozen) if memory allows.
 void FunctionCore::apply_idle_tier(Context& c) {
-  int paused = 0;
-  for (const auto& s : replicas_.slots())
-    if (s.revision == revision() && (s.phase == Phase::paused || s.phase == Phase::pausing || s.prewarm)) ++paused;
-  for (auto& s : replicas_.slots()) {
-    if (s.busy || s.waking) continue;
-    const bool is_paused = s.phase == Phase::paused, is_stopped = s.phase == Phase::stopped;
-    if (!is_paused && !is_stopped) continue;
-    std::optional<Tier> move;
-    if (s.revision != revision() || idle_tier_ == Tier::removed) {
-      move = Tier::removed;  // an old revision's idle container has no future
-    } else if (idle_tier_ == Tier::stopped && is_paused) {
-      move = Tier::stopped;
-    } else if (idle_tier_ == Tier::paused && is_paused && paused > 1) {
-      move = Tier::stopped;  // one frozen replica is enough to absorb the next request
-      --paused;
-    } else if (idle_tier_ == Tier::paused && is_stopped && paused == 0 &&
-               (!c.memory || c.memory->make_room(*this, config_.spec.resources.memory_bytes, false, c.now, c.out))) {
-      move = Tier::paused;
-      ++paused;
-    }
-    if (move) move_idle(s, *move, c);
-  }
+  const auto fits = [&] {
+    return !c.memory || c.memory->make_room(*this, config_.spec.resources.memory_bytes, false, c.now, c.out);
+  };
+  for (const auto& m : plan_idle_moves(replicas_, revision(), idle_tier_, fits)) move_idle(*replicas_.find_slot(m.slot), m.to, c);
 }
 
-// Surplus slots idle in the stopped or removed tier for idle_slot_ttl go, sandbox and all, the
-// most recently added first; once the policy has removed every replica (min 0), the last too.
 void FunctionCore::trim_idle_slots(Context& c) {
-  auto& slots = replicas_.slots();
-  long count = static_cast<long>(slots.size());
-  const bool all_removed = std::all_of(slots.begin(), slots.end(), [](const Slot& s) { return s.phase == Phase::removed; });
-  const long keep = effective_min() == 0 && all_removed ? 0 : std::max<long>(1, effective_min());
-  std::vector<int> victims;
-  for (auto it = slots.rbegin(); it != slots.rend() && count > keep; ++it) {
-    const Slot& s = *it;
-    if (s.busy || s.waking || s.sandbox != SandboxState::ready) continue;
-    if (s.phase != Phase::stopped && s.phase != Phase::removed) continue;
-    if (c.now - s.phase_since < options_.idle_slot_ttl) continue;
-    --count;
-    victims.push_back(s.index);
-  }
-  for (int index : victims) {
+  for (int index : plan_slot_trim(replicas_, effective_min(), c.now, options_.idle_slot_ttl)) {
     Slot* s = replicas_.find_slot(index);
     s->sandbox = SandboxState::removing;
     remove_slot(*s, c);
@@ -621,39 +583,6 @@ void FunctionCore::adopt_replica(int slot, std::string id, long revision, Phase 
     s->phase = Phase::killing;
     out.push_back(step::Kill{begin_op(*s), s->replica_id});
   }
-}
-
-std::map<std::string, std::string> FunctionCore::labels(int slot, const char* role) const {
-  std::map<std::string, std::string> l{{names::managed, "true"},
-                                       {names::function, name()},
-                                       {names::role, role},
-                                       {names::slot, std::to_string(slot)},
-                                       {names::instance, options_.instance}};
-  if (std::string_view(role) == "replica") l[names::revision] = std::to_string(revision());
-  if (std::string_view(role) == "sandbox") l[names::port] = std::to_string(config_.spec.port);
-  if (auto eq = options_.extra_label.find('='); eq != std::string::npos)
-    l[options_.extra_label.substr(0, eq)] = options_.extra_label.substr(eq + 1);
-  return l;
-}
-
-ReplicaSpec FunctionCore::replica_spec(const Slot& s) const {
-  ReplicaSpec r;
-  r.name = names::replica_name(name(), s.index, revision());
-  r.image = config_.image;
-  r.env = config_.spec.env;
-  r.env["PORT"] = std::to_string(config_.spec.port);
-  r.labels = labels(s.index, "replica");
-  r.home = s.sandbox_id;
-  r.memory_bytes = config_.spec.resources.memory_bytes;
-  r.cpus = config_.spec.resources.cpus;
-  r.pids = config_.spec.resources.pids;
-  r.stop_grace = options_.stop_grace;
-  r.init = config_.spec.run.init;
-  return r;
-}
-
-SandboxSpec FunctionCore::sandbox_spec(const Slot& s) const {
-  return SandboxSpec{names::sandbox_name(name(), s.index), labels(s.index, "sandbox"), config_.spec.port};
 }
 
 gateway::ReplicaEndpoint FunctionCore::endpoint(const Slot& s) const {

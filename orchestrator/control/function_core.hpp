@@ -9,38 +9,13 @@
 #include "autoscaler/function_autoscaler.hpp"
 #include "autoscaler/memory_budget.hpp"
 #include "orchestrator/control/crash_loop.hpp"
+#include "orchestrator/control/function_config.hpp"
 #include "orchestrator/control/replica_set.hpp"
 #include "orchestrator/control/steps.hpp"
 #include "orchestrator/control/usage_meter.hpp"
-#include "orchestrator/spec/function_spec.hpp"
 
 namespace svl::control {
 
-using orchestrator::FunctionSpec;
-
-struct CoreOptions {
-  std::string instance;     // label value marking this daemon's containers
-  std::string extra_label;  // "key=value" added to every container (tests: svl.test=<run>)
-  Duration tick = std::chrono::seconds(1);
-  // After a cheap wake that took every held request, further wakes wait this long: starting
-  // containers while the released burst is answered slows that burst on a small box.
-  Duration burst_settle = std::chrono::milliseconds(250);
-  std::chrono::seconds stop_grace{10};
-  // A slot beyond a function's first (or its min) idle in the stopped or removed tier this long
-  // goes with its sandbox; the last one too once the policy has removed its replica.
-  Duration idle_slot_ttl = std::chrono::minutes(10);
-  std::optional<std::uint64_t> memory_budget;
-  std::string gateway_host = "127.0.0.1";  // where sandboxes publish
-};
-
-// A function as the registry has it.
-struct FunctionConfig {
-  std::string name;
-  long revision = 0;
-  FunctionSpec spec;
-  std::string image;
-  std::optional<long> min_override, max_override;
-};
 
 // Which operation an outcome answers (the driver tells, from the step it carried out).
 enum class OpKind { create_sandbox, create_replica, start, unpause, probe, pause, stop, kill, remove_replica, remove_slot, read_logs };
@@ -149,9 +124,6 @@ private:
   void apply_idle_tier(Context& c);
   void trim_idle_slots(Context& c);
   void decide(const autoscaler::FunctionDecision& d);
-  ReplicaSpec replica_spec(const Slot& s) const;
-  SandboxSpec sandbox_spec(const Slot& s) const;
-  std::map<std::string, std::string> labels(int slot, const char* role) const;
   gateway::ReplicaEndpoint endpoint(const Slot& s) const;
   autoscaler::Load scaler_load(const Load& load) const;
 
