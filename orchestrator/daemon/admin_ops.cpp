@@ -32,12 +32,12 @@ awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(FunctionSp
   co_await take_turn(name);
   Turn turn{this, name};
   auto image_id = co_await runtime_.image_id(image);
-  if (!image_id.ok()) {
-    if (image_id.fault == control::Fault::not_found)
+  if (!image_id) {
+    if (image_id.error().fault == control::Fault::not_found)
       co_return ControlError{400, "image: " + image + " does not exist in the local Docker engine (build it first, e.g. with `svl up`)"};
-    co_return ControlError{503, "image: cannot inspect " + image + ": " + image_id.message};
+    co_return ControlError{503, "image: cannot inspect " + image + ": " + image_id.error().message};
   }
-  auto put = registry_.put_revision(name, spec, image_id.value, source_dir, PutRevisionOptions{force});
+  auto put = registry_.put_revision(name, spec, *image_id, source_dir, PutRevisionOptions{force});
   if (!put) {
     const auto& e = put.error();
     co_return ControlError{e.code == RegistryErrc::name_taken ? 409u : e.code == RegistryErrc::invalid ? 400u : 500u,

@@ -108,8 +108,8 @@ awaitable<void> Controller::resync() {
   auto listed = co_await runtime_.list();
   if (stopping_) co_return;
   control::Steps out;
-  if (!listed.ok()) core_.runtime_unavailable(listed.message, out);
-  else core_.adopt(listed.value, clock_.now(), out);
+  if (!listed) core_.runtime_unavailable(listed.error().message, out);
+  else core_.adopt(*listed, clock_.now(), out);
   run(std::move(out));
 }
 

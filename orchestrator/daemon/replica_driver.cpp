@@ -26,8 +26,10 @@ template <class T>
 Outcome outcome_of(const Op& op, const runtime::Result<T>& r) {
   Outcome o;
   o.op = op;
-  o.fault = r.fault;
-  o.message = r.message;
+  if (!r) {
+    o.fault = r.error().fault;
+    o.message = r.error().message;
+  }
   return o;
 }
 
@@ -89,8 +91,7 @@ void ReplicaDriver::run_one(Step& step) {
             spawn(OpKind::create_sandbox, s.op, [&rt, s]() -> awaitable<Outcome> {
               auto r = co_await rt.create_sandbox(s.spec);
               auto o = outcome_of(s.op, r);
-              o.id = r.value.id;
-              o.host_port = r.value.host_port;
+              if (r) o.id = r->id, o.host_port = r->host_port;
               co_return o;
             });
           },
@@ -98,7 +99,7 @@ void ReplicaDriver::run_one(Step& step) {
             spawn(OpKind::create_replica, s.op, [&rt, s]() -> awaitable<Outcome> {
               auto r = co_await rt.create_replica(s.spec);
               auto o = outcome_of(s.op, r);
-              o.id = r.value;
+              if (r) o.id = *r;
               co_return o;
             });
           },
@@ -127,7 +128,7 @@ void ReplicaDriver::run_one(Step& step) {
             spawn(OpKind::read_logs, s.op, [&rt, s]() -> awaitable<Outcome> {
               auto r = co_await rt.logs_tail(s.id, s.lines);
               auto o = outcome_of(s.op, r);
-              o.text = r.value;
+              if (r) o.text = *r;
               o.fault = Fault::none;  // a failure's logs are best effort: none is an answer too
               co_return o;
             });

@@ -9,33 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "orchestrator/control/steps.hpp"
 
 namespace svl::runtime {
 
 using control::Fault;
 
-// A value, or why there is none.
-template <class T>
-struct Result {
-  T value{};
-  Fault fault = Fault::none;
+// Why an operation failed, as the control plane branches on it.
+struct Error {
+  Fault fault = Fault::failed;
   std::string message;
-  bool ok() const { return fault == Fault::none; }
-  static Result of(T v) {
-    Result r;
-    r.value = std::move(v);
-    return r;
-  }
-  static Result failure(Fault f, std::string m) {
-    Result r;
-    r.fault = f;
-    r.message = std::move(m);
-    return r;
-  }
 };
-struct Nothing {};
-using Status = Result<Nothing>;
+template <class T>
+using Result = svl::Result<T, Error>;
+using Status = Result<void>;
 
 struct Sandbox {
   std::string id;

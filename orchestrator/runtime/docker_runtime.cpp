@@ -24,12 +24,9 @@ auto call(docker::AsyncClient& pool, F f) -> awaitable<std::invoke_result_t<F&, 
   co_return result;
 }
 
-template <class T>
-Result<T> failed(const docker::Error& e) {
-  return Result<T>::failure(DockerRuntime::fault_of(e), e.message.empty() ? e.describe() : e.message);
-}
+Error failed(const docker::Error& e) { return Error{DockerRuntime::fault_of(e), e.message.empty() ? e.describe() : e.message}; }
 
-Status status_of(const docker::Status& s) { return s ? Status{} : failed<Nothing>(s.error()); }
+Status status_of(const docker::Status& s) { return s ? Status() : Status(failed(s.error())); }
 
 }  // namespace
 
@@ -58,8 +55,8 @@ awaitable<Result<std::string>> DockerRuntime::create(docker::ContainerSpec spec)
     (void)co_await call(pool_, drop);
     created = co_await call(pool_, make);
   }
-  if (!created) co_return failed<std::string>(created.error());
-  co_return Result<std::string>::of(*created);
+  if (!created) co_return failed(created.error());
+  co_return *created;
 }
 
 awaitable<Result<Sandbox>> DockerRuntime::create_sandbox(control::SandboxSpec s) {
@@ -72,18 +69,18 @@ awaitable<Result<Sandbox>> DockerRuntime::create_sandbox(control::SandboxSpec s)
   spec.pids_limit = 8;
   spec.stop_timeout_s = 1;
   auto created = co_await create(spec);
-  if (!created.ok()) co_return Result<Sandbox>::failure(created.fault, created.message);
-  const std::string id = created.value;
+  if (!created) co_return created.error();
+  const std::string id = *created;
   auto start = [id](docker::Client& c) { return c.start_container(id); };
   auto started = co_await call(pool_, start);
-  std::optional<Result<Sandbox>> failure;
+  std::optional<Error> failure;
   if (started) {
     auto inspect = [id](docker::Client& c) { return c.inspect_container(id); };
     auto info = co_await call(pool_, inspect);
-    if (info && info->host_port(s.port)) co_return Result<Sandbox>::of(Sandbox{id, static_cast<std::uint16_t>(*info->host_port(s.port))});
-    failure = info ? Result<Sandbox>::failure(Fault::failed, "sandbox has no published port") : failed<Sandbox>(info.error());
+    if (info && info->host_port(s.port)) co_return Sandbox{id, static_cast<std::uint16_t>(*info->host_port(s.port))};
+    failure = info ? Error{Fault::failed, "sandbox has no published port"} : failed(info.error());
   } else {
-    failure = failed<Sandbox>(started.error());
+    failure = failed(started.error());
   }
   std::vector<std::string> ids{id};
   (void)co_await remove(ids);
@@ -146,14 +143,15 @@ awaitable<Status> DockerRuntime::stop(std::string id, std::chrono::seconds grace
   }
   auto f = [id, grace](docker::Client& c) { return c.stop_container(id, grace); };
   auto stopped = status_of(co_await call(pool_, f));
-  if (stopped.ok() || stopped.fault == Fault::not_found) note_stopping(id, false);
+  if (stopped || stopped.error().fault == Fault::not_found) note_stopping(id, false);
   co_return stopped;
 }
 
 awaitable<Status> DockerRuntime::kill(std::string id) {
   auto f = [id](docker::Client& c) { return c.kill_container(id); };
   auto killed = status_of(co_await call(pool_, f));
-  if (killed.fault != Fault::unavailable && killed.fault != Fault::cancelled) note_stopping(id, false);
+  if (killed || (killed.error().fault != Fault::unavailable && killed.error().fault != Fault::cancelled))
+    note_stopping(id, false);
   co_return killed;
 }
 
@@ -164,7 +162,7 @@ awaitable<Status> DockerRuntime::remove(std::vector<std::string> ids) {
     auto f = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
     auto r = co_await call(pool_, f);
     if (r || r.error().code == docker::Errc::not_found) note_stopping(id, false);
-    else if (outcome.ok()) outcome = failed<Nothing>(r.error());
+    else if (outcome) outcome = failed(r.error());
   }
   co_return outcome;
 }
@@ -176,7 +174,7 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
     return c.list_containers(opts);
   };
   auto listed = co_await call(pool_, f);
-  if (!listed) co_return failed<std::vector<control::Observed>>(listed.error());
+  if (!listed) co_return failed(listed.error());
   std::vector<control::Observed> out;
   for (const auto& c : *listed) {
     control::Observed o{c.id, c.names.empty() ? c.id : c.names.front(), c.labels, c.state, 0};
@@ -195,7 +193,7 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
     }
     out.push_back(std::move(o));
   }
-  co_return Result<std::vector<control::Observed>>::of(std::move(out));
+  co_return out;
 }
 
 awaitable<Result<std::string>> DockerRuntime::logs_tail(std::string id, int lines) {
@@ -205,17 +203,17 @@ awaitable<Result<std::string>> DockerRuntime::logs_tail(std::string id, int line
     return c.logs(id, opts);
   };
   auto logs = co_await call(pool_, f);
-  if (!logs) co_return failed<std::string>(logs.error());
+  if (!logs) co_return failed(logs.error());
   std::string text;
   for (const auto& line : logs->lines) text += line.text + "\n";
-  co_return Result<std::string>::of(std::move(text));
+  co_return text;
 }
 
 awaitable<Result<std::string>> DockerRuntime::image_id(std::string reference) {
   auto f = [reference](docker::Client& c) { return c.inspect_image(reference); };
   auto image = co_await call(pool_, f);
-  if (!image) co_return failed<std::string>(image.error());
-  co_return Result<std::string>::of(image->id);
+  if (!image) co_return failed(image.error());
+  co_return image->id;
 }
 
 void DockerRuntime::watch(EventSink sink) {
