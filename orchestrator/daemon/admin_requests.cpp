@@ -47,7 +47,9 @@ Parsed<DeployRequest> parse_deploy_request(std::string_view body_text, std::stri
   if (!parsed) {
     json errors = json::array();
     for (const auto& e : parsed.errors) errors.push_back({{"field", e.key}, {"message", e.message}});
-    return fail(parsed.errors.front().to_string(), std::move(errors));
+    // A key of "" has no name to lead with: say it is in the spec.
+    const auto& first = parsed.errors.front();
+    return fail(first.key.empty() ? "spec: " + first.to_string() : first.to_string(), std::move(errors));
   }
   if (parsed.spec->name != name)
     return fail("spec.name: \"" + parsed.spec->name + "\" does not match the URL's function \"" + std::string(name) +

@@ -120,3 +120,9 @@ TEST_CASE("a deploy body's source_dir and force of the wrong type are a 400, not
   CHECK(error_of(parse_deploy_request(R"({"image": "x", "force": "yes", )" + kSpec + "}", "hello")) ==
         "force: expected true or false");
 }
+
+TEST_CASE("a spec error on an empty JSON key still names where it is") {
+  // Found by fuzz/admin_requests_fuzz.cpp: the message was "unknown key; ..." with no field.
+  auto message = error_of(parse_deploy_request(R"({"image": "x", "spec": {"": 1, "name": "hello", "image": "i"}})", "hello"));
+  CHECK(message.rfind("spec: unknown key", 0) == 0);
+}
