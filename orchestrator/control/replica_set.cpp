@@ -21,16 +21,6 @@ const char* to_string(Phase phase) {
   return "?";
 }
 
-const char* to_string(Tier tier) {
-  switch (tier) {
-    case Tier::warm: return "warm";
-    case Tier::paused: return "paused";
-    case Tier::stopped: return "stopped";
-    case Tier::removed: return "removed";
-  }
-  return "?";
-}
-
 Tier tier_of(Phase phase) {
   switch (phase) {
     case Phase::creating:

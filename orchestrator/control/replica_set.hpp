@@ -34,7 +34,7 @@ enum class Phase {
   removing,
 };
 const char* to_string(Phase phase);
-const char* to_string(Tier tier);
+using autoscaler::to_string;  // of a Tier
 // The tier a replica is in or is moving down to (a wake's starting phases count as warm).
 Tier tier_of(Phase phase);
 

@@ -42,10 +42,6 @@ RejectReason reject_reason(step::HeldFailure why) {
   return RejectReason::held_failed;
 }
 
-WakeTier wake_tier(Tier t) {
-  return t == Tier::paused ? WakeTier::paused : t == Tier::stopped ? WakeTier::stopped : WakeTier::removed;
-}
-
 }  // namespace
 
 ReplicaDriver::ReplicaDriver(asio::io_context& ctl, runtime::ContainerRuntime& runtime, gateway::Gateway& gateway,
@@ -155,7 +151,7 @@ void ReplicaDriver::run_one(Step& step) {
               if (!ec && !stopped_) sinks_.timer(fn);
             });
           },
-          [&](step::ColdStart& s) { metrics_.cold_start(s.function, wake_tier(s.from), s.seconds); },
+          [&](step::ColdStart& s) { metrics_.cold_start(s.function, s.from, s.seconds); },
           [&](step::Usage& s) { metrics_.usage(s.function, s.container_seconds, s.byte_seconds); },
           [&](step::ScaleEvent& s) {
             metrics_.scale_event(s.function, s.up ? ScaleDirection::up : ScaleDirection::down, s.reason);

@@ -36,7 +36,7 @@ nlohmann::json function_status(const control::FunctionCore& f, const gateway::Lo
   };
   j["keep_alive_plan"] = f.keep_alive_plan().empty() ? nlohmann::json(nullptr) : nlohmann::json(f.keep_alive_plan());
   j["last_cold_start"] = nullptr;
-  if (const auto& cs = f.last_cold_start()) j["last_cold_start"] = {{"tier", control::to_string(cs->from)}, {"seconds", cs->seconds}};
+  if (const auto& cs = f.last_cold_start()) j["last_cold_start"] = {{"tier", std::string(control::to_string(cs->from))}, {"seconds", cs->seconds}};
   // Why it cannot serve now; and the last failure, kept after a replica has served again.
   const auto& failure = f.failure();
   j["not_ready_reason"] = failure.current ? nlohmann::json(failure.message) : nlohmann::json(nullptr);

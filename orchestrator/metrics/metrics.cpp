@@ -8,6 +8,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <array>
+#include <cassert>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -36,7 +37,9 @@ constexpr std::array reject_reasons{
 constexpr std::array replica_states{ReplicaState::starting, ReplicaState::ready,
                                     ReplicaState::draining, ReplicaState::paused,
                                     ReplicaState::stopped};
-constexpr std::array wake_tiers{WakeTier::paused, WakeTier::stopped, WakeTier::removed};
+using autoscaler::Tier;
+// The tiers a wake starts from (a warm replica is no cold start).
+constexpr std::array wake_tiers{Tier::paused, Tier::stopped, Tier::removed};
 
 // Request latency and hold time: 1 ms to 60 s.
 const Histogram::BucketBoundaries request_buckets{0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -53,7 +56,7 @@ const Histogram::BucketBoundaries docker_buckets{0.0005, 0.001, 0.0025, 0.005, 0
 
 constexpr std::size_t index_of(RejectReason r) { return static_cast<std::size_t>(r); }
 constexpr std::size_t index_of(ReplicaState s) { return static_cast<std::size_t>(s); }
-constexpr std::size_t index_of(WakeTier t) { return static_cast<std::size_t>(t); }
+constexpr std::size_t index_of(Tier t) { return static_cast<std::size_t>(t) - static_cast<std::size_t>(Tier::paused); }
 
 // Free-form label values (scale reason, Docker operation) come from svl's own code,
 // but are capped anyway so a bug cannot create unbounded series.
@@ -234,10 +237,10 @@ struct Metrics::Impl {
                                 {"state", std::string(to_string(state))}};
                 });
   }
-  Counter& cold_start_counter(FunctionSeries& s, std::string_view fn, WakeTier tier) {
+  Counter& cold_start_counter(FunctionSeries& s, std::string_view fn, Tier tier) {
     return lazy(s.cold_starts[index_of(tier)], s, cold_starts,
                 [&] {
-                  return Labels{{"function", std::string(fn)}, {"tier", std::string(to_string(tier))}};
+                  return Labels{{"function", std::string(fn)}, {"tier", std::string(autoscaler::to_string(tier))}};
                 });
   }
 
@@ -306,15 +309,6 @@ std::string_view to_string(ReplicaState state) {
     case ReplicaState::draining: return "draining";
     case ReplicaState::paused: return "paused";
     case ReplicaState::stopped: return "stopped";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(WakeTier tier) {
-  switch (tier) {
-    case WakeTier::paused: return "paused";
-    case WakeTier::stopped: return "stopped";
-    case WakeTier::removed: return "removed";
   }
   return "unknown";
 }
@@ -442,14 +436,15 @@ void Metrics::set_desired(std::string_view function, std::size_t n, bool panic) 
   m.lazy(s->panic, *s, m.panic, labels).Set(panic ? 1 : 0);
 }
 
-void Metrics::cold_start(std::string_view function, WakeTier tier, double seconds) {
+void Metrics::cold_start(std::string_view function, Tier tier, double seconds) {
+  assert(tier != Tier::warm);  // a wake starts below warm
   auto& m = *impl_;
   std::lock_guard lock(m.mutex);
   auto [s, fn] = m.event_series(function);
   m.cold_start_counter(*s, fn, tier).Increment();
   m.lazy(s->cold_start_duration[index_of(tier)], *s, m.cold_start_duration,
          [&] {
-           return Labels{{"function", std::string(fn)}, {"tier", std::string(to_string(tier))}};
+           return Labels{{"function", std::string(fn)}, {"tier", std::string(autoscaler::to_string(tier))}};
          },
          cold_start_buckets)
       .Observe(seconds);

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "autoscaler/keepalive.hpp"
+
 namespace prometheus {
 class Registry;
 }
@@ -39,7 +41,6 @@ enum class RejectReason {
 enum class ReplicaState { starting, ready, draining, paused, stopped };
 
 // The tier a cold start woke a replica from.
-enum class WakeTier { paused, stopped, removed };
 
 enum class ScaleDirection { up, down };
 
@@ -50,7 +51,6 @@ std::string_view to_string(RejectReason reason);
 // (Observer::on_rejected) to the enum; nullopt for anything else.
 std::optional<RejectReason> reject_reason_from_label(std::string_view label);
 std::string_view to_string(ReplicaState state);
-std::string_view to_string(WakeTier tier);
 std::string_view to_string(ScaleDirection direction);
 std::string_view to_string(DockerOutcome outcome);
 
@@ -100,7 +100,7 @@ public:
 
   // A replica woke from `tier`; seconds from the wake decision (or the held
   // request) to the replica passing its readiness probe.
-  void cold_start(std::string_view function, WakeTier tier, double seconds);
+  void cold_start(std::string_view function, autoscaler::Tier from, double seconds);  // paused, stopped or removed
   // The autoscaler changed the desired replica count; reason is its short
   // machine-readable reason (e.g. "concurrency", "panic", "idle", "min_scale").
   void scale_event(std::string_view function, ScaleDirection direction, std::string_view reason);

@@ -59,7 +59,7 @@ void record_sample_data(Metrics& m) {
   m.set_load("hello", 2, 1);
   m.set_replicas("hello", ReplicaState::ready, 1);
   m.set_desired("hello", 2, true);
-  m.cold_start("hello", WakeTier::stopped, 0.09);
+  m.cold_start("hello", svl::autoscaler::Tier::stopped, 0.09);
   m.scale_event("hello", ScaleDirection::up, "panic");
   m.docker_call("start", DockerOutcome::ok, 0.07);
   m.events_reconnect();

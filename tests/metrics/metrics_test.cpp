@@ -162,10 +162,10 @@ TEST_CASE("gauges follow the latest value and ignore unregistered functions") {
 TEST_CASE("cold_start counts by tier and observes its duration per tier") {
   Metrics m("0");
   m.register_function("hello");
-  m.cold_start("hello", WakeTier::paused, 0.014);
-  m.cold_start("hello", WakeTier::stopped, 0.09);
-  m.cold_start("hello", WakeTier::stopped, 0.11);
-  m.cold_start("hello", WakeTier::removed, 0.4);
+  m.cold_start("hello", svl::autoscaler::Tier::paused, 0.014);
+  m.cold_start("hello", svl::autoscaler::Tier::stopped, 0.09);
+  m.cold_start("hello", svl::autoscaler::Tier::stopped, 0.11);
+  m.cold_start("hello", svl::autoscaler::Tier::removed, 0.4);
   auto s = scrape(m);
   CHECK(value_of(s, "svl_cold_starts_total", {{"function", "hello"}, {"tier", "paused"}}) == 1.0);
   CHECK(value_of(s, "svl_cold_starts_total", {{"function", "hello"}, {"tier", "stopped"}}) == 2.0);
@@ -261,7 +261,7 @@ TEST_CASE("a flood of unknown functions stays one series") {
     const std::string host = "random-" + std::to_string(i) + ".example";
     m.request_done(host, 404, 0.0001, 0);
     m.rejected(host, RejectReason::unknown_function);
-    m.cold_start(host, WakeTier::stopped, 0.1);
+    m.cold_start(host, svl::autoscaler::Tier::stopped, 0.1);
     m.scale_event(host, ScaleDirection::up, "concurrency");
     m.usage(host, 1, 1);
   }
@@ -293,7 +293,7 @@ TEST_CASE("forget_function removes every series of that function and only those"
     m.set_load(fn, 1, 1);
     m.set_replicas(fn, ReplicaState::ready, 1);
     m.set_desired(fn, 1, false);
-    m.cold_start(fn, WakeTier::paused, 0.01);
+    m.cold_start(fn, svl::autoscaler::Tier::paused, 0.01);
     m.scale_event(fn, ScaleDirection::up, "concurrency");
     m.usage(fn, 1, 1);
   }

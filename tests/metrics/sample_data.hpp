@@ -27,9 +27,9 @@ inline void record_sample_data(svl::orchestrator::Metrics& m, int round) {
     m.set_replicas(fn, ReplicaState::paused, 1);
     m.set_replicas(fn, ReplicaState::stopped, 2);
     m.set_desired(fn, 1 + round % 3, round % 10 == 0);
-    m.cold_start(fn, WakeTier::paused, 0.012 * scale);
-    m.cold_start(fn, WakeTier::stopped, 0.085 * scale);
-    m.cold_start(fn, WakeTier::removed, 0.3 * scale);
+    m.cold_start(fn, svl::autoscaler::Tier::paused, 0.012 * scale);
+    m.cold_start(fn, svl::autoscaler::Tier::stopped, 0.085 * scale);
+    m.cold_start(fn, svl::autoscaler::Tier::removed, 0.3 * scale);
     m.scale_event(fn, ScaleDirection::up, "concurrency");
     m.scale_event(fn, ScaleDirection::down, "idle");
     m.usage(fn, 1.5 * scale, 1.5 * scale * 268435456.0);
