@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   row("svl: request woken from stopped", from_stopped, floor.p50);
   auto from_paused = stats(svl_wakes(d, "cold-paused", "paused", rounds));
   row("svl: request woken from paused", from_paused, floor.p50);
-  auto from_removed = stats(svl_wakes(d, "cold-removed", "none", rounds));
+  auto from_removed = stats(svl_wakes(d, "cold-removed", "removed", rounds));
   row("svl: request woken from removed", from_removed, floor.p50);
 
   // 200 at once against a function at zero (every replica stopped): all answered, the slowest
