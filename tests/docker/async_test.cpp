@@ -70,6 +70,18 @@ TEST_CASE("AsyncClient refuses jobs after shutdown and finishes the queued ones"
   CHECK_FALSE(pool.submit([&](Client&) { ++ran; }));
 }
 
+TEST_CASE("a call that throws on a worker still completes, with an error (its awaiting coroutine is not left hanging)") {
+  AsyncClient pool(ClientOptions{}, 1);
+  boost::asio::io_context ioc;
+  std::optional<Result<PingInfo>> got;
+  async_call(pool, [](Client&) -> Result<PingInfo> { throw std::runtime_error("boom"); },
+             boost::asio::bind_executor(ioc, [&](Result<PingInfo> r) { got.emplace(std::move(r)); }));
+  ioc.run_for(std::chrono::seconds(10));
+  REQUIRE(got);
+  REQUIRE_FALSE(got->ok());
+  CHECK(got->error().message.find("boom") != std::string::npos);
+}
+
 TEST_CASE("async_call completes on the caller's executor") {
   FakeDockerServer server(empty_list);
   ClientOptions o;
