@@ -1,5 +1,7 @@
 #include "orchestrator/daemon/replica_driver.hpp"
 
+#include "common/overloaded.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -15,12 +17,7 @@ using namespace control;
 
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using svl::overloaded;
 
 template <class T>
 Outcome outcome_of(const Op& op, const runtime::Result<T>& r) {

@@ -1,5 +1,7 @@
 #include "tests/control/sim_world.hpp"
 
+#include "common/overloaded.hpp"
+
 #include <algorithm>
 #include <sstream>
 
@@ -12,12 +14,7 @@ using namespace control;
 namespace names = control::names;
 
 namespace {
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using svl::overloaded;
 
 const std::vector<std::string> kFunctions{"a", "b", "c"};
 constexpr std::uint64_t kMemory = 64ull << 20;
