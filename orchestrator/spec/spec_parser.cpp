@@ -32,16 +32,12 @@ SpecResult finish(std::optional<FunctionSpec> spec, std::vector<SpecError> error
   return result;
 }
 
-std::string dotted(const std::string& prefix, const std::string& key) {
-  return prefix.empty() ? key : prefix + "." + key;
-}
-
 // Copies a JSON object into a TOML table so that JSON goes through the same checks as
 // svl.toml. Values TOML cannot hold (null, integers above 2^63) are reported here.
 void json_into_table(const nlohmann::json& object, const std::string& prefix, toml::table& out,
                      std::vector<SpecError>& errors) {
   for (const auto& [key, value] : object.items()) {
-    const std::string path = dotted(prefix, key);
+    const std::string path = detail::dotted(prefix, key);
     switch (value.type()) {
       case nlohmann::json::value_t::object: {
         toml::table child;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <initializer_list>
 #include <limits>
 
@@ -25,10 +27,24 @@ constexpr std::int64_t kMaxQueue = 1000000;
 constexpr double kMaxColdStartCost = 1e9;  // GB-s; beyond this a function is simply never unloaded
 constexpr double kMaxCpus = 1024;
 
-std::string dotted(std::string_view prefix, std::string_view key) {
-  if (prefix.empty()) return std::string(key);
-  return std::string(prefix) + "." + std::string(key);
+std::string toml_key(std::string_view key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+  if (bare) return std::string(key);
+  std::string out = "\"";
+  for (const unsigned char c : key) {
+    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
+    else if (c < 0x20 || c == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else out += static_cast<char>(c);
+  }
+  return out + "\"";
 }
+
+
 
 std::string_view type_name(toml::node_type type) {
   switch (type) {
@@ -366,6 +382,11 @@ void read_run(Reader& r, const toml::table& t, RunSpec& run) {
 }
 
 }  // namespace
+
+std::string dotted(std::string_view prefix, std::string_view key) {
+  if (prefix.empty()) return toml_key(key);
+  return std::string(prefix) + "." + toml_key(key);
+}
 
 std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view file, std::vector<SpecError>& errors) {
   const std::size_t errors_before = errors.size();

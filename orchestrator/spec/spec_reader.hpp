@@ -10,7 +10,13 @@
 #include "orchestrator/spec/function_spec.hpp"
 #include "orchestrator/spec/spec_error.hpp"
 
+#include <string>
+
 namespace svl::orchestrator::detail {
+
+// The dotted key an error names, each part written as TOML would write it: bare when it can
+// be, else quoted, so even an empty or dotted key is named ("" or env."a.b").
+std::string dotted(std::string_view prefix, std::string_view key);
 
 // Appends every problem found to errors; returns the spec only when none was found.
 std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view file, std::vector<SpecError>& errors);

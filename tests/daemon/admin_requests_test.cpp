@@ -123,6 +123,7 @@ TEST_CASE("a deploy body's source_dir and force of the wrong type are a 400, not
 
 TEST_CASE("a spec error on an empty JSON key still names where it is") {
   // Found by fuzz/admin_requests_fuzz.cpp: the message was "unknown key; ..." with no field.
+  // The key is written as TOML writes it: an empty one is "".
   auto message = error_of(parse_deploy_request(R"({"image": "x", "spec": {"": 1, "name": "hello", "image": "i"}})", "hello"));
-  CHECK(message.rfind("spec: unknown key", 0) == 0);
+  CHECK(message.rfind("\"\": unknown key", 0) == 0);
 }

@@ -589,3 +589,15 @@ TEST_CASE("run.init: on by default, written to the JSON only when off, so existi
   auto json_text = svl::orchestrator::spec_from_json(nlohmann::json{{"name", "h"}, {"image", "i"}, {"run", {{"init", 0}}}});
   CHECK(only_error(json_text).key == "run.init");
 }
+
+TEST_CASE("an error names its key even when the key is empty or holds dots or quotes (TOML's quoting)") {
+  auto empty = svl::orchestrator::parse_spec(std::string(kMinimal) + "\"\" = 1\n");
+  CHECK(only_error(empty).key == "\"\"");
+  CHECK(only_error(empty).code == SpecErrc::unknown_key);
+  auto dotted = svl::orchestrator::parse_spec(std::string(kMinimal) + "[scale]\n\"a.b\" = 1\n");
+  CHECK(only_error(dotted).key == "scale.\"a.b\"");
+  auto env = svl::orchestrator::parse_spec(std::string(kMinimal) + "[env]\n\"x\\\"y\\n\" = \"v\"\n");
+  CHECK(only_error(env).key == "env.\"x\\\"y\\u000a\"");
+  auto json = svl::orchestrator::spec_from_json(nlohmann::json{{"name", "h"}, {"image", "i"}, {"", {{"x", 1}}}});
+  CHECK(only_error(json).key == "\"\"");
+}
