@@ -40,7 +40,7 @@ awaitable<AdminResponse> put_function(const AdminRequest& req, const std::string
   if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
   // Named locals, not temporaries, in the co_await (GCC 12 coroutine temporaries bug).
   auto& deploy = std::get<DeployRequest>(parsed);
-  auto outcome = co_await ctx.controller.deploy(deploy.spec, deploy.image, deploy.source_dir, deploy.force);
+  auto outcome = co_await ctx.ops.deploy(deploy.spec, deploy.image, deploy.source_dir, deploy.force);
   if (auto* e = std::get_if<ControlError>(&outcome)) co_return from(*e);
   auto& ok = std::get<DeployOutcome>(outcome);
   co_return reply(ok.created ? 201 : 200, json{{"name", name}, {"revision", ok.revision}, {"created", ok.created}});
@@ -189,7 +189,7 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     }
     if (method == "PUT") co_return co_await put_function(req, name, ctx);
     if (method == "DELETE") {
-      if (auto e = co_await ctx.controller.remove(name)) co_return from(*e);
+      if (auto e = co_await ctx.ops.remove(name)) co_return from(*e);
       co_return reply(200, json{{"deleted", name}});
     }
     co_return error(405, "method: " + method + " is not allowed on " + path);
@@ -198,13 +198,13 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     auto parsed = parse_ready_query(req.query);
     if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
     const auto& query = std::get<ReadyQuery>(parsed);
-    if (auto e = co_await ctx.controller.wait_ready(name, query.revision, query.timeout)) co_return from(*e);
+    if (auto e = co_await ctx.ops.wait_ready(name, query.revision, query.timeout)) co_return from(*e);
     co_return reply(200, ctx.controller.status(name, false));
   }
   if (verb == "rollback" && method == "POST") {
     auto parsed = parse_rollback_request(req.body);
     if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
-    auto result = co_await ctx.controller.rollback(name, std::get<std::optional<long>>(parsed));
+    auto result = co_await ctx.ops.rollback(name, std::get<std::optional<long>>(parsed));
     if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
     co_return reply(200, json{{"name", name}, {"revision", std::get<long>(result)}});
   }
@@ -212,7 +212,7 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     auto parsed = parse_scale_request(req.body);
     if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
     const auto& scale = std::get<ScaleRequest>(parsed);
-    auto result = co_await ctx.controller.set_scale(name, scale.min, scale.max);
+    auto result = co_await ctx.ops.set_scale(name, scale.min, scale.max);
     if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
     co_return reply(200, std::get<json>(result));
   }

@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "orchestrator/admin/admin_server.hpp"
+#include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/controller.hpp"
 #include "orchestrator/daemon/pricing.hpp"
 #include "orchestrator/docker/async_client.hpp"
@@ -21,7 +22,8 @@
 namespace svl::orchestrator {
 
 struct AdminContext {
-  Controller& controller;
+  Controller& controller;  // views: status, list, container ids
+  AdminOps& ops;           // changes: deploy, remove, rollback, scale
   Registry& registry;
   docker::ClientOptions docker;  // followed logs are streamed with clients of their own (they can last long)
   docker::AsyncClient& docker_pool;  // every other Docker call

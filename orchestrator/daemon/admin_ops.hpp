@@ -5,11 +5,28 @@
 // registry does not hold never serves.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <string>
+#include <variant>
 
 #include "orchestrator/daemon/controller.hpp"
 
 namespace svl::orchestrator {
+
+// What a deploy (svl up) gets back.
+struct DeployOutcome {
+  long revision = 0;
+  bool created = false;  // false: the spec and image were unchanged, no new revision
+};
+
+// Errors the admin API maps to HTTP statuses; the message names the problem.
+struct ControlError {
+  unsigned status;
+  std::string message;
+  nlohmann::json details = nullptr;
+};
 
 class AdminOps {
 public:

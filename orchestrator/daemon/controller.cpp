@@ -7,7 +7,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
 
-#include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/status_view.hpp"
 
 namespace svl::orchestrator {
@@ -50,7 +49,6 @@ Controller::Controller(asio::io_context& ctl, ControllerOptions options, Registr
                     const auto* s = f && f->epoch() == op.epoch ? f->replicas().find_slot(op.slot) : nullptr;
                     return s && s->generation == op.generation;
                   }}),
-      admin_(std::make_unique<AdminOps>(ctl, *this, registry, runtime, clock)),
       tick_timer_(ctl) {}
 
 Controller::~Controller() {
@@ -246,31 +244,7 @@ void Controller::publish_metrics(const std::string& name) {
   metrics_.set_desired(name, f->desired(), f->panic());
 }
 
-// ---- admin operations and views -------------------------------------------------------------
-
-awaitable<std::variant<DeployOutcome, ControlError>> Controller::deploy(FunctionSpec spec, std::string image,
-                                                                        std::string source_dir, bool force) {
-  auto r = co_await admin_->deploy(std::move(spec), std::move(image), std::move(source_dir), force);
-  co_return r;
-}
-awaitable<std::optional<ControlError>> Controller::wait_ready(std::string name, long revision,
-                                                               std::chrono::milliseconds timeout) {
-  auto r = co_await admin_->wait_ready(std::move(name), revision, timeout);
-  co_return r;
-}
-awaitable<std::optional<ControlError>> Controller::remove(std::string name) {
-  auto r = co_await admin_->remove(std::move(name));
-  co_return r;
-}
-awaitable<std::variant<long, ControlError>> Controller::rollback(std::string name, std::optional<long> revision) {
-  auto r = co_await admin_->rollback(std::move(name), revision);
-  co_return r;
-}
-awaitable<std::variant<nlohmann::json, ControlError>> Controller::set_scale(std::string name, std::optional<long> min,
-                                                                            std::optional<long> max) {
-  auto r = co_await admin_->set_scale(std::move(name), min, max);
-  co_return r;
-}
+// ---- views -------------------------------------------------------------
 
 nlohmann::json Controller::status(const std::string& name, bool detailed) const {
   const auto* f = core_.find(name);

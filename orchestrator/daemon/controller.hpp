@@ -6,13 +6,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_set>
-#include <variant>
 
 #include "common/clock.hpp"
 #include "gateway/gateway.hpp"
@@ -25,26 +23,11 @@
 
 namespace svl::orchestrator {
 
-class AdminOps;
-
 struct ControllerOptions {
   control::CoreOptions core;
   DriverOptions driver;
   std::uint16_t gateway_port = 8080;
   std::vector<std::string> domains{"localhost"};
-};
-
-// What a deploy (svl up) gets back.
-struct DeployOutcome {
-  long revision = 0;
-  bool created = false;  // false: the spec and image were unchanged, no new revision
-};
-
-// Errors the admin API maps to HTTP statuses; the message names the problem.
-struct ControlError {
-  unsigned status;
-  std::string message;
-  nlohmann::json details = nullptr;
 };
 
 control::FunctionConfig config_of(const std::string& name, const Revision& rev, std::optional<long> min_override,
@@ -68,22 +51,12 @@ public:
   void replica_drained(const std::string& function, const std::string& replica_id);
   void replica_unreachable(const std::string& function, const std::string& replica_id);
 
-  // Admin operations (control thread), serialised per function (admin_ops.cpp).
-  boost::asio::awaitable<std::variant<DeployOutcome, ControlError>> deploy(FunctionSpec spec, std::string image,
-                                                                           std::string source_dir, bool force);
-  boost::asio::awaitable<std::optional<ControlError>> wait_ready(std::string name, long revision,
-                                                                 std::chrono::milliseconds timeout);
-  boost::asio::awaitable<std::optional<ControlError>> remove(std::string name);
-  boost::asio::awaitable<std::variant<long, ControlError>> rollback(std::string name, std::optional<long> revision);
-  boost::asio::awaitable<std::variant<nlohmann::json, ControlError>> set_scale(std::string name, std::optional<long> min,
-                                                                               std::optional<long> max);
-
   nlohmann::json status(const std::string& name, bool detailed) const;  // null when unknown
   nlohmann::json list() const;
   std::vector<std::string> replica_container_ids(const std::string& name) const;
   bool docker_available() const { return core_.runtime_ok(); }
 
-  // For the admin operations: the core, and carrying out what it decided.
+  // For the admin operations (admin_ops.hpp): the core, and carrying out what it decided.
   control::Reconciler& core() { return core_; }
   void run(control::Steps steps);
 
@@ -106,7 +79,6 @@ private:
   const Clock& clock_;
   control::Reconciler core_;
   ReplicaDriver driver_;
-  std::unique_ptr<AdminOps> admin_;
   bool stopping_ = false;
   // Functions with a demand already posted: a burst of held requests (one capacity_needed each,
   // from the gateway's threads) becomes one decision that reads the latest queue.

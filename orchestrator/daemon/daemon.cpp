@@ -15,6 +15,7 @@
 #include "orchestrator/admin/admin_server.hpp"
 #include "orchestrator/cli/admin_client.hpp"
 #include "orchestrator/daemon/admin_api.hpp"
+#include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/controller.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/runtime/docker_runtime.hpp"
@@ -301,7 +302,8 @@ int run_daemon(DaemonOptions options) {
 
   int exit_code = 0;
   const std::string gateway_url = "http://" + gw_host + ":" + std::to_string(gateway.port());
-  AdminContext admin_context{controller, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
+  AdminOps admin_ops(ctl, controller, **registry, runtime, clock);
+  AdminContext admin_context{controller, admin_ops, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
   AdminServer admin(ctl.get_executor(), options.admin,
                     [&admin_context](AdminRequest req) { return handle_admin(std::move(req), admin_context); });
 
