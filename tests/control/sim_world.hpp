@@ -18,6 +18,9 @@
 
 namespace svl::sim {
 
+inline const std::vector<std::string> kFunctions{"a", "b", "c"};
+inline constexpr std::chrono::seconds kStartTimeout{2};
+
 struct Container {
   std::string id, name, function, role;
   long revision = 0;
