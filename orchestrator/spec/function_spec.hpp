@@ -90,6 +90,16 @@ struct RunSpec {
   bool operator==(const RunSpec&) const = default;
 };
 
+// What `svl dev` does differently (docs/dev.md); a deploy that is not a dev one ignores it.
+struct DevSpec {
+  // Folder (relative to svl.toml's) -> absolute path in the container. svl dev bind-mounts each
+  // into its replica, read-only, and restarts the process when a file below one changes instead
+  // of rebuilding; any other change rebuilds.
+  std::map<std::string, std::string> mount;
+
+  bool operator==(const DevSpec&) const = default;
+};
+
 struct FunctionSpec {
   static constexpr std::uint16_t default_port = 8080;
 
@@ -103,6 +113,7 @@ struct FunctionSpec {
   HealthSpec health;
   HttpSpec http;
   RunSpec run;
+  DevSpec dev;
 
   bool operator==(const FunctionSpec&) const = default;
 };

@@ -41,6 +41,7 @@ nlohmann::json to_json(const FunctionSpec& spec) {
                  {"max_body", format_size(spec.http.max_body_bytes)}};
   // Only when not the default, so that specs written before [run] existed keep their hash.
   if (!spec.run.init) out["run"] = {{"init", false}};
+  if (!spec.dev.mount.empty()) out["dev"] = {{"mount", spec.dev.mount}};  // likewise
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <initializer_list>
 #include <limits>
 
@@ -376,6 +377,27 @@ void read_http(Reader& r, const toml::table& t, HttpSpec& http) {
   r.read_size(t, "http", "max_body", http.max_body_bytes, 1);
 }
 
+void read_dev(Reader& r, const toml::table& t, DevSpec& dev) {
+  r.check_known_keys(t, "dev", {"mount"});
+  const toml::table* mount = r.read_table(t, "dev", "mount");
+  if (!mount) return;
+  r.read_string_table(*mount, "dev.mount", dev.mount, false);
+  for (auto&& [key, value] : *mount) {
+    const std::string from(key.str());
+    const auto to = dev.mount.find(from);
+    if (to == dev.mount.end()) continue;  // already reported
+    const std::filesystem::path rel(from);
+    const bool inside = !from.empty() && rel.is_relative() &&
+                        std::none_of(rel.begin(), rel.end(), [](const auto& part) { return part == ".."; });
+    if (!inside)
+      r.add(key.source(), detail::dotted("dev.mount", from), SpecErrc::bad_value,
+            "must be a folder inside the project, relative to svl.toml, e.g. src = \"/app/src\"");
+    else if (to->second.empty() || to->second[0] != '/' || to->second.find(':') != std::string::npos)
+      r.add(value.source(), detail::dotted("dev.mount", from), SpecErrc::bad_value,
+            "must be an absolute path in the container without ':', e.g. \"/app/src\"");
+  }
+}
+
 void read_run(Reader& r, const toml::table& t, RunSpec& run) {
   r.check_known_keys(t, "run", {"init"});
   r.read_bool(t, "run", "init", run.init);
@@ -393,7 +415,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   Reader r(file, errors);
   FunctionSpec spec;
   r.check_known_keys(root, "",
-                     {"name", "port", "image", "build", "env", "resources", "scale", "health", "http", "run"});
+                     {"name", "port", "image", "build", "env", "resources", "scale", "health", "http", "run", "dev"});
 
   if (auto* n = r.read_string(root, "", "name", spec.name)) {
     if (!is_valid_function_name(spec.name))
@@ -427,6 +449,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   if (auto* t = r.read_table(root, "", "health")) read_health(r, *t, spec.health);
   if (auto* t = r.read_table(root, "", "http")) read_http(r, *t, spec.http);
   if (auto* t = r.read_table(root, "", "run")) read_run(r, *t, spec.run);
+  if (auto* t = r.read_table(root, "", "dev")) read_dev(r, *t, spec.dev);
 
   if (errors.size() != errors_before) return std::nullopt;
   return spec;

@@ -601,3 +601,23 @@ TEST_CASE("an error names its key even when the key is empty or holds dots or qu
   auto json = svl::orchestrator::spec_from_json(nlohmann::json{{"name", "h"}, {"image", "i"}, {"", {{"x", 1}}}});
   CHECK(only_error(json).key == "\"\"");
 }
+
+TEST_CASE("dev.mount: folders inside the project to absolute container paths, in the JSON only when set") {
+  auto ok = svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev.mount]\nsrc = \"/app/src\"\n\"lib/x\" = \"/app/lib/x\"\n");
+  REQUIRE(ok);
+  CHECK(ok.spec->dev.mount == std::map<std::string, std::string>{{"lib/x", "/app/lib/x"}, {"src", "/app/src"}});
+  auto back = svl::orchestrator::spec_from_json(svl::orchestrator::to_json(*ok.spec));
+  REQUIRE(back);
+  CHECK(*back.spec == *ok.spec);
+  auto plain = svl::orchestrator::parse_spec(kMinimal);
+  CHECK(svl::orchestrator::to_json(*plain.spec).contains("dev") == false);
+
+  CHECK(only_error(svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev.mount]\n\"../up\" = \"/app\"\n")).key ==
+        "dev.mount.\"../up\"");
+  CHECK(only_error(svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev.mount]\n\"/etc\" = \"/app\"\n")).code ==
+        SpecErrc::bad_value);
+  const auto& relative = only_error(svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev.mount]\nsrc = \"app\"\n"));
+  CHECK(relative.key == "dev.mount.src");
+  CHECK(relative.line == 4);
+  CHECK(only_error(svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev]\nmount = 1\n")).code == SpecErrc::wrong_type);
+}
