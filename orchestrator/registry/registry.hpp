@@ -31,6 +31,14 @@ struct Revision {
   WallTime created_at;
 };
 
+// svl dev's hold on a dev function: renewed while it runs; the daemon removes the function once
+// it lapses (svl dev was killed). Another session may take it over only then.
+struct DevLease {
+  std::string session;  // the token of the svl dev that holds it
+  WallTime expires_at;
+  bool live(WallTime now) const { return now < expires_at; }
+};
+
 struct FunctionRecord {
   std::string name;
   std::string source_dir;  // the folder that owns the name (see put_revision)
@@ -40,6 +48,7 @@ struct FunctionRecord {
   WallTime created_at;
   WallTime updated_at;
   Revision current;  // the revision that should be running
+  std::optional<DevLease> lease;  // set: a dev function
 
   // What the autoscaler should use: the override if set, else the current spec; min is
   // clamped to max (an override may predate a revision with a lower max).
@@ -71,6 +80,8 @@ struct FunctionUsage {
 
 struct PutRevisionOptions {
   bool force = false;  // take the name over from another folder
+  // A dev deploy: takes or renews the lease (see hold_lease); nullopt leaves the lease as it is.
+  std::optional<DevLease> lease;
 };
 
 struct PutRevisionOutcome {
@@ -108,6 +119,9 @@ public:
   // would have min > max, or a value out of svl.toml's ranges.
   virtual RegistryResult<FunctionRecord> set_scale(std::string_view name, std::optional<std::int64_t> min,
                                                    std::optional<std::int64_t> max) = 0;
+  // Takes or renews the function's lease. lease_held when another session's lease is live (the
+  // message says until when); not_found when there is no such function.
+  virtual RegistryResult<FunctionRecord> hold_lease(std::string_view name, const DevLease& lease) = 0;
   // Back to the spec's min and max.
   virtual RegistryResult<FunctionRecord> clear_scale(std::string_view name) = 0;
 

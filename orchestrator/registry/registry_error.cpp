@@ -9,6 +9,7 @@ const char* message(RegistryErrc e) noexcept {
   switch (e) {
     case RegistryErrc::not_found: return "not found";
     case RegistryErrc::name_taken: return "name taken by another folder";
+    case RegistryErrc::lease_held: return "held by another svl dev";
     case RegistryErrc::invalid: return "invalid request";
     case RegistryErrc::storage: return "storage error";
   }

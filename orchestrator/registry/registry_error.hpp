@@ -12,6 +12,7 @@ enum class RegistryErrc {
   name_taken,     // the name belongs to a function deployed from another folder
   invalid,        // a request that can never succeed as given (bad name, min > max, ...)
   storage,        // SQLite failed (disk full, corrupt file, newer schema, ...)
+  lease_held,     // another svl dev session holds the function's lease
 };
 
 const std::error_category& registry_category() noexcept;

@@ -10,7 +10,7 @@ namespace svl::orchestrator::detail {
 namespace {
 
 // Append only: never edit a migration that has shipped.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: functions, revisions, hourly usage.
     R"sql(
 CREATE TABLE functions (
@@ -49,6 +49,11 @@ CREATE TABLE usage_hourly (
   cold_starts_removed INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (function, hour)
 ) STRICT, WITHOUT ROWID;
+)sql",
+    // 2: svl dev's lease on a dev function (session token and expiry; NULL: not a dev function).
+    R"sql(
+ALTER TABLE functions ADD COLUMN dev_session TEXT;
+ALTER TABLE functions ADD COLUMN dev_expires_ms INTEGER;
 )sql",
 };
 

@@ -114,6 +114,11 @@ std::optional<std::int64_t> Statement::column_optional_int(int column) const {
   return column_int(column);
 }
 
+std::optional<std::string> Statement::column_optional_text(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return column_text(column);
+}
+
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {

@@ -70,6 +70,7 @@ public:
   double column_double(int column) const;
   std::string column_text(int column) const;
   std::optional<std::int64_t> column_optional_int(int column) const;
+  std::optional<std::string> column_optional_text(int column) const;
 
 private:
   Database& db_;

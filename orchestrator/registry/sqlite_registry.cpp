@@ -115,7 +115,7 @@ public:
       const std::int64_t now = to_ms(options_.now());
       sqlite::Statement existing(db_,
                                  "SELECT f.current_revision, f.source_dir, f.deleted_ms IS NOT NULL, r.spec_json, "
-                                 "r.spec_hash, r.image_id, r.source_dir "
+                                 "r.spec_hash, r.image_id, r.source_dir, f.dev_session, f.dev_expires_ms "
                                  "FROM functions f JOIN revisions r ON r.function = f.name AND r.number = "
                                  "f.current_revision WHERE f.name = ?1");
       existing.bind(1, name);
@@ -127,9 +127,17 @@ public:
           return error(RegistryErrc::name_taken, "function " + in_quotes(name) + " is already deployed from " + owner +
                                                      ", not from " + std::string(source_dir) +
                                                      "; pick another name, or take it over with --force");
+        if (options.lease) {
+          if (auto held = lease_conflict(name, existing.column_optional_text(7), existing.column_optional_int(8),
+                                         *options.lease))
+            return *held;
+          write_lease(name, *options.lease);
+        }
         if (existing.column_text(4) == hash && existing.column_text(3) == canonical &&
-            existing.column_text(5) == image_id && existing.column_text(6) == source_dir)
+            existing.column_text(5) == image_id && existing.column_text(6) == source_dir) {
+          if (options.lease) tx.commit();
           return PutRevisionOutcome{existing.column_int(0), false};
+        }
       }
 
       sqlite::Statement next_number(db_, "SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE function = ?1");
@@ -146,8 +154,8 @@ public:
         // Re-created: a fresh function that keeps counting revisions where the old one stopped.
         sqlite::Statement revive(db_,
                                  "UPDATE functions SET current_revision = ?2, source_dir = ?3, min_override = NULL, "
-                                 "max_override = NULL, created_ms = ?4, updated_ms = ?4, deleted_ms = NULL "
-                                 "WHERE name = ?1");
+                                 "max_override = NULL, created_ms = ?4, updated_ms = ?4, deleted_ms = NULL, "
+                                 "dev_session = NULL, dev_expires_ms = NULL WHERE name = ?1");
         revive.bind(1, name).bind(2, number).bind(3, source_dir).bind(4, now).run();
       } else {
         sqlite::Statement update(
@@ -158,6 +166,7 @@ public:
                                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
       insert_revision.bind(1, name).bind(2, number).bind(3, canonical).bind(4, hash).bind(5, image_id);
       insert_revision.bind(6, source_dir).bind(7, now).run();
+      if (options.lease && (!exists || deleted)) write_lease(name, *options.lease);
       tx.commit();
       return PutRevisionOutcome{number, true};
     });
@@ -216,6 +225,22 @@ public:
         return error(RegistryErrc::invalid, "min (" + std::to_string(new_min) + ") would be larger than max (" +
                                                 std::to_string(new_max) + ") for function " + in_quotes(name));
       return write_overrides(tx, name, record->min_override, record->max_override);
+    });
+  }
+
+  RegistryResult<FunctionRecord> hold_lease(std::string_view name, const DevLease& lease) override {
+    return guarded("renew the dev lease of " + in_quotes(name), [&]() -> RegistryResult<FunctionRecord> {
+      sqlite::Transaction tx(db_);
+      auto record = load_function(name);
+      if (!record) return record.error();
+      const auto& held = record->lease;
+      if (auto conflict = lease_conflict(name, held ? std::optional(held->session) : std::nullopt,
+                                         held ? std::optional(to_ms(held->expires_at)) : std::nullopt, lease))
+        return *conflict;
+      write_lease(name, lease);
+      record->lease = lease;
+      tx.commit();
+      return record;
     });
   }
 
@@ -357,6 +382,22 @@ private:
     }
   }
 
+  // A live lease of another session blocks; a lapsed one is taken over.
+  std::optional<RegistryError> lease_conflict(std::string_view name, std::optional<std::string> session,
+                                              std::optional<std::int64_t> expires_ms, const DevLease& wanted) {
+    if (!session || *session == wanted.session || !expires_ms || *expires_ms <= to_ms(options_.now())) return std::nullopt;
+    const auto left = std::chrono::milliseconds(*expires_ms - to_ms(options_.now()));
+    return error(RegistryErrc::lease_held,
+                 "svl dev is already running for " + in_quotes(name) + " (its lease lapses in " +
+                     std::to_string(std::chrono::ceil<std::chrono::seconds>(left).count()) +
+                     " s if it stopped); stop that one first");
+  }
+
+  void write_lease(std::string_view name, const DevLease& lease) {
+    sqlite::Statement s(db_, "UPDATE functions SET dev_session = ?2, dev_expires_ms = ?3 WHERE name = ?1");
+    s.bind(1, name).bind(2, lease.session).bind(3, to_ms(lease.expires_at)).run();
+  }
+
   bool function_row_exists(std::string_view name) {
     sqlite::Statement s(db_, "SELECT 1 FROM functions WHERE name = ?1");
     s.bind(1, name);
@@ -385,8 +426,8 @@ private:
   RegistryResult<FunctionRecord> load_function(std::string_view name) {
     sqlite::Statement s(db_,
                         "SELECT f.name, f.source_dir, f.min_override, f.max_override, f.created_ms, f.updated_ms, "
-                        "r.function, r.number, r.spec_json, r.spec_hash, r.image_id, r.source_dir, r.created_ms "
-                        "FROM functions f JOIN revisions r ON r.function = f.name AND r.number = f.current_revision "
+                        "r.function, r.number, r.spec_json, r.spec_hash, r.image_id, r.source_dir, r.created_ms, "
+                        "f.dev_session, f.dev_expires_ms FROM functions f JOIN revisions r ON r.function = f.name AND r.number = f.current_revision "
                         "WHERE f.name = ?1 AND f.deleted_ms IS NULL");
     s.bind(1, name);
     if (!s.step()) return not_found(name);
@@ -412,6 +453,8 @@ private:
     r.source_dir = s.column_text(11);
     r.created_at = from_ms(s.column_int(12));
     f.current = std::move(r);
+    if (auto session = s.column_optional_text(13))
+      f.lease = DevLease{std::move(*session), from_ms(s.column_optional_int(14).value_or(0))};
     return f;
   }
 

@@ -70,7 +70,7 @@ TEST_CASE("opening creates svl.db in WAL mode at the current schema version") {
   CHECK(svl::orchestrator::registry_database_path(state) == state / "svl.db");
   svl::orchestrator::sqlite::Database db((state / "svl.db").string());
   CHECK(db.query_text("PRAGMA journal_mode") == "wal");
-  CHECK(db.query_int("PRAGMA user_version") == 1);
+  CHECK(db.query_int("PRAGMA user_version") == 2);
 }
 
 TEST_CASE("a database from a newer svl is refused, not damaged") {
@@ -152,7 +152,7 @@ TEST_CASE("a name deployed from one folder is refused to another unless forced")
   CHECK(taken.error().message.find("/home/bob/api") != std::string::npos);
   CHECK(reg->get_function("api")->current.number == 1);
 
-  auto forced = reg->put_revision("api", make_spec("api"), "sha256:a", "/home/bob/api", {.force = true});
+  auto forced = reg->put_revision("api", make_spec("api"), "sha256:a", "/home/bob/api", {.force = true, .lease = {}});
   REQUIRE(forced);
   CHECK(forced->revision == 2);  // same spec and image, but the owner changed: recorded
   CHECK(reg->get_function("api")->source_dir == "/home/bob/api");
@@ -478,4 +478,52 @@ TEST_CASE("kill -9 in the middle of writes leaves whole transactions only") {
     CHECK(crash.requests <= count);
     CHECK(crash.requests >= count - (round + 1));
   }
+}
+
+TEST_CASE("a dev lease is taken with the deploy, renewed by its session, refused to another until it lapses") {
+  TempDir dir;
+  TestClock clock;
+  auto reg = open(dir, clock);
+  using svl::orchestrator::DevLease;
+  const DevLease first{"session-1", clock.now + 15s};
+  svl::orchestrator::PutRevisionOptions dev;
+  dev.lease = first;
+  REQUIRE(reg->put_revision("api-dev", make_spec("api-dev"), "sha256:a", "/src/api", dev));
+  auto record = reg->get_function("api-dev");
+  REQUIRE(record);
+  REQUIRE(record->lease);
+  CHECK(record->lease->session == "session-1");
+  CHECK(record->lease->expires_at == first.expires_at);
+
+  // Another session, same folder: refused while the lease is live, by the deploy and the renewal.
+  svl::orchestrator::PutRevisionOptions other;
+  other.lease = DevLease{"session-2", clock.now + 15s};
+  auto refused = reg->put_revision("api-dev", make_spec("api-dev"), "sha256:a", "/src/api", other);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == RegistryErrc::lease_held);
+  CHECK(refused.error().message.find("already running") != std::string::npos);
+  CHECK_FALSE(reg->hold_lease("api-dev", *other.lease));
+
+  // Its own session renews; an unchanged deploy still renews without a new revision.
+  clock.now += 10s;
+  REQUIRE(reg->hold_lease("api-dev", DevLease{"session-1", clock.now + 15s}));
+  dev.lease = DevLease{"session-1", clock.now + 20s};
+  auto same = reg->put_revision("api-dev", make_spec("api-dev"), "sha256:a", "/src/api", dev);
+  REQUIRE(same);
+  CHECK_FALSE(same->created);
+  CHECK(reg->get_function("api-dev")->lease->expires_at == clock.now + 20s);
+
+  // Lapsed: another session takes it over.
+  clock.now += 21s;
+  CHECK_FALSE(reg->get_function("api-dev")->lease->live(clock.now));
+  REQUIRE(reg->hold_lease("api-dev", *other.lease));
+  CHECK(reg->get_function("api-dev")->lease->session == "session-2");
+
+  // A plain function has none, and deleting then re-creating clears it.
+  REQUIRE(reg->put_revision("api", make_spec("api"), "sha256:a", "/src/api"));
+  CHECK_FALSE(reg->get_function("api")->lease);
+  REQUIRE(reg->delete_function("api-dev"));
+  REQUIRE(reg->put_revision("api-dev", make_spec("api-dev"), "sha256:a", "/src/api"));
+  CHECK_FALSE(reg->get_function("api-dev")->lease);
+  CHECK(reg->hold_lease("missing", *other.lease).error().code == RegistryErrc::not_found);
 }
