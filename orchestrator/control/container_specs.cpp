@@ -1,5 +1,7 @@
 #include "orchestrator/control/container_specs.hpp"
 
+#include <filesystem>
+
 #include "orchestrator/control/names.hpp"
 
 namespace svl::control {
@@ -30,6 +32,10 @@ ReplicaSpec replica_spec_for(const FunctionConfig& f, const CoreOptions& o, cons
   r.pids = f.spec.resources.pids;
   r.stop_grace = o.stop_grace;
   r.init = f.spec.run.init;
+  if (f.dev)
+    for (const auto& [from, to] : f.spec.dev.mount)
+      r.binds.push_back((std::filesystem::path(f.source_dir) / from / "").lexically_normal().parent_path().string() +
+                        ":" + to + ":ro");
   return r;
 }
 

@@ -32,6 +32,9 @@ struct FunctionConfig {
   FunctionSpec spec;
   std::string image;
   std::optional<long> min_override, max_override;
+  // A dev deploy (svl dev holds a lease on it): replicas get spec.dev.mount, from source_dir.
+  bool dev = false;
+  std::string source_dir;
 };
 
 }  // namespace svl::control

@@ -215,10 +215,27 @@ void FunctionCore::drained(const std::string& replica_id, Context& c) {
   Slot* s = replicas_.find_by_container(replica_id);
   if (!s || s->phase != Phase::draining) return;
   c.out.push_back(step::Unserve{name(), replica_id});
+  if (s->restart) {  // its wake goes on with a kill: the container and its sandbox stay
+    s->restart = false;
+    s->phase = Phase::stopping;
+    return advance_wake(*s, c);
+  }
   const Tier tier = drained_tier(replicas_, s->revision != revision(), idle_tier_);
   s->busy = false;
   s->phase = Phase::ready;  // a move that fails (the runtime away) puts it back into service
   move_idle(*s, tier, c);
+}
+
+void FunctionCore::restart(Context& c) {
+  for (auto& s : replicas_.slots())
+    if (s.phase == Phase::ready && !s.busy && s.revision == revision()) {
+      // Reserved for its own wake from now: a request meanwhile waits for it, not a new slot.
+      s.restart = true;
+      s.waking = true;
+      s.wake_from = Tier::stopped;
+      s.wake_started = c.now;
+      retire(s, c);
+    }
 }
 
 void FunctionCore::unreachable(const std::string& replica_id, Context& c) {

@@ -2,6 +2,7 @@
 // One function's replicas as a state machine: inputs (demand, ticks, outcomes of its operations,
 // runtime events) go in, steps come out. No I/O, no coroutines, no clock of its own: the caller
 // passes `now` and the gateway's load, and carries the steps out.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,9 @@ public:
   void event(const RuntimeEvent& e, Context& c);
   void drained(const std::string& replica_id, Context& c);
   void unreachable(const std::string& replica_id, Context& c);
+  // Each ready replica of the current revision drains, then is killed and started again in
+  // its container (svl dev's mounted files are read afresh); requests meanwhile are held.
+  void restart(Context& c);
   // Stops this function's idle replicas to free memory for another (the budget's victim).
   void evict(Context& c);
   // Every container of the function, for its removal.
@@ -78,7 +82,11 @@ public:
   const FunctionSpec& spec() const { return config_.spec; }
   long revision() const { return config_.revision; }
   long proven_revision() const { return proven_revision_; }
-  long effective_min() const { return config_.min_override.value_or(config_.spec.scale.min); }
+  // A dev function keeps one replica ready while svl dev runs.
+  long effective_min() const {
+    const long min = config_.min_override.value_or(config_.spec.scale.min);
+    return config_.dev ? std::max(min, 1L) : min;
+  }
   long effective_max() const { return config_.max_override.value_or(config_.spec.scale.max); }
   const ReplicaSet& replicas() const { return replicas_; }
   autoscaler::FunctionId budget_id() const { return budget_id_; }

@@ -149,6 +149,12 @@ void Reconciler::unreachable(const std::string& name, const std::string& replica
   with(name, now, out, [&](FunctionCore& f, Context& c) { f.unreachable(replica_id, c); });
 }
 
+bool Reconciler::restart(const std::string& name, TimePoint now, Steps& out) {
+  if (!find(name)) return false;
+  with(name, now, out, [&](FunctionCore& f, Context& c) { f.restart(c); });
+  return true;
+}
+
 void Reconciler::adopt(const std::vector<Observed>& listed, TimePoint now, Steps& out) {
   runtime_ok_ = true;
   std::map<std::string, AdoptionView> views;

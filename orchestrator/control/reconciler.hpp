@@ -41,6 +41,9 @@ public:
   void event(const RuntimeEvent& e, TimePoint now, Steps& out);
   void drained(const std::string& name, const std::string& replica_id, TimePoint now, Steps& out);
   void unreachable(const std::string& name, const std::string& replica_id, TimePoint now, Steps& out);
+  // svl dev saved a file below a mounted folder: restart the serving replicas' processes.
+  // False when the function is unknown.
+  bool restart(const std::string& name, TimePoint now, Steps& out);
   // The containers the runtime lists for this instance (start-up and after a reconnect).
   void adopt(const std::vector<Observed>& listed, TimePoint now, Steps& out);
   bool adopted() const { return adopted_; }

@@ -37,6 +37,7 @@ struct ReplicaSpec {
   std::int64_t pids = 0;
   bool init = true;  // the runtime's init as PID 1, so apps that ignore SIGTERM still stop
   std::chrono::seconds stop_grace{10};
+  std::vector<std::string> binds;  // "host:container:ro", svl dev's mounts only
 };
 struct SandboxSpec {
   std::string name;

@@ -128,6 +128,7 @@ std::string container_create_body(const ContainerSpec& spec) {
   if (spec.pids_limit > 0) host["PidsLimit"] = spec.pids_limit;
   if (spec.read_only_rootfs) host["ReadonlyRootfs"] = true;
   if (spec.init) host["Init"] = *spec.init;
+  if (!spec.binds.empty()) host["Binds"] = spec.binds;
   body["HostConfig"] = host;
   return body.dump();
 }

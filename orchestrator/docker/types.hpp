@@ -78,6 +78,7 @@ struct ContainerSpec {
   // the app and reaps zombies; an app as PID 1 has no default signal actions, so without init an
   // app that sets no SIGTERM handler waits out the whole stop grace. nullopt: dockerd's default.
   std::optional<bool> init;
+  std::vector<std::string> binds;  // HostConfig.Binds: "host-path:container-path[:ro]"
 };
 
 struct ContainerState {

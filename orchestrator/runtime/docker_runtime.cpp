@@ -100,6 +100,7 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
   spec.no_new_privileges = true;
   spec.stop_timeout_s = static_cast<int>(r.stop_grace.count());
   spec.init = r.init;
+  spec.binds = r.binds;
   auto created = co_await create(spec);
   co_return created;
 }

@@ -165,8 +165,13 @@ void World::random_input() {
   const int roll = std::uniform_int_distribution<int>(0, 999)(rng_);
   const std::string fn = kFunctions[std::uniform_int_distribution<std::size_t>(0, kFunctions.size() - 1)(rng_)];
   Duration next = uniform(5, 80);
-  if (roll < 600) {
+  if (roll < 590) {
     request(fn);
+  } else if (roll < 600) {
+    if (core_) {  // svl dev saved a mounted file
+      log("restart (admin) " + fn);
+      core_input([fn, this](Reconciler& r, Steps& o) { r.restart(fn, now_, o); });
+    }
   } else if (roll < 630) {
     for (int i = 0; i < 20; ++i) request(fn);
   } else if (roll < 670) {
