@@ -40,7 +40,7 @@ awaitable<AdminResponse> put_function(const AdminRequest& req, const std::string
   if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
   // Named locals, not temporaries, in the co_await (GCC 12 coroutine temporaries bug).
   auto& deploy = std::get<DeployRequest>(parsed);
-  auto outcome = co_await ctx.ops.deploy(deploy.spec, deploy.image, deploy.source_dir, deploy.force);
+  auto outcome = co_await ctx.ops.deploy(std::move(deploy));
   if (auto* e = std::get_if<ControlError>(&outcome)) co_return from(*e);
   auto& ok = std::get<DeployOutcome>(outcome);
   co_return reply(ok.created ? 201 : 200, json{{"name", name}, {"revision", ok.revision}, {"created", ok.created}});
@@ -215,6 +215,17 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     auto result = co_await ctx.ops.set_scale(name, scale.min, scale.max);
     if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
     co_return reply(200, std::get<json>(result));
+  }
+  if (verb == "lease" && method == "POST") {
+    auto parsed = parse_lease_request(req.body);
+    if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
+    auto result = ctx.ops.renew(name, std::get<LeaseRequest>(parsed));
+    if (auto* e = std::get_if<ControlError>(&result)) co_return from(*e);
+    co_return reply(200, std::get<json>(result));
+  }
+  if (verb == "restart" && method == "POST") {
+    if (auto e = ctx.ops.restart(name)) co_return from(*e);
+    co_return reply(202, json{{"restarting", name}});
   }
   if (verb == "logs" && method == "GET") {
     if (ctx.controller.status(name, false).is_null()) co_return error(404, "function " + name + " does not exist");

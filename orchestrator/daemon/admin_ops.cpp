@@ -1,5 +1,9 @@
 #include "orchestrator/daemon/admin_ops.hpp"
 
+#include "orchestrator/daemon/daemon_log.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -10,9 +14,73 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using namespace std::chrono_literals;
 
+namespace {
+constexpr auto kStartGrace = 30s;
+}
+
 AdminOps::AdminOps(asio::io_context& ctl, Controller& controller, Registry& registry, runtime::ContainerRuntime& runtime,
                    const Clock& clock)
-    : ctl_(ctl), controller_(controller), registry_(registry), runtime_(runtime), clock_(clock) {}
+    : ctl_(ctl), controller_(controller), registry_(registry), runtime_(runtime), clock_(clock), lease_timer_(ctl) {
+  // A daemon that was down longer than a lease does not remove a dev function whose svl dev
+  // still runs: every lease gets a grace from start-up to be renewed in.
+  if (auto functions = registry_.list_functions())
+    for (const auto& f : *functions)
+      if (f.lease) leases_[f.name] = std::max(f.lease->expires_at, std::chrono::system_clock::now() + kStartGrace);
+  asio::co_spawn(ctl_, watch_leases(), asio::detached);
+}
+
+void AdminOps::stop() {
+  stopped_ = true;
+  lease_timer_.cancel();
+}
+
+void AdminOps::track(const FunctionRecord& f) {
+  if (f.lease) leases_[f.name] = f.lease->expires_at;
+  else leases_.erase(f.name);
+}
+
+awaitable<void> AdminOps::watch_leases() {
+  while (!stopped_) {
+    lease_timer_.expires_after(1s);
+    boost::system::error_code ec;
+    co_await lease_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) co_return;
+    const auto now = std::chrono::system_clock::now();
+    std::vector<std::string> lapsed;
+    for (const auto& [name, expires] : leases_)
+      if (expires <= now) lapsed.push_back(name);
+    for (const auto& name : lapsed) {
+      leases_.erase(name);
+      auto f = registry_.get_function(name);  // renewed or taken over meanwhile?
+      if (f && f->lease && f->lease->live(now)) {
+        track(*f);
+        continue;
+      }
+      if (!f || !f->lease) continue;
+      log("dev function " + name + ": svl dev's lease lapsed; removing it");
+      asio::co_spawn(ctl_, remove(name), asio::detached);
+    }
+  }
+}
+
+std::variant<nlohmann::json, ControlError> AdminOps::renew(const std::string& name, const LeaseRequest& lease) {
+  const auto expires = std::chrono::system_clock::now() + lease.length;
+  auto held = registry_.hold_lease(name, DevLease{lease.session, expires});
+  if (!held) {
+    const auto code = held.error().code;
+    return ControlError{code == RegistryErrc::not_found ? 404u : code == RegistryErrc::lease_held ? 409u : 500u,
+                        held.error().message};
+  }
+  track(*held);
+  return nlohmann::json{{"name", name}, {"lease_seconds", lease.length.count()}};
+}
+
+std::optional<ControlError> AdminOps::restart(const std::string& name) {
+  control::Steps out;
+  if (!controller_.core().restart(name, clock_.now(), out)) return ControlError{404, "function " + name + " does not exist"};
+  controller_.run(std::move(out));
+  return std::nullopt;
+}
 
 awaitable<void> AdminOps::pause(std::chrono::milliseconds d) {
   asio::steady_timer timer(ctl_, d);
@@ -26,8 +94,9 @@ awaitable<void> AdminOps::take_turn(const std::string& name) {
   busy_.insert(name);
 }
 
-awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(FunctionSpec spec, std::string image,
-                                                                      std::string source_dir, bool force) {
+awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(DeployRequest request) {
+  const FunctionSpec& spec = request.spec;
+  const std::string& image = request.image;
   const std::string name = spec.name;
   co_await take_turn(name);
   Turn turn{this, name};
@@ -37,19 +106,24 @@ awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(FunctionSp
       co_return ControlError{400, "image: " + image + " does not exist in the local Docker engine (build it first, e.g. with `svl up`)"};
     co_return ControlError{503, "image: cannot inspect " + image + ": " + image_id.error().message};
   }
-  auto put = registry_.put_revision(name, spec, *image_id, source_dir, PutRevisionOptions{force});
+  PutRevisionOptions options{request.force, std::nullopt};
+  if (request.dev) options.lease = DevLease{request.dev->session, std::chrono::system_clock::now() + request.dev->length};
+  auto put = registry_.put_revision(name, spec, *image_id, request.source_dir, options);
   if (!put) {
     const auto& e = put.error();
-    co_return ControlError{e.code == RegistryErrc::name_taken ? 409u : e.code == RegistryErrc::invalid ? 400u : 500u,
-                           e.message};
+    const bool conflict = e.code == RegistryErrc::name_taken || e.code == RegistryErrc::lease_held;
+    co_return ControlError{conflict ? 409u : e.code == RegistryErrc::invalid ? 400u : 500u, e.message};
   }
   auto record = registry_.get_function(name);
   if (!record) co_return ControlError{500, "registry: " + record.error().message};
   auto& core = controller_.core();
   control::Steps out;
-  auto config = config_of(name, record->current, record->min_override, record->max_override);
-  if (!core.find(name)) core.load(std::move(config), false, clock_.now(), out);
-  else if (put->created || core.find(name)->revision() != put->revision) core.apply(std::move(config), clock_.now(), out);
+  track(*record);
+  auto config = config_of(*record);
+  const auto* known = core.find(name);
+  if (!known) core.load(std::move(config), false, clock_.now(), out);
+  else if (put->created || known->revision() != put->revision || known->config().dev != config.dev)
+    core.apply(std::move(config), clock_.now(), out);
   core.deployed(name, clock_.now(), out);
   controller_.run(std::move(out));
   co_return DeployOutcome{put->revision, put->created};
@@ -94,6 +168,7 @@ awaitable<std::optional<ControlError>> AdminOps::remove(std::string name) {
   // longer serves (the core unroutes it in the same step), and a crash before its containers are
   // removed leaves strays that the next start removes.
   if (auto st = registry_.delete_function(name); !st) co_return ControlError{500, "registry: " + st.error().message};
+  leases_.erase(name);
   control::Steps out;
   controller_.core().remove(name, clock_.now(), out);
   controller_.run(std::move(out));
@@ -111,7 +186,7 @@ awaitable<std::variant<long, ControlError>> AdminOps::rollback(std::string name,
   auto back = registry_.rollback(name, revision);
   if (!back) co_return ControlError{back.error().code == RegistryErrc::not_found ? 404u : 400u, back.error().message};
   control::Steps out;
-  core.apply(config_of(name, back->current, back->min_override, back->max_override), clock_.now(), out);
+  core.apply(config_of(*back), clock_.now(), out);
   core.deployed(name, clock_.now(), out);
   controller_.run(std::move(out));
   co_return back->current.number;

@@ -11,6 +11,10 @@
 #include <string>
 #include <variant>
 
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+
+#include "orchestrator/daemon/admin_requests.hpp"
 #include "orchestrator/daemon/controller.hpp"
 
 namespace svl::orchestrator {
@@ -30,17 +34,22 @@ struct ControlError {
 
 class AdminOps {
 public:
+  // Reads the dev leases from the registry and starts watching them lapse.
   AdminOps(boost::asio::io_context& ctl, Controller& controller, Registry& registry, runtime::ContainerRuntime& runtime,
            const Clock& clock);
+  // No more lease checks (the daemon stops).
+  void stop();
 
-  boost::asio::awaitable<std::variant<DeployOutcome, ControlError>> deploy(FunctionSpec spec, std::string image,
-                                                                           std::string source_dir, bool force);
+  boost::asio::awaitable<std::variant<DeployOutcome, ControlError>> deploy(DeployRequest request);
   boost::asio::awaitable<std::optional<ControlError>> wait_ready(std::string name, long revision,
                                                                  std::chrono::milliseconds timeout);
   boost::asio::awaitable<std::optional<ControlError>> remove(std::string name);
   boost::asio::awaitable<std::variant<long, ControlError>> rollback(std::string name, std::optional<long> revision);
   boost::asio::awaitable<std::variant<nlohmann::json, ControlError>> set_scale(std::string name, std::optional<long> min,
                                                                                std::optional<long> max);
+  // svl dev: renews its lease; restarts the replicas' processes after a save below a mount.
+  std::variant<nlohmann::json, ControlError> renew(const std::string& name, const LeaseRequest& lease);
+  std::optional<ControlError> restart(const std::string& name);
 
 private:
   // Holds the name's turn for the lifetime of the guard.
@@ -51,6 +60,9 @@ private:
   };
   boost::asio::awaitable<void> take_turn(const std::string& name);
   boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
+  // Once a second: a dev function whose lease lapsed (svl dev was killed) is removed.
+  boost::asio::awaitable<void> watch_leases();
+  void track(const FunctionRecord& f);
 
   boost::asio::io_context& ctl_;
   Controller& controller_;
@@ -58,6 +70,9 @@ private:
   runtime::ContainerRuntime& runtime_;
   const Clock& clock_;
   std::set<std::string> busy_;
+  std::map<std::string, WallTime> leases_;  // dev function -> when its lease lapses
+  boost::asio::steady_timer lease_timer_;
+  bool stopped_ = false;
 };
 
 }  // namespace svl::orchestrator

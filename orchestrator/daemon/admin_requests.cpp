@@ -35,7 +35,29 @@ std::optional<long> integer_param(const std::string& text, long lo, long hi) {
   return value;
 }
 
+Parsed<LeaseRequest> lease_from(const json& body, const std::string& where) {
+  if (!body.is_object()) return fail(where + "expected a JSON object");
+  if (!body.contains("session") || !body["session"].is_string() || body["session"].get<std::string>().empty() ||
+      body["session"].get<std::string>().size() > 200)
+    return fail(where + "session: expected the svl dev session's token (a string of 1 to 200 characters)");
+  LeaseRequest out;
+  out.session = body["session"].get<std::string>();
+  if (body.contains("lease_seconds")) {
+    const auto& n = body["lease_seconds"];
+    if (!n.is_number_integer() || n.get<long long>() < 1 || n.get<long long>() > 3600)
+      return fail(where + "lease_seconds: expected a whole number of seconds from 1 to 3600");
+    out.length = std::chrono::seconds(n.get<long long>());
+  }
+  return out;
+}
+
 }  // namespace
+
+Parsed<LeaseRequest> parse_lease_request(std::string_view body_text) {
+  auto body = json::parse(body_text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return fail("body: expected a JSON object");
+  return lease_from(body, "");
+}
 
 Parsed<DeployRequest> parse_deploy_request(std::string_view body_text, std::string_view name) {
   auto body = json::parse(body_text, nullptr, false);
@@ -62,6 +84,11 @@ Parsed<DeployRequest> parse_deploy_request(std::string_view body_text, std::stri
   out.image = body["image"].get<std::string>();
   out.source_dir = body.value("source_dir", std::string());
   out.force = body.value("force", false);
+  if (body.contains("dev")) {
+    auto lease = lease_from(body["dev"], "dev.");
+    if (auto* e = std::get_if<RequestError>(&lease)) return *e;
+    out.dev = std::get<LeaseRequest>(lease);
+  }
   return out;
 }
 

@@ -25,12 +25,22 @@ using Parsed = std::variant<T, RequestError>;
 
 using QueryParams = std::map<std::string, std::string>;
 
-// PUT /v1/functions/NAME: {"spec": {...}, "image": "...", "source_dir": "...", "force": false}
+// svl dev's lease: {"session": "<token>", "lease_seconds": N}. In a deploy's "dev" field, and
+// the body of POST /v1/functions/NAME/lease (a renewal).
+struct LeaseRequest {
+  std::string session;
+  std::chrono::seconds length{15};
+};
+Parsed<LeaseRequest> parse_lease_request(std::string_view body);
+
+// PUT /v1/functions/NAME: {"spec": {...}, "image": "...", "source_dir": "...", "force": false,
+// "dev": {lease}} (dev: a dev deploy, held by svl dev's lease)
 struct DeployRequest {
   FunctionSpec spec;
   std::string image;
   std::string source_dir;
   bool force = false;
+  std::optional<LeaseRequest> dev;
 };
 Parsed<DeployRequest> parse_deploy_request(std::string_view body, std::string_view name);
 

@@ -1,5 +1,7 @@
 #include "orchestrator/daemon/controller.hpp"
 
+#include "orchestrator/daemon/daemon_log.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -15,13 +17,10 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 
-namespace {
-void log(const std::string& line) { std::clog << "svl: " << line << std::endl; }
-}  // namespace
-
-control::FunctionConfig config_of(const std::string& name, const Revision& rev, std::optional<long> min_override,
-                                  std::optional<long> max_override) {
-  return control::FunctionConfig{name, rev.number, rev.spec, rev.image_id, min_override, max_override};
+control::FunctionConfig config_of(const FunctionRecord& f) {
+  const Revision& rev = f.current;
+  return control::FunctionConfig{f.name,          rev.number,      rev.spec,         rev.image_id,
+                                 f.min_override,  f.max_override,  f.lease.has_value(), rev.source_dir};
 }
 
 Controller::Controller(asio::io_context& ctl, ControllerOptions options, Registry& registry,
@@ -78,7 +77,7 @@ awaitable<void> Controller::start() {
   control::Steps out;
   for (const auto& r : *records) {
     metrics_.register_function(r.name);
-    core_.load(config_of(r.name, r.current, r.min_override, r.max_override), true, clock_.now(), out);
+    core_.load(config_of(r), true, clock_.now(), out);
   }
   run(std::move(out));
   co_await resync();
@@ -184,7 +183,7 @@ void Controller::on_rollback(control::step::RollBack r) {
     return;
   }
   control::Steps out;
-  core_.apply(config_of(r.function, back->current, back->min_override, back->max_override), clock_.now(), out);
+  core_.apply(config_of(*back), clock_.now(), out);
   log("revision " + std::to_string(bad) + " of " + r.function + " failed; revision " +
       std::to_string(back->current.number) + " keeps serving");
   out.push_back(control::step::Timer{r.function, clock_.now()});  // held requests go to the old revision

@@ -30,8 +30,7 @@ struct ControllerOptions {
   std::vector<std::string> domains{"localhost"};
 };
 
-control::FunctionConfig config_of(const std::string& name, const Revision& rev, std::optional<long> min_override,
-                                  std::optional<long> max_override);
+control::FunctionConfig config_of(const FunctionRecord& function);
 
 class Controller {
 public:

@@ -1,5 +1,7 @@
 #include "orchestrator/daemon/daemon.hpp"
 
+#include "orchestrator/daemon/daemon_log.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,8 +30,6 @@ namespace fs = std::filesystem;
 namespace names = control::names;
 
 namespace {
-
-void log(const std::string& line) { std::clog << "svl: " << line << std::endl; }
 
 std::pair<std::string, std::uint16_t> split_host_port(const std::string& text, const char* what) {
   auto colon = text.rfind(':');
@@ -336,6 +336,7 @@ int run_daemon(DaemonOptions options) {
     if (ec) return;
     log(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; finishing in-flight requests");
     admin.stop();
+    admin_ops.stop();
     controller.stop();   // held requests get 503 + Retry-After now; nothing new starts
     gateway.shutdown();  // stop accepting, let in-flight requests finish (bounded)
     ctl.stop();
@@ -343,6 +344,7 @@ int run_daemon(DaemonOptions options) {
   ctl.run();
   signals.cancel();
   admin.stop();
+  admin_ops.stop();
   controller.stop();
   gateway.shutdown();
   bridge.controller = nullptr;

@@ -1,5 +1,7 @@
 #include "orchestrator/daemon/replica_driver.hpp"
 
+#include "orchestrator/daemon/daemon_log.hpp"
+
 #include "common/overloaded.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -155,7 +157,7 @@ void ReplicaDriver::run_one(Step& step) {
           },
           [&](step::RollBack& s) { sinks_.rollback(s); },
           [&](step::Resync&) { sinks_.resync(); },
-          [&](step::Log& s) { std::clog << "svl: " << s.line << std::endl; },
+          [&](step::Log& s) { log(s.line); },
       },
       step);
 }

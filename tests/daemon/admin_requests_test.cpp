@@ -127,3 +127,22 @@ TEST_CASE("a spec error on an empty JSON key still names where it is") {
   auto message = error_of(parse_deploy_request(R"({"image": "x", "spec": {"": 1, "name": "hello", "image": "i"}})", "hello"));
   CHECK(message.rfind("\"\": unknown key", 0) == 0);
 }
+
+TEST_CASE("svl dev's lease: a session token and a length, in a deploy's dev field or a renewal's body") {
+  auto ok = parse_lease_request(R"({"session": "abc", "lease_seconds": 20})");
+  REQUIRE(std::holds_alternative<LeaseRequest>(ok));
+  CHECK(std::get<LeaseRequest>(ok).session == "abc");
+  CHECK(std::get<LeaseRequest>(ok).length == std::chrono::seconds(20));
+  CHECK(std::get<LeaseRequest>(parse_lease_request(R"({"session": "abc"})")).length == std::chrono::seconds(15));
+  CHECK(error_of(parse_lease_request(R"({"lease_seconds": 20})")).rfind("session: ", 0) == 0);
+  CHECK(error_of(parse_lease_request(R"({"session": "a", "lease_seconds": 0})")).rfind("lease_seconds: ", 0) == 0);
+  CHECK(error_of(parse_lease_request(R"({"session": "a", "lease_seconds": "9"})")).rfind("lease_seconds: ", 0) == 0);
+
+  auto deploy = parse_deploy_request(R"({"image": "x", "dev": {"session": "s1"}, )" + kSpec + "}", "hello");
+  REQUIRE(std::holds_alternative<DeployRequest>(deploy));
+  REQUIRE(std::get<DeployRequest>(deploy).dev);
+  CHECK(std::get<DeployRequest>(deploy).dev->session == "s1");
+  CHECK_FALSE(std::get<DeployRequest>(parse_deploy_request(R"({"image": "x", )" + kSpec + "}", "hello")).dev);
+  CHECK(error_of(parse_deploy_request(R"({"image": "x", "dev": {"session": 1}, )" + kSpec + "}", "hello"))
+            .rfind("dev.session: ", 0) == 0);
+}
