@@ -19,6 +19,12 @@ public:
   // `path` is relative to the context, '/'-separated.
   bool excluded(std::string_view path) const;
   bool empty() const noexcept { return patterns_.empty(); }
+  // With a `!` line, files below an excluded directory may still be included.
+  bool has_exceptions() const noexcept {
+    for (const auto& p : patterns_)
+      if (p.exception) return true;
+    return false;
+  }
 
 private:
   struct Pattern {
