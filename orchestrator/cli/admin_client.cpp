@@ -75,7 +75,8 @@ AdminReply AdminClient::request(std::string_view method, std::string_view path, 
   return reply;
 }
 
-long AdminClient::stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk) {
+long AdminClient::stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
+                         const std::atomic<bool>* stop) {
   auto* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);
   const std::string url = "http://svl" + std::string(path);
@@ -84,7 +85,17 @@ long AdminClient::stream(std::string_view path, const std::function<void(std::st
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, forward_chunk);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &on_chunk);
+  if (stop) {
+    // libcurl calls this about once a second while idle, and on every chunk: non-zero aborts.
+    curl_xferinfo_callback check = [](void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+      return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+    };
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(stop));
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   CURLcode rc = curl_easy_perform(curl);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return 0;
   if (rc == CURLE_COULDNT_CONNECT) throw_unreachable(socket_path_, rc);
   if (rc != CURLE_OK) throw std::runtime_error("admin stream " + std::string(path) + " failed: " + curl_easy_strerror(rc));
   long status = 0;

@@ -1,5 +1,6 @@
 #pragma once
 // The CLI's side of the admin API: JSON over HTTP on the daemon's unix socket (libcurl).
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <stdexcept>
@@ -31,8 +32,10 @@ public:
 
   AdminReply request(std::string_view method, std::string_view path, std::string_view json_body = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Streams a response body chunk by chunk (logs -f); returns the HTTP status.
-  long stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk);
+  // Streams a response body chunk by chunk (logs -f); returns the HTTP status. A set `stop`
+  // ends it within a second (status 0).
+  long stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
+              const std::atomic<bool>* stop = nullptr);
 
   const std::string& socket_path() const { return socket_path_; }
 

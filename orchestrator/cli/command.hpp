@@ -18,5 +18,6 @@ void add_new_command(CLI::App& app, Run& run);        // new_command.cpp: `svl n
 void add_manage_commands(CLI::App& app, Run& run);    // manage_commands.cpp: ls, status, down, rollback, scale, usage, logs
 void add_daemon_command(CLI::App& app, Run& run);     // daemon_command.cpp
 void add_up_command(CLI::App& app, Run& run);         // up_command.cpp
+void add_dev_command(CLI::App& app, Run& run);        // dev_command.cpp
 
 }  // namespace svl::cli

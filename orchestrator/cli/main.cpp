@@ -11,6 +11,7 @@ namespace {
 
 // One example per command, shown at the end of its --help.
 constexpr std::pair<std::string_view, std::string_view> examples[] = {
+    {"dev", "svl dev ./api   # runs api-dev until Ctrl-C; a saved file answers within a second"},
     {"daemon", "svl daemon --listen 127.0.0.1:8080 --state-dir ~/.local/state/svl"},
     {"down", "svl down api"},
     {"logs", "svl logs api -f --since 10m"},
@@ -27,7 +28,7 @@ constexpr std::pair<std::string_view, std::string_view> examples[] = {
 };
 
 void add_examples(CLI::App& app) {
-  app.footer("Example:\n  svl new api --template workers && cd api && svl up");
+  app.footer("Example:\n  svl new api --template express && cd api && svl dev   # then: svl up");
   for (CLI::App* sub : app.get_subcommands({}))
     for (const auto& [name, example] : examples)
       if (sub->get_name() == name) sub->footer("Example:\n  " + std::string(example));
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   svl::cli::add_manage_commands(app, run);
   svl::cli::add_daemon_command(app, run);
   svl::cli::add_up_command(app, run);
+  svl::cli::add_dev_command(app, run);
   add_examples(app);
 
   try {

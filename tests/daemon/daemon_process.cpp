@@ -85,6 +85,40 @@ CommandResult run_svl(const std::vector<std::string>& args, std::chrono::seconds
   return result;
 }
 
+SvlProcess::SvlProcess(const std::vector<std::string>& args, fs::path log) : log_(std::move(log)) {
+  std::vector<std::string> argv{svl_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = spawn(argv, log_, log_, {});
+}
+
+SvlProcess::~SvlProcess() {
+  if (pid_ > 0) wait_bounded(pid_, std::chrono::milliseconds(0));
+}
+
+void SvlProcess::signal(int sig) const {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int SvlProcess::wait_exit(std::chrono::milliseconds bound) {
+  const int code = wait_bounded(pid_, bound);
+  pid_ = -1;
+  return code;
+}
+
+std::string SvlProcess::output() const { return slurp(log_); }
+
+bool SvlProcess::wait_output(const std::string& text, std::chrono::milliseconds bound) const {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (output().find(text) != std::string::npos) return true;
+    siginfo_t info{};  // WNOWAIT: ended? (reaped later by wait_exit)
+    if (pid_ > 0 && ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0)
+      return output().find(text) != std::string::npos;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 DaemonProcess::DaemonProcess(fs::path state_dir, std::vector<std::string> extra_args)
     : state_dir_(std::move(state_dir)), log_path_(state_dir_ / "daemon.log") {
   fs::create_directories(state_dir_);

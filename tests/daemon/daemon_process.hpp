@@ -23,6 +23,25 @@ struct CommandResult {
 CommandResult run_svl(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(120),
                       const std::map<std::string, std::string>& env = {});
 
+// `svl ARGS...` left running (svl dev): stdout and stderr go to `log`; killed if still running
+// when destroyed.
+class SvlProcess {
+public:
+  SvlProcess(const std::vector<std::string>& args, std::filesystem::path log);
+  ~SvlProcess();
+  SvlProcess(const SvlProcess&) = delete;
+  SvlProcess& operator=(const SvlProcess&) = delete;
+  void signal(int sig) const;
+  int wait_exit(std::chrono::milliseconds bound);  // exit code, or -1 (then it was killed)
+  std::string output() const;
+  // Waits until the output holds `text` (bounded); false if it did not, or the process ended.
+  bool wait_output(const std::string& text, std::chrono::milliseconds bound) const;
+
+private:
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+};
+
 class DaemonProcess {
 public:
   // Starts `svl daemon` in `state_dir` and waits for its ready line (bounded).

@@ -1,0 +1,118 @@
+#include "orchestrator/cli/deploy_steps.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "orchestrator/cli/base_image.hpp"
+#include "orchestrator/docker/client.hpp"
+#include "orchestrator/spec/spec_json.hpp"
+
+namespace svl::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using orchestrator::FunctionSpec;
+
+namespace {
+
+// Build output: every line when piped, one self-overwriting progress line on a terminal.
+class BuildPrinter {
+public:
+  explicit BuildPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO)) {}
+  void line(std::string_view text) {
+    if (quiet_) return;
+    std::string s(text);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    if (s.empty()) return;
+    if (!tty_) {
+      std::cerr << s << "\n";
+      return;
+    }
+    if (s.rfind("Step ", 0) == 0) step_ = s;
+    std::string shown = step_.empty() ? s : step_;
+    if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
+    std::cerr << "\r\033[K" << shown << std::flush;
+  }
+  void done() {
+    if (tty_ && !quiet_) std::cerr << "\r\033[K" << std::flush;
+  }
+
+private:
+  bool quiet_, tty_;
+  std::string step_;
+};
+
+}  // namespace
+
+svl::Result<std::string, Failure> build_image(const fs::path& dir, const FunctionSpec& spec, const std::string& docker_host,
+                                              bool quiet) {
+  if (!spec.build) return spec.image;
+  docker::ClientOptions dopts;
+  dopts.host = docker_host;
+  docker::Client docker(dopts);
+  docker::BuildOptions build;
+  build.context_dir = (dir / spec.build->context).lexically_normal();
+  if (!fs::is_directory(build.context_dir))
+    return Failure("svl.toml: build.context: folder " + build.context_dir.string() + " does not exist");
+  build.dockerfile = spec.build->dockerfile;
+  if (!fs::exists(build.context_dir / build.dockerfile))
+    return Failure("svl.toml: build.dockerfile: " + (build.context_dir / build.dockerfile).string() + " does not exist");
+  build.build_args = spec.build->args;
+  build.tags = {"svl/" + spec.name + ":latest"};
+  build.labels = {{"svl.managed", "true"}, {"svl.function", spec.name}};
+  if (!quiet) std::cerr << "building " << spec.name << " from " << build.context_dir.string() << "\n";
+  BuildPrinter printer(quiet);
+  std::string last_step;  // "Step 2/5 : FROM ..." when the base image is what failed
+  auto built = docker.build_image(build, [&](std::string_view line) {
+    if (line.rfind("Step ", 0) == 0) last_step = std::string(line.substr(0, line.find('\n')));
+    printer.line(line);
+  });
+  printer.done();
+  if (!built) {
+    if (built.error().code == docker::Errc::unreachable)
+      return Failure("cannot reach Docker to build the image: " + built.error().message + " (is dockerd running?)");
+    std::ifstream dockerfile_in(build.context_dir / build.dockerfile);
+    const std::string dockerfile{std::istreambuf_iterator<char>(dockerfile_in), std::istreambuf_iterator<char>()};
+    if (auto why = base_image_error(last_step, dockerfile, build.build_args, built.error().message); !why.empty())
+      return Failure("build failed: " + why);
+    return Failure("build failed: " + built.error().message);
+  }
+  return built->image_id;
+}
+
+svl::Result<Deployed, Failure> put_function(AdminClient& admin, const FunctionSpec& spec, const std::string& image,
+                                            const fs::path& dir, bool force, const json& dev) {
+  json body{{"spec", orchestrator::to_json(spec)}, {"image", image}, {"source_dir", dir.string()}, {"force", force}};
+  if (!dev.is_null()) body["dev"] = dev;
+  auto put = admin.request("PUT", "/v1/functions/" + spec.name, body.dump(), std::chrono::minutes(2));
+  if (put.status != 200 && put.status != 201) {
+    auto msg = error_message(put);
+    if (put.status == 409 && dev.is_null()) msg += " (run `svl up --force` to move the name to this folder)";
+    return Failure(msg, put.status);
+  }
+  auto deployed = json::parse(put.body, nullptr, false);
+  return Deployed{deployed.value("revision", 0L), deployed.value("created", false)};
+}
+
+svl::Result<json, Failure> wait_ready(AdminClient& admin, const FunctionSpec& spec, long revision) {
+  const auto timeout_ms = spec.health.start_timeout.count() + 5000;
+  auto ready = admin.request("POST",
+                             "/v1/functions/" + spec.name + "/ready?revision=" + std::to_string(revision) +
+                                 "&timeout=" + std::to_string(timeout_ms) + "ms",
+                             "{}", std::chrono::milliseconds(timeout_ms + 10000));
+  if (ready.status != 200) {
+    std::string message = error_message(ready);
+    auto reply = json::parse(ready.body, nullptr, false);
+    if (reply.is_object() && reply.contains("details") && reply["details"].contains("logs")) {
+      auto logs = reply["details"]["logs"].get<std::string>();
+      if (!logs.empty()) message += "\nlast log lines:\n" + logs;
+    }
+    return Failure(message);
+  }
+  return json::parse(ready.body, nullptr, false);
+}
+
+}  // namespace svl::cli
