@@ -47,6 +47,9 @@ struct AdaptivePolicyConfig {
   std::vector<Duration> portfolio_fixed{std::chrono::minutes(1), std::chrono::minutes(3), std::chrono::minutes(10),
                                         std::chrono::minutes(30)};
   Duration portfolio_half_life = std::chrono::hours(6);
+  // A function called once or twice, with no other history, is stopped within 15 minutes of going
+  // idle, as hosted free tiers spin down (make_adaptive_policy; nullopt: plans as learnt).
+  std::optional<NewFunctionCap> new_function = NewFunctionCap{};
 };
 
 // Up to two loaded windows per idle period: [0, keep_until) right after the last invocation (catches

@@ -54,6 +54,13 @@ struct IdleSchedule {
   std::string rule;                       // e.g. "hybrid histogram prewarm=3m keep_alive=7m"
 };
 
+// A function with little history is unloaded soon: until `idle_times` idle periods have ended
+// (a function called once or twice), every plan holds memory only during its first `keep`.
+struct NewFunctionCap {
+  Duration keep = std::chrono::minutes(15);
+  std::uint32_t idle_times = 2;
+};
+
 class KeepAlivePolicy {
 public:
   virtual ~KeepAlivePolicy() = default;
@@ -69,6 +76,11 @@ public:
 
   // The tier for the idle replica at `now` (warm while busy).
   KeepAliveDecision decide(TimePoint now);
+
+  // Caps the plans of a function with little history (nullopt: no cap).
+  void set_new_function_cap(std::optional<NewFunctionCap> cap) { new_cap_ = cap; }
+  // Idle periods that have ended with a call.
+  std::uint64_t idle_times() const { return idle_times_; }
 
   bool busy() const { return busy_; }
   std::optional<TimePoint> idle_since() const { return idle_since_; }
@@ -86,7 +98,12 @@ protected:
   virtual std::optional<IdleSchedule> plan_more(TimePoint /*idle_start*/, TimePoint /*now*/) { return std::nullopt; }
 
 private:
+  // The plan as the cap allows it for this idle period (unchanged for a function with history).
+  void cap(IdleSchedule& s) const;
+
   bool busy_ = false;
+  std::optional<NewFunctionCap> new_cap_;
+  std::uint64_t idle_times_ = 0;
   bool evicted_ = false;
   std::optional<TimePoint> idle_since_;
   IdleSchedule schedule_;
