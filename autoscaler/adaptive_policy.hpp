@@ -4,7 +4,7 @@
 //   idle memory-seconds + cold_start_cost / memory x P(cold start)
 // over those idle times plus a few prior pseudo-observations (so a new function is neither kept
 // forever nor dropped at once). A window that starts after zero is a pre-warm. While loaded the
-// replica is frozen after `pause_after` (wake ~14 ms, not a cold start); unloading means stopped
+// replica is frozen after `pause_after` (wake ~10 ms, not a cold start); unloading means stopped
 // (container kept), so even a miss is a fast start. Large functions are kept for less time because
 // their idle time costs more; the whole-box MemoryBudget evicts under pressure.
 //

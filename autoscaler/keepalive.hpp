@@ -2,7 +2,7 @@
 // Keep-alive policies: for a function with no work, which tier its idle replica should be in.
 //
 // Tiers, cheapest to wake first: warm (running), paused (cgroup freezer: holds memory, wakes in
-// ~14 ms), stopped (no process, no memory; container kept for a fast start), removed (nothing).
+// ~10 ms), stopped (no process, no memory; container kept for a fast start), removed (nothing).
 // A policy learns from the function's busy/idle edges and turns each idle period into a schedule
 // relative to the moment the function became idle. The daemon asks `decide(now)` and arms a timer
 // for `next_transition`; a pre-warm is a planned transition from stopped back to a loaded tier.
@@ -49,7 +49,7 @@ struct IdleSchedule {
   Duration prewarm_at{};
   Duration prewarm_until{};               // == prewarm_at: no pre-warm
   std::optional<Duration> pause_at;       // warm -> paused at this offset in the first window
-  bool prewarm_paused = false;            // a pre-warmed replica is frozen at once (wakes in ~14 ms)
+  bool prewarm_paused = false;            // a pre-warmed replica is frozen at once (wakes in ~10 ms)
   Duration remove_at{};                   // stopped container removed at this offset
   std::string rule;                       // e.g. "hybrid histogram prewarm=3m keep_alive=7m"
 };
