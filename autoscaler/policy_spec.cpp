@@ -136,8 +136,12 @@ std::variant<PolicySpec, Failure> parse_policy(std::string_view text) {
           if (k == "new_keep") {
             std::optional<Duration> keep;
             if (auto e = set_optional_duration(keep, v)) return e;
-            if (!keep) c.new_function.reset();
-            else c.new_function = NewFunctionCap{*keep, c.new_function ? c.new_function->idle_times : NewFunctionCap{}.idle_times};
+            if (!keep) {
+              c.new_function.reset();
+            } else {
+              if (!c.new_function) c.new_function = NewFunctionCap{};
+              c.new_function->keep = *keep;
+            }
             return std::nullopt;
           }
           if (k == "new_idle_times") {
