@@ -4,7 +4,7 @@
 //   idle memory-seconds + cold_start_cost / memory x P(cold start)
 // over those idle times plus a few prior pseudo-observations (so a new function is neither kept
 // forever nor dropped at once). A window that starts after zero is a pre-warm. While loaded the
-// replica is frozen after `pause_after` (wake ~14 ms, not a cold start); unloading means stopped
+// replica is frozen after `pause_after` (wake ~10 ms, not a cold start); unloading means stopped
 // (container kept), so even a miss is a fast start. Large functions are kept for less time because
 // their idle time costs more; the whole-box MemoryBudget evicts under pressure.
 //
@@ -23,7 +23,9 @@ namespace svl::autoscaler {
 
 struct AdaptivePolicyConfig {
   std::uint64_t memory_bytes = 256ull << 20;             // the replica's memory
-  double cold_start_cost_gb_s = 15000;                     // a cold start is worth this many idle GB-seconds
+  // A cold start is worth this many idle GB-seconds. 2000: fewer cold starts than a fixed 10-minute
+  // timeout and less idle memory on every Azure sample (docs/autoscaler.md, "Results").
+  double cold_start_cost_gb_s = 2000;
   std::optional<Duration> pause_after = std::chrono::seconds(2);
   std::uint32_t history = 64;                             // idle times remembered
   double prior_weight = 1;                                // total weight of the prior pseudo-observations
@@ -47,6 +49,9 @@ struct AdaptivePolicyConfig {
   std::vector<Duration> portfolio_fixed{std::chrono::minutes(1), std::chrono::minutes(3), std::chrono::minutes(10),
                                         std::chrono::minutes(30)};
   Duration portfolio_half_life = std::chrono::hours(6);
+  // A function called once or twice, with no other history, is stopped within 15 minutes of going
+  // idle, as hosted free tiers spin down (make_adaptive_policy; nullopt: plans as learnt).
+  std::optional<NewFunctionCap> new_function = NewFunctionCap{};
 };
 
 // Up to two loaded windows per idle period: [0, keep_until) right after the last invocation (catches

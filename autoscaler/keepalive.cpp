@@ -49,9 +49,25 @@ void normalise(IdleSchedule& s) {
 
 }  // namespace
 
+void KeepAlivePolicy::cap(IdleSchedule& s) const {
+  if (!new_cap_ || idle_times_ >= new_cap_->idle_times) return;
+  const Duration limit = new_cap_->keep;
+  const Duration loaded_end = std::max(s.keep_until, s.prewarm_until);
+  if (loaded_end <= limit) return;
+  s.keep_until = std::min(s.keep_until, limit);
+  if (s.prewarm_at >= limit) s.prewarm_at = s.prewarm_until = s.keep_until;
+  s.prewarm_until = std::min(s.prewarm_until, limit);
+  s.remove_at -= loaded_end - std::max(s.keep_until, s.prewarm_until);  // the same retention once stopped
+  s.rule += "; new function: stopped by " +
+            format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(limit));
+}
+
 void KeepAlivePolicy::on_busy(TimePoint now) {
   if (busy_) return;
-  if (idle_since_ && now >= *idle_since_) learn(now - *idle_since_);
+  if (idle_since_ && now >= *idle_since_) {
+    learn(now - *idle_since_);
+    ++idle_times_;
+  }
   busy_ = true;
   evicted_ = false;
 }
@@ -63,6 +79,8 @@ void KeepAlivePolicy::on_idle(TimePoint now) {
   idle_since_ = now;
   planned_all_ = false;
   schedule_ = plan(now);
+  normalise(schedule_);
+  cap(schedule_);
   normalise(schedule_);
 }
 
@@ -85,7 +103,9 @@ KeepAliveDecision KeepAlivePolicy::decide(TimePoint now) {
   const TimePoint t0 = *idle_since_;
   const Duration elapsed = now - t0;
   if (!evicted_ && !planned_all_ && elapsed >= std::max(schedule_.keep_until, schedule_.prewarm_until)) {
-    if (auto more = plan_more(t0, now); more && more->prewarm_until > elapsed) {
+    auto more = plan_more(t0, now);
+    if (more) cap(*more);
+    if (more && more->prewarm_until > elapsed) {
       more->keep_until = std::min(more->keep_until, elapsed);
       if (more->prewarm_at < elapsed) more->prewarm_at = elapsed;
       normalise(*more);

@@ -2,7 +2,7 @@
 // Keep-alive policies: for a function with no work, which tier its idle replica should be in.
 //
 // Tiers, cheapest to wake first: warm (running), paused (cgroup freezer: holds memory, wakes in
-// ~14 ms), stopped (no process, no memory; container kept for a fast start), removed (nothing).
+// ~10 ms), stopped (no process, no memory; container kept for a fast start), removed (nothing).
 // A policy learns from the function's busy/idle edges and turns each idle period into a schedule
 // relative to the moment the function became idle. The daemon asks `decide(now)` and arms a timer
 // for `next_transition`; a pre-warm is a planned transition from stopped back to a loaded tier.
@@ -49,9 +49,16 @@ struct IdleSchedule {
   Duration prewarm_at{};
   Duration prewarm_until{};               // == prewarm_at: no pre-warm
   std::optional<Duration> pause_at;       // warm -> paused at this offset in the first window
-  bool prewarm_paused = false;            // a pre-warmed replica is frozen at once (wakes in ~14 ms)
+  bool prewarm_paused = false;            // a pre-warmed replica is frozen at once (wakes in ~10 ms)
   Duration remove_at{};                   // stopped container removed at this offset
   std::string rule;                       // e.g. "hybrid histogram prewarm=3m keep_alive=7m"
+};
+
+// A function with little history is unloaded soon: until `idle_times` idle periods have ended
+// (a function called once or twice), every plan holds memory only during its first `keep`.
+struct NewFunctionCap {
+  Duration keep = std::chrono::minutes(15);
+  std::uint32_t idle_times = 2;
 };
 
 class KeepAlivePolicy {
@@ -70,6 +77,11 @@ public:
   // The tier for the idle replica at `now` (warm while busy).
   KeepAliveDecision decide(TimePoint now);
 
+  // Caps the plans of a function with little history (nullopt: no cap).
+  void set_new_function_cap(std::optional<NewFunctionCap> cap) { new_cap_ = cap; }
+  // Idle periods that have ended with a call.
+  std::uint64_t idle_times() const { return idle_times_; }
+
   bool busy() const { return busy_; }
   std::optional<TimePoint> idle_since() const { return idle_since_; }
   // The current idle period's plan (as last extended by decide()).
@@ -86,7 +98,12 @@ protected:
   virtual std::optional<IdleSchedule> plan_more(TimePoint /*idle_start*/, TimePoint /*now*/) { return std::nullopt; }
 
 private:
+  // The plan as the cap allows it for this idle period (unchanged for a function with history).
+  void cap(IdleSchedule& s) const;
+
   bool busy_ = false;
+  std::optional<NewFunctionCap> new_cap_;
+  std::uint64_t idle_times_ = 0;
   bool evicted_ = false;
   std::optional<TimePoint> idle_since_;
   IdleSchedule schedule_;

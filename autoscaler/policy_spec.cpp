@@ -133,9 +133,24 @@ std::variant<PolicySpec, Failure> parse_policy(std::string_view text) {
           if (k == "portfolio") return set_list(c.portfolio, v, set_cost_factor);
           if (k == "portfolio_fixed") return set_list(c.portfolio_fixed, v, set_duration);
           if (k == "portfolio_half_life") return set_duration(c.portfolio_half_life, v);
+          if (k == "new_keep") {
+            std::optional<Duration> keep;
+            if (auto e = set_optional_duration(keep, v)) return e;
+            if (!keep) {
+              c.new_function.reset();
+            } else {
+              if (!c.new_function) c.new_function = NewFunctionCap{};
+              c.new_function->keep = *keep;
+            }
+            return std::nullopt;
+          }
+          if (k == "new_idle_times") {
+            if (!c.new_function) return "new_idle_times needs new_keep on";
+            return set_number(c.new_function->idle_times, v);
+          }
           return unknown(k, "cost, prior, prior_half_life, margin, rare_boost, prewarm_min, history, max_keep, pause, "
                             "forecast, forecast_margin, lead, portfolio, portfolio_fixed, "
-                            "portfolio_half_life");
+                            "portfolio_half_life, new_keep, new_idle_times");
         }))
       return *f;
     if (c.history == 0) return bad(spec.text, "history must be at least 1");
@@ -155,8 +170,14 @@ std::unique_ptr<KeepAlivePolicy> make_policy(const PolicySpec& spec, std::uint64
   return make_adaptive_policy(a);
 }
 
+// The new-function cap applies to the plan followed, not to the candidates: their records stay
+// what their own plans would have cost.
 std::unique_ptr<KeepAlivePolicy> make_adaptive_policy(const AdaptivePolicyConfig& config) {
-  if (config.portfolio.empty()) return std::make_unique<AdaptivePolicy>(config);
+  if (config.portfolio.empty()) {
+    auto single = std::make_unique<AdaptivePolicy>(config);
+    single->set_new_function_cap(config.new_function);
+    return single;
+  }
   std::vector<PortfolioCandidate> candidates;
   AdaptivePolicy* reference = nullptr;
   for (double factor : config.portfolio) {
@@ -184,7 +205,9 @@ std::unique_ptr<KeepAlivePolicy> make_adaptive_policy(const AdaptivePolicyConfig
   p.breakeven_s = [reference, factor] { return reference->window().breakeven / factor; };
   p.half_life = config.portfolio_half_life;
   p.name = "adaptive";
-  return std::make_unique<PortfolioPolicy>(std::move(candidates), std::move(p));
+  auto portfolio = std::make_unique<PortfolioPolicy>(std::move(candidates), std::move(p));
+  portfolio->set_new_function_cap(config.new_function);
+  return portfolio;
 }
 
 }  // namespace svl::autoscaler

@@ -66,6 +66,7 @@ struct FunctionState {
   // Replicas.
   std::uint32_t ready = 0;
   Tier idle_tier = Tier::removed;
+  Nanos woken_at = 0;  // when the replica being woken is ready: calls arriving before wait for it
   std::uint64_t timer_generation = 0;
   bool ticking = false;
   // Count oracle (SimResult::oracle_floor_gb_s), from the undelayed calls in arrival order: the
@@ -254,8 +255,12 @@ private:
           delay = nanos(options_.costs.from_removed);
           break;
       }
+      f.woken_at = t + delay;
       apply(id, t, f.autoscaler->on_demand(at(t), load_of(f, 1)), true);
+    } else if (t < f.woken_at) {
+      delay = f.woken_at - t;  // held behind the wake in progress
     }
+    if (delay > 0) delays_.push_back(delay);
     ++f.inflight;
     f.last_busy = t;
     f.autoscaler->on_invocation_start(at(t));
@@ -294,7 +299,23 @@ private:
     if (f.inflight == 0) decide(id, t);
   }
 
+  // Total and nearest-rank p99 over all calls of the wait wakes added; calls without one waited 0.
+  void finish_latency() {
+    Nanos total = 0;
+    for (Nanos d : delays_) total += d;
+    result_.delayed_calls = delays_.size();
+    result_.wake_latency_total_s = static_cast<double>(total) / kSecond;
+    if (result_.invocations == 0) return;
+    const auto rank = static_cast<std::uint64_t>(std::ceil(0.99 * static_cast<double>(result_.invocations)));
+    const std::uint64_t undelayed = result_.invocations - delays_.size();
+    if (rank <= undelayed) return;
+    auto nth = delays_.begin() + static_cast<std::ptrdiff_t>(rank - undelayed - 1);
+    std::nth_element(delays_.begin(), nth, delays_.end());
+    result_.wake_latency_p99_ms = static_cast<double>(*nth) / 1e6;
+  }
+
   void finish() {
+    finish_latency();
     result_.cold_starts = result_.wakes_stopped + result_.wakes_removed;
     result_.cold_start_pct = result_.invocations ? 100.0 * result_.cold_starts / result_.invocations : 0;
     std::vector<double> per_function;
@@ -323,6 +344,7 @@ private:
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   MemoryBudget budget_;
   std::uint64_t held_bytes_ = 0;
+  std::vector<Nanos> delays_;  // every wait a wake added to a call (most calls have none)
   SimResult result_;
 };
 
@@ -347,6 +369,9 @@ std::string to_json(const SimResult& r, double fixed10m_wasted_gb_s) {
   j["wasted_idle_gb_s"] = r.wasted_idle_gb_s;
   j["oracle_floor_gb_s"] = r.oracle_floor_gb_s;
   j["oracle_floor_minus_cold_allowance_gb_s"] = r.oracle_floor_minus_cold_allowance_gb_s;
+  j["wake_latency_total_s"] = r.wake_latency_total_s;
+  j["wake_latency_p99_ms"] = r.wake_latency_p99_ms;
+  j["delayed_calls"] = r.delayed_calls;
   j["peak_memory_gb"] = r.peak_memory_gb;
   j["evictions"] = r.evictions;
   j["prewarms"] = r.prewarms;
@@ -365,6 +390,7 @@ std::string to_text(const SimResult& r, double fixed10m_wasted_gb_s) {
                 "  woke from stopped %llu\n"
                 "  woke from removed %llu\n"
                 "wakes from paused   %llu (not cold starts)\n"
+                "wake latency        %.1f s in all, over %llu calls; p99 over calls %.1f ms\n"
                 "wasted memory       %.1f GB-s (%.3f x fixed:10m)\n"
                 "count-oracle floor  %.1f GB-s (%.3f x fixed:10m); %.1f GB-s less this run's cold starts x 1 min\n"
                 "peak memory         %.2f GB\n"
@@ -374,6 +400,7 @@ std::string to_text(const SimResult& r, double fixed10m_wasted_gb_s) {
                 static_cast<unsigned long long>(r.invocations), static_cast<unsigned long long>(r.cold_starts),
                 r.cold_start_pct, r.cold_start_pct_p75, static_cast<unsigned long long>(r.wakes_stopped),
                 static_cast<unsigned long long>(r.wakes_removed), static_cast<unsigned long long>(r.wakes_paused),
+                r.wake_latency_total_s, static_cast<unsigned long long>(r.delayed_calls), r.wake_latency_p99_ms,
                 r.wasted_gb_s, fixed10m_wasted_gb_s > 0 ? r.wasted_gb_s / fixed10m_wasted_gb_s : 0.0,
                 r.oracle_floor_gb_s, fixed10m_wasted_gb_s > 0 ? r.oracle_floor_gb_s / fixed10m_wasted_gb_s : 0.0,
                 r.oracle_floor_minus_cold_allowance_gb_s,

@@ -15,11 +15,14 @@
 
 namespace svl::autoscaler {
 
-// Wake-up costs measured on this machine (docs/autoscaler.md).
+// Wake-up costs: the p50 of a request woken from each tier through svl's gateway, measured by
+// bench/cold_start on this 2-core box (docs/daemon.md "Figures", 2026-11-27: paused 10-11 ms,
+// stopped 61-73 ms, removed 68-76 ms over five runs). Replicas live in kept network sandboxes,
+// so a stopped one wakes with a plain `docker start`.
 struct TierCosts {
-  Duration from_paused = std::chrono::milliseconds(14);
-  Duration from_stopped = std::chrono::milliseconds(260);
-  Duration from_removed = std::chrono::milliseconds(270);
+  Duration from_paused = std::chrono::milliseconds(10);
+  Duration from_stopped = std::chrono::milliseconds(66);
+  Duration from_removed = std::chrono::milliseconds(72);
 };
 
 struct SimOptions {
@@ -65,6 +68,11 @@ struct SimResult {
   std::uint64_t missing_durations = 0;
   std::uint64_t missing_memory = 0;
   std::uint64_t prewarms = 0;     // loads from stopped ahead of an arrival
+  // What wakes add to callers' latency (TierCosts): the call that wakes a replica waits the tier's
+  // cost, and calls arriving while it wakes wait for the rest of it.
+  double wake_latency_total_s = 0;
+  double wake_latency_p99_ms = 0;  // nearest-rank p99 over all calls, undelayed calls counting 0
+  std::uint64_t delayed_calls = 0;
   // Count-oracle floor: the wasted memory of a clairvoyant policy that knows every minute's call
   // count in advance (not the times inside the minute) and never has a cold start, on this run's
   // very arrivals and durations (undelayed). With one replica it must hold memory from the start

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Keep-alive policies over the Azure Functions 2019 samples: cold-start % (overall and p75 of
-# functions) and wasted GB-s normalised to fixed:10m, for fixed:10m, fixed:30s, hybrid, adaptive;
+# functions), wasted GB-s normalised to fixed:10m and the latency wakes add (total, p99 over calls),
+# for fixed:10m, fixed:30s, hybrid, adaptive;
 # then, per sample, the count-oracle floor on wasted memory against fixed:10m's.
 #   bench/policies/run.sh [build-dir] [samples...]      (default: build, samples 100 200 500 1000)
 # The 1000 sample is the held-out set: nothing was tuned on it.
@@ -21,7 +22,7 @@ policies=(fixed:10m fixed:30s hybrid adaptive)
 json="$(mktemp -d)"
 trap 'rm -rf "$json"' EXIT
 
-printf '%-7s %-10s %12s %10s %10s %14s %9s %8s\n' sample policy invocations cold_% cold_p75 wasted_vs_10m peak_GB seconds
+printf '%-7s %-10s %12s %8s %10s %10s %14s %9s %9s %9s %8s\n' sample policy invocations cold cold_% cold_p75 wasted_vs_10m wake_s wake_p99 peak_GB seconds
 for n in "${samples[@]}"; do
   for f in inv run mem; do
     [[ -r "$traces/${n}_$f.csv" ]] || { echo "missing $traces/${n}_$f.csv" >&2; exit 2; }
@@ -33,8 +34,9 @@ import json, sys
 n = sys.argv[1]
 for line in sys.stdin:
     j = json.loads(line)
-    print("%-7s %-10s %12d %10.4f %10.2f %14.3f %9.1f %8.1f" % (n, j["policy"], j["invocations"], j["cold_start_pct"],
-          j["cold_start_pct_p75"], j["wasted_vs_fixed10m"], j["peak_memory_gb"], j["seconds"]))
+    print("%-7s %-10s %12d %8d %10.4f %10.2f %14.3f %9.0f %9.1f %9.1f %8.1f" % (n, j["policy"], j["invocations"],
+          j["cold_starts"], j["cold_start_pct"], j["cold_start_pct_p75"], j["wasted_vs_fixed10m"],
+          j["wake_latency_total_s"], j["wake_latency_p99_ms"], j["peak_memory_gb"], j["seconds"]))
 ' "$n"
 done
 

@@ -53,14 +53,14 @@ struct ScaleSpec {
   ScalePolicy policy = ScalePolicy::adaptive;
   // Only for policy fixed (any other policy rejects them in svl.toml, the others choose for themselves).
   // Idle time before a replica is paused (nullopt = "off", never). 30s keeps short gaps
-  // in traffic free of any wake cost; after that a paused replica costs no CPU and wakes in ~14 ms.
+  // in traffic free of any wake cost; after that a paused replica costs no CPU and wakes in ~10 ms.
   std::optional<std::chrono::milliseconds> pause_after = std::chrono::seconds(30);
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(5);  // idle time before it is stopped
   // Time a stopped replica's container is kept (for a fast start) before it is removed.
   std::chrono::milliseconds remove_after = std::chrono::hours(1);
   std::int64_t queue = 1000;  // requests held per function while waiting for capacity
   // Only for policy adaptive: GB-seconds of idle memory one cold start is worth (nullopt: the
-  // policy's default, 15000). Lower keeps idle replicas loaded for less time.
+  // policy's default, 2000, AdaptivePolicyConfig). Lower keeps idle replicas loaded for less time.
   std::optional<double> cold_start_cost;
 
   bool operator==(const ScaleSpec&) const = default;

@@ -78,8 +78,8 @@ TEST_CASE("adaptive: no pre-warm before prewarm_min_samples idle times") {
   CHECK(w.prewarm_until > w.prewarm_at);
 }
 
-TEST_CASE("adaptive: with the default cost, a rare cold start outweighs hours of idle memory") {
-  AdaptivePolicy p(config(1024));
+TEST_CASE("adaptive: with a high cost, a rare cold start outweighs hours of idle memory") {
+  AdaptivePolicy p(config(1024, 15000));
   std::vector<Duration> its;
   for (int i = 0; i < 30; ++i) its.push_back(30min);
   auto end = feed(p, its);
@@ -88,6 +88,12 @@ TEST_CASE("adaptive: with the default cost, a rare cold start outweighs hours of
   CHECK(holds_memory(p.decide(end + 30min).tier));
   CHECK(holds_memory(p.decide(end + 2h).tier));
   CHECK_FALSE(holds_memory(p.decide(end + 5h).tier));
+
+  // The default cost catches the next call, and unloads the replica when no call came in time.
+  AdaptivePolicy d(config(1024));
+  end = feed(d, its);
+  CHECK(holds_memory(d.decide(end + 30min).tier));
+  CHECK_FALSE(holds_memory(d.decide(end + 2h).tier));
 }
 
 TEST_CASE("adaptive: a new function gets a bounded keep-alive and no pre-warm") {

@@ -12,6 +12,7 @@
 #include "autoscaler/simulator.hpp"
 
 using namespace svl::autoscaler;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -59,9 +60,9 @@ TEST_CASE("fixed:10m keeps the replica between the two calls: one cold start") {
   auto r = simulate(t, options("fixed:10m"));
   CHECK(r.cold_starts == 1);
   CHECK(r.cold_start_pct == doctest::Approx(50.0));
-  // Held from the first call to the end (4 min), busy 2 s plus the 270 ms start.
-  CHECK(r.wasted_gb_s > 180 - 60 - 2.27 - 1e-6);
-  CHECK(r.wasted_gb_s < 240 - 2.27 + 1e-6);
+  // Held from the first call to the end (4 min), busy 2 s plus the 72 ms start.
+  CHECK(r.wasted_gb_s > 180 - 60 - 2.072 - 1e-6);
+  CHECK(r.wasted_gb_s < 240 - 2.072 + 1e-6);
 }
 
 TEST_CASE("a paused replica wakes without a cold start and its memory counts as wasted") {
@@ -84,6 +85,46 @@ TEST_CASE("adaptive learns a 30-minute timer and pre-warms: fewer cold starts an
   CHECK(adaptive.cold_starts <= 14);
   CHECK(adaptive.prewarms >= 30);
   CHECK(adaptive.wasted_gb_s < fixed.wasted_gb_s);
+}
+
+TEST_CASE("wake latency: each wake adds its tier's cost, summed and as a p99 over calls") {
+  const TierCosts costs;
+  CHECK(costs.from_paused == 10ms);  // bench/cold_start's p50s (docs/daemon.md)
+  CHECK(costs.from_stopped == 66ms);
+  CHECK(costs.from_removed == 72ms);
+  auto t = one_function({1, 0, 1, 0}, 1000, 1024);
+  auto cold = simulate(t, options("fixed:30s"));  // from removed, then from stopped
+  CHECK(cold.delayed_calls == 2);
+  CHECK(cold.wake_latency_total_s == doctest::Approx(0.072 + 0.066));
+  CHECK(cold.wake_latency_p99_ms == doctest::Approx(72));
+  auto paused = simulate(t, options("fixed:10m,pause=1s"));  // from removed, then from paused
+  CHECK(paused.wake_latency_total_s == doctest::Approx(0.072 + 0.010));
+  CHECK(paused.wake_latency_p99_ms == doctest::Approx(72));
+
+  // One cold start among n calls (kept warm between): it is the p99 only while it is more than 1 %.
+  auto calls_every_minute = [](std::size_t n) { return one_function(std::vector<std::uint32_t>(n, 1), 100, 256); };
+  auto fifty = simulate(calls_every_minute(50), options("fixed:10m"));
+  CHECK(fifty.delayed_calls == 1);
+  CHECK(fifty.wake_latency_total_s == doctest::Approx(0.072));
+  CHECK(fifty.wake_latency_p99_ms == doctest::Approx(72));
+  auto hundred = simulate(calls_every_minute(100), options("fixed:10m"));
+  CHECK(hundred.wake_latency_total_s == doctest::Approx(0.072));
+  CHECK(hundred.wake_latency_p99_ms == 0);
+}
+
+TEST_CASE("wake latency: a call arriving while the replica wakes waits for the rest of the wake") {
+  auto t = one_function({2}, 100, 256);
+  auto o = options("fixed:10m");
+  o.costs.from_removed = 60s;  // longer than the minute: the second call surely arrives meanwhile
+  o.record_calls = true;
+  auto r = simulate(t, o);
+  REQUIRE(r.per_function[0].calls.size() == 2);
+  const double first = static_cast<double>(r.per_function[0].calls[0].start_ns) / 1e9;
+  const double second = static_cast<double>(r.per_function[0].calls[1].start_ns) / 1e9;
+  CHECK(r.cold_starts == 1);
+  CHECK(r.delayed_calls == 2);
+  CHECK(r.wake_latency_total_s == doctest::Approx(60 + (first + 60 - second)));
+  CHECK(r.wake_latency_p99_ms == doctest::Approx(60000));
 }
 
 TEST_CASE("results are reproducible for a seed and arrivals do not depend on the policy") {
@@ -255,11 +296,15 @@ TEST_CASE("JSON report has the keys svl sim promises") {
   auto j = nlohmann::json::parse(to_json(r, 120.0));
   for (const char* key : {"policy", "functions", "invocations", "cold_starts", "cold_starts_by_tier", "cold_start_pct",
                           "cold_start_pct_p75", "wasted_gb_s", "wasted_vs_fixed10m", "peak_memory_gb",
-                          "oracle_floor_gb_s", "oracle_floor_minus_cold_allowance_gb_s"})
+                          "oracle_floor_gb_s", "oracle_floor_minus_cold_allowance_gb_s", "wake_latency_total_s",
+                          "wake_latency_p99_ms", "delayed_calls"})
     CHECK(j.contains(key));
   CHECK(j["cold_starts_by_tier"]["stopped"] == 1);
   CHECK(j["wasted_vs_fixed10m"].get<double>() == doctest::Approx(0.5));
   CHECK(j["policy"] == "fixed:30s");
+  CHECK(j["wake_latency_p99_ms"].get<double>() == doctest::Approx(72));
+  CHECK(to_text(r, 120.0).find("wake latency        0.1 s in all, over 2 calls; p99 over calls 72.0 ms") !=
+        std::string::npos);
 }
 
 TEST_CASE("policy names are parsed with clear errors") {

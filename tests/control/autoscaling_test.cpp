@@ -34,7 +34,7 @@ TEST_CASE("make_autoscaler: the adaptive policy's minutes start when wall-clock 
 
 TEST_CASE("make_autoscaler: scale.cold_start_cost reaches every adaptive candidate, scaled by its factor") {
   svl::orchestrator::FunctionSpec spec;
-  spec.scale.cold_start_cost = 2000;
+  spec.scale.cold_start_cost = 3000;  // not the default, so the check below can fail
   auto scaler = svl::control::make_autoscaler(spec, 0, 4, 1s, svl::Clock_t::now());
   auto* portfolio = dynamic_cast<svl::autoscaler::PortfolioPolicy*>(&scaler->policy());
   REQUIRE(portfolio != nullptr);
@@ -42,7 +42,7 @@ TEST_CASE("make_autoscaler: scale.cold_start_cost reaches every adaptive candida
   for (std::size_t i = 0; i < portfolio->candidates(); ++i)
     if (auto* a = dynamic_cast<const svl::autoscaler::AdaptivePolicy*>(&portfolio->candidate(i)))
       costs.push_back(a->config().cold_start_cost_gb_s);
-  CHECK(costs == std::vector<double>{2000, 500, 8000});
+  CHECK(costs == std::vector<double>{3000, 750, 12000});
 
   svl::orchestrator::FunctionSpec plain;
   auto by_default = svl::control::make_autoscaler(plain, 0, 4, 1s, svl::Clock_t::now());

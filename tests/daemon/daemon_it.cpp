@@ -189,7 +189,7 @@ TEST_CASE("the adaptive policy keeps an idle replica by its portfolio's plan, an
   CHECK(status_of(d, "thinker")["keep_alive_plan"].is_null());  // never called: nothing planned yet
   CHECK(svl::test::get(d.gateway_port(), "/fn/thinker/").status == 200);
   // With one call and nothing learnt yet, the reference candidate keeps the replica (frozen after
-  // 2 s) for as long as its prior says a cold start would cost more than the memory.
+  // 2 s) for as long as its prior says a cold start would cost more than the memory, at most 15 min.
   CHECK(wait_status(d, "thinker", [](const json& s) { return s["keep_alive_plan"].is_string() && replicas(s, "paused") == 1; },
                     20s));
   const auto plan = status_of(d, "thinker")["keep_alive_plan"].get<std::string>();
