@@ -35,6 +35,7 @@ struct FunctionConfig {
   // A dev deploy (svl dev holds a lease on it): replicas get spec.dev.mount, from source_dir.
   bool dev = false;
   std::string source_dir;
+  std::string dev_user;  // "uid:gid" owning source_dir: the dev replica can read what is mounted
 };
 
 }  // namespace svl::control

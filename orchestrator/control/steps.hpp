@@ -38,6 +38,7 @@ struct ReplicaSpec {
   bool init = true;  // the runtime's init as PID 1, so apps that ignore SIGTERM still stop
   std::chrono::seconds stop_grace{10};
   std::vector<std::string> binds;  // "host:container:ro", svl dev's mounts only
+  std::string user;                // "uid:gid"; empty: the image's
 };
 struct SandboxSpec {
   std::string name;

@@ -2,6 +2,8 @@
 
 #include "orchestrator/daemon/daemon_log.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -19,8 +21,12 @@ using asio::use_awaitable;
 
 control::FunctionConfig config_of(const FunctionRecord& f) {
   const Revision& rev = f.current;
-  return control::FunctionConfig{f.name,          rev.number,      rev.spec,         rev.image_id,
-                                 f.min_override,  f.max_override,  f.lease.has_value(), rev.source_dir};
+  control::FunctionConfig c{f.name,         rev.number,     rev.spec,           rev.image_id,
+                            f.min_override, f.max_override, f.lease.has_value(), rev.source_dir, ""};
+  // The image's user may not be allowed to read the mounted folders: run as their owner.
+  struct stat st {};
+  if (c.dev && ::stat(rev.source_dir.c_str(), &st) == 0) c.dev_user = std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
+  return c;
 }
 
 Controller::Controller(asio::io_context& ctl, ControllerOptions options, Registry& registry,

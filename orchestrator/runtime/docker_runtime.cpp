@@ -101,6 +101,7 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
   spec.stop_timeout_s = static_cast<int>(r.stop_grace.count());
   spec.init = r.init;
   spec.binds = r.binds;
+  spec.user = r.user;
   auto created = co_await create(spec);
   co_return created;
 }

@@ -16,6 +16,7 @@ FunctionConfig dev_config(const std::string& name) {
   auto c = Harness::config(name);
   c.dev = true;
   c.source_dir = "/home/me/api";
+  c.dev_user = "1000:1000";
   c.spec.dev.mount = {{"src", "/app/src"}, {"./lib/", "/app/lib"}};
   return c;
 }
@@ -27,8 +28,10 @@ TEST_CASE("a dev function's replicas bind-mount its folders read-only; any other
   Slot s;
   const auto spec = replica_spec_for(c, Harness::options(), s);
   CHECK(spec.binds == std::vector<std::string>{"/home/me/api/lib:/app/lib:ro", "/home/me/api/src:/app/src:ro"});
+  CHECK(spec.user == "1000:1000");
   c.dev = false;
   CHECK(replica_spec_for(c, Harness::options(), s).binds.empty());
+  CHECK(replica_spec_for(c, Harness::options(), s).user.empty());
 }
 
 TEST_CASE("a dev function keeps one replica whatever its min, and is never idled") {
