@@ -79,6 +79,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(deploy->spec.name == name);
       FUZZ_CHECK(is_valid_function_name(deploy->spec.name));
       FUZZ_CHECK(!deploy->image.empty());
+      if (deploy->dev) FUZZ_CHECK(!deploy->dev->session.empty() && deploy->dev->length.count() >= 1);
+    }
+  } else if (verb == "lease") {
+    const auto parsed = parse_lease_request(body);
+    if (auto* lease = check(parsed)) {
+      FUZZ_CHECK(!lease->session.empty() && lease->session.size() <= 200);
+      FUZZ_CHECK(lease->length.count() >= 1 && lease->length.count() <= 3600);
     }
   } else if (verb == "rollback") {
     const auto parsed = parse_rollback_request(body);
