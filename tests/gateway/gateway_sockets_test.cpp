@@ -484,6 +484,27 @@ TEST_CASE("hold queue full: 503 with Retry-After") {
   }
 }
 
+TEST_CASE("removing a function answers its held requests at once (404), and later ones are unknown") {
+  Fixture f;
+  f.function("gone");
+  std::vector<std::unique_ptr<TestClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<TestClient>(f.port()));
+    held.back()->send_raw("GET /fn/gone/ HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  REQUIRE(wait_until([&] { return f.gw->load("gone").queued == 3; }));
+  const auto removed = std::chrono::steady_clock::now();
+  f.gw->remove_function("gone");
+  for (auto& h : held) {
+    auto r = h->read();
+    CHECK(r.result_int() == 404);
+    CHECK(r.body().find("function was removed") != std::string::npos);
+  }
+  CHECK(std::chrono::steady_clock::now() - removed < std::chrono::seconds(2));
+  TestClient c(f.port());
+  CHECK(c.get("/fn/gone/").result_int() == 404);
+}
+
 TEST_CASE("start_timeout: 504 saying the function did not become ready and why") {
   Fixture f;
   FunctionRoute r;
