@@ -78,3 +78,39 @@ TEST_CASE("an idle daemon exits within 1 s of SIGTERM, and its warm replica keep
   for (const auto& c : instance_containers(d.state_dir())) running += c.state == "running";
   CHECK(running == 2);  // the sandbox and the replica: the next start adopts them
 }
+
+TEST_CASE("SIGTERM while a 10 s stop is in its grace (hazard 2's scenario): the daemon exits cleanly at once, and the next start kills that replica") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  // Without init the app is PID 1 and ignores SIGTERM: Docker's stop waits its whole grace, a
+  // Docker call in flight on a pool worker while the daemon shuts down.
+  auto dir = svl::test::write_function(
+      tmp.path(), "stubborn",
+      fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\n", "[env]\nIGNORE_SIGTERM = \"1\"\n[run]\ninit = false\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, (up.err + up.out));
+  REQUIRE(svl::test::get(d.gateway_port(), "/fn/stubborn/").status == 200);
+  REQUIRE_MESSAGE(wait_for([&] {
+    auto s = status_of(d, "stubborn");
+    return s.is_object() && s.dump().find("\"stopping\"") != std::string::npos;
+  }, 20s), status_of(d, "stubborn").dump());
+
+  const auto sigterm = std::chrono::steady_clock::now();
+  d.send_signal(SIGTERM);
+  const int code = d.wait_exit(30s);
+  const double took = seconds_since(sigterm);
+  MESSAGE("daemon exited " << took << " s after SIGTERM with " << code << " while a stop was in its grace");
+  CHECK(code == 0);  // no crash from a completion posted to a destroyed io_context
+  CHECK(took < 2.0);  // the stop's call was cancelled, not waited for
+  CHECK(d.log().find("stopped; replicas keep running") != std::string::npos);
+
+  // The next daemon finds the replica it was stopping (the stop journal) and kills it rather
+  // than serving with it.
+  DaemonProcess again(tmp.path() / "state", daemon_args());
+  CHECK(wait_for([&] {
+    for (const auto& c : instance_containers(again.state_dir()))
+      if (c.labels.count("svl.role") && c.labels.at("svl.role") == "replica" && c.state == "running") return false;
+    return true;
+  }, 15s));
+}
