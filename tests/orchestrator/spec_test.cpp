@@ -616,7 +616,8 @@ TEST_CASE("dev.mount: folders inside the project to absolute container paths, in
         "dev.mount.\"../up\"");
   CHECK(only_error(svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev.mount]\n\"/etc\" = \"/app\"\n")).code ==
         SpecErrc::bad_value);
-  const auto& relative = only_error(svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev.mount]\nsrc = \"app\"\n"));
+  const auto relative_result = svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev.mount]\nsrc = \"app\"\n");
+  const auto& relative = only_error(relative_result);
   CHECK(relative.key == "dev.mount.src");
   CHECK(relative.line == 4);
   CHECK(only_error(svl::orchestrator::parse_spec(std::string(kMinimal) + "[dev]\nmount = 1\n")).code == SpecErrc::wrong_type);
