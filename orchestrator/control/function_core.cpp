@@ -188,9 +188,13 @@ void FunctionCore::became_ready(Slot& s, Context& c) {
     last_cold_start_ = ColdStartRecord{s.wake_from, secs};
     usage_.cold_start(s.wake_from);
     if (c.memory && s.wake_from != Tier::paused) c.memory->cold_start_measured(*this, secs);
-    // A cheap wake that took the whole held burst: let that burst be answered before more wakes
-    // crowd dockerd and the CPUs; they follow after burst_settle if still wanted.
-    if ((s.wake_from == Tier::paused || s.wake_from == Tier::stopped) && c.load.queued == 0 &&
+    // A cheap wake whose replica takes the whole held burst (the Serve above releases it to this
+    // replica unless container_concurrency caps it): let that burst be answered before more wakes
+    // crowd dockerd and the CPUs; they follow after burst_settle if still wanted. The load was
+    // read before Serve ran, so what is queued now is what the replica is about to take.
+    const auto cap = static_cast<std::size_t>(config_.spec.scale.container_concurrency);
+    const bool takes_burst = cap == 0 || c.load.queued <= cap;
+    if ((s.wake_from == Tier::paused || s.wake_from == Tier::stopped) && takes_burst &&
         desired_ > static_cast<std::uint32_t>(replicas_.serving_or_starting(revision()))) {
       scale_out_after_ = c.now + options_.burst_settle;
       c.out.push_back(step::Timer{name(), scale_out_after_});

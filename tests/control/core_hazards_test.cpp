@@ -189,3 +189,40 @@ TEST_CASE("a failed slot removal keeps the slot, out of use, and tries again at 
   h.done(OpKind::remove_slot, again[0].op);
   CHECK(h.core.find("api")->replicas().slots().empty());
 }
+
+TEST_CASE("a burst woken from stopped: the woken replica takes it, and further wakes wait burst_settle") {
+  // Found re-measuring the cold-start bench: the core read the held queue before Serve released
+  // it, saw the burst still queued, and started more replicas while the first answered 200.
+  Harness h;
+  h.ready_function("api");
+  h.loads["api"].requests_total = 1;
+  h.loads["api"].last_request_end = h.now;
+  h.now += 5s;
+  h.core.tick(h.now, h.out);
+  REQUIRE(Harness::all<step::Drain>(h.take()).size() == 1);
+  h.core.drained("api", "r1", h.now, h.out);
+  auto stop = Harness::one<step::Stop>(h.take());
+  h.done(OpKind::stop, stop.op);
+  h.take();
+  REQUIRE(h.slot("api").phase == Phase::stopped);
+
+  h.now += 1s;
+  h.loads["api"].queued = 200;
+  h.core.demand("api", h.now, h.out);
+  auto start = Harness::one<step::Start>(h.take());  // one wake at a time while nothing is ready
+  h.done(OpKind::start, start.op);
+  auto probe = Harness::one<step::Probe>(h.take());
+  h.done(OpKind::probe, probe.op);
+  auto steps = h.take();
+  CHECK(Harness::all<step::Serve>(steps).size() == 1);
+  CHECK(Harness::all<step::CreateSandbox>(steps).empty());  // no scale-out while the burst is answered
+  auto timer = Harness::one<step::Timer>(steps);
+  CHECK(timer.at == h.now + Harness::options().burst_settle);
+
+  // Settled and answered: the scale-out the burst asked for follows.
+  h.loads["api"].queued = 0;
+  h.loads["api"].inflight = 200;
+  h.now = timer.at;
+  h.core.timer("api", h.now, h.out);
+  CHECK_FALSE(Harness::all<step::CreateSandbox>(h.take()).empty());
+}
