@@ -68,8 +68,8 @@ std::variant<nlohmann::json, ControlError> AdminOps::renew(const std::string& na
   auto held = registry_.hold_lease(name, DevLease{lease.session, expires});
   if (!held) {
     const auto code = held.error().code;
-    return ControlError{code == RegistryErrc::not_found ? 404u : code == RegistryErrc::lease_held ? 409u : 500u,
-                        held.error().message};
+    const bool refused = code == RegistryErrc::lease_held || code == RegistryErrc::name_taken;
+    return ControlError{code == RegistryErrc::not_found ? 404u : refused ? 409u : 500u, held.error().message};
   }
   track(*held);
   return nlohmann::json{{"name", name}, {"lease_seconds", lease.length.count()}};

@@ -120,7 +120,8 @@ public:
   virtual RegistryResult<FunctionRecord> set_scale(std::string_view name, std::optional<std::int64_t> min,
                                                    std::optional<std::int64_t> max) = 0;
   // Takes or renews the function's lease. lease_held when another session's lease is live (the
-  // message says until when); not_found when there is no such function.
+  // message says until when); name_taken when the function is not a dev one (svl up deployed
+  // it); not_found when there is no such function. A dev put_revision refuses the same way.
   virtual RegistryResult<FunctionRecord> hold_lease(std::string_view name, const DevLease& lease) = 0;
   // Back to the spec's min and max.
   virtual RegistryResult<FunctionRecord> clear_scale(std::string_view name) = 0;

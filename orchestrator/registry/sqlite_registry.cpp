@@ -127,6 +127,8 @@ public:
           return error(RegistryErrc::name_taken, "function " + in_quotes(name) + " is already deployed from " + owner +
                                                      ", not from " + std::string(source_dir) +
                                                      "; pick another name, or take it over with --force");
+        if (options.lease && !existing.column_optional_text(7))
+          return not_a_dev_function(name);
         if (options.lease) {
           if (auto held = lease_conflict(name, existing.column_optional_text(7), existing.column_optional_int(8),
                                          *options.lease))
@@ -234,6 +236,7 @@ public:
       auto record = load_function(name);
       if (!record) return record.error();
       const auto& held = record->lease;
+      if (!held) return not_a_dev_function(name);
       if (auto conflict = lease_conflict(name, held ? std::optional(held->session) : std::nullopt,
                                          held ? std::optional(to_ms(held->expires_at)) : std::nullopt, lease))
         return *conflict;
@@ -391,6 +394,13 @@ private:
                  "svl dev is already running for " + in_quotes(name) + " (its lease lapses in " +
                      std::to_string(std::chrono::ceil<std::chrono::seconds>(left).count()) +
                      " s if it stopped); stop that one first");
+  }
+
+  // svl dev never takes over (and so never removes at its end) a function svl up deployed.
+  static RegistryError not_a_dev_function(std::string_view name) {
+    return error(RegistryErrc::name_taken, "function " + in_quotes(name) +
+                                               " was deployed by svl up, not svl dev; svl dev will not take it over "
+                                               "(it would remove it when it stops): pick another --name");
   }
 
   void write_lease(std::string_view name, const DevLease& lease) {

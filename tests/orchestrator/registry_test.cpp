@@ -519,8 +519,14 @@ TEST_CASE("a dev lease is taken with the deploy, renewed by its session, refused
   REQUIRE(reg->hold_lease("api-dev", *other.lease));
   CHECK(reg->get_function("api-dev")->lease->session == "session-2");
 
-  // A plain function has none, and deleting then re-creating clears it.
+  // A plain function has none, and svl dev never takes one over; deleting then re-creating clears it.
   REQUIRE(reg->put_revision("api", make_spec("api"), "sha256:a", "/src/api"));
+  CHECK_FALSE(reg->get_function("api")->lease);
+  auto takeover = reg->put_revision("api", make_spec("api"), "sha256:b", "/src/api", other);
+  REQUIRE_FALSE(takeover);
+  CHECK(takeover.error().code == RegistryErrc::name_taken);
+  CHECK(takeover.error().message.find("svl up, not svl dev") != std::string::npos);
+  CHECK(reg->hold_lease("api", *other.lease).error().code == RegistryErrc::name_taken);
   CHECK_FALSE(reg->get_function("api")->lease);
   REQUIRE(reg->delete_function("api-dev"));
   REQUIRE(reg->put_revision("api-dev", make_spec("api-dev"), "sha256:a", "/src/api"));
