@@ -79,6 +79,29 @@ struct Harness {
     REQUIRE(all<step::Serve>(take()).size() == 1);
     loads[fn].queued = 0;
   }
+  // The ready function of ready_function() goes idle: drained, then (paused first, if the policy
+  // pauses) its stop is under way. Returns that Stop, its outcome not given yet.
+  step::Stop idle_until_stopping(const std::string& fn) {
+    loads[fn].requests_total = 1;
+    loads[fn].last_request_end = now;
+    now += 5s;
+    core.tick(now, out);
+    REQUIRE(all<step::Drain>(take()).size() == 1);
+    core.drained(fn, "r1", now, out);
+    auto moves = take();
+    auto stops = all<step::Stop>(moves);
+    auto pauses = all<step::Pause>(moves);
+    REQUIRE(stops.size() + pauses.size() == 1);
+    if (!pauses.empty()) {  // paused first, then stopped at a later tick
+      done(OpKind::pause, pauses[0].op);
+      take();
+      now += 1h;
+      core.tick(now, out);
+      stops = all<step::Stop>(take());
+      REQUIRE(stops.size() == 1);
+    }
+    return stops[0];
+  }
   const Slot& slot(const std::string& fn, int index = 0) { return *core.find(fn)->replicas().find_slot(index); }
 };
 

@@ -16,25 +16,7 @@ TEST_CASE("hazard 1: a request for a replica being stopped kills it and starts i
   h.ready_function("api");
   // Idle: drained, then stopped (the policy's tier). The stop is in flight: an app that ignores
   // SIGTERM keeps it there for the whole grace.
-  h.loads["api"].requests_total = 1;
-  h.loads["api"].last_request_end = h.now;
-  h.now += 5s;
-  h.core.tick(h.now, h.out);
-  auto drain = Harness::all<step::Drain>(h.take());
-  REQUIRE(drain.size() == 1);
-  h.core.drained("api", "r1", h.now, h.out);
-  auto moves = h.take();
-  auto stops = Harness::all<step::Stop>(moves);
-  auto pauses = Harness::all<step::Pause>(moves);
-  REQUIRE(stops.size() + pauses.size() == 1);
-  if (!pauses.empty()) {  // paused first, then stopped at a later tick
-    h.done(OpKind::pause, pauses[0].op);
-    h.take();
-    h.now += 1h;
-    h.core.tick(h.now, h.out);
-    stops = Harness::all<step::Stop>(h.take());
-    REQUIRE(stops.size() == 1);
-  }
+  const auto stop = h.idle_until_stopping("api");
   CHECK(h.slot("api").phase == Phase::stopping);
   // A request arrives 0.5 s into the stop.
   h.now += 500ms;
@@ -46,7 +28,7 @@ TEST_CASE("hazard 1: a request for a replica being stopped kills it and starts i
   // The killed replica starts again at once; the stop's own outcome, arriving later, is stale.
   h.done(OpKind::kill, kill.op);
   auto start = Harness::one<step::Start>(h.take());
-  h.done(OpKind::stop, stops[0].op);
+  h.done(OpKind::stop, stop.op);
   CHECK(h.take().empty());
   CHECK(h.slot("api").phase == Phase::starting);
   h.done(OpKind::start, start.op);
@@ -195,13 +177,7 @@ TEST_CASE("a burst woken from stopped: the woken replica takes it, and further w
   // it, saw the burst still queued, and started more replicas while the first answered 200.
   Harness h;
   h.ready_function("api");
-  h.loads["api"].requests_total = 1;
-  h.loads["api"].last_request_end = h.now;
-  h.now += 5s;
-  h.core.tick(h.now, h.out);
-  REQUIRE(Harness::all<step::Drain>(h.take()).size() == 1);
-  h.core.drained("api", "r1", h.now, h.out);
-  auto stop = Harness::one<step::Stop>(h.take());
+  const auto stop = h.idle_until_stopping("api");
   h.done(OpKind::stop, stop.op);
   h.take();
   REQUIRE(h.slot("api").phase == Phase::stopped);
