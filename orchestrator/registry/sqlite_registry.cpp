@@ -127,14 +127,8 @@ public:
           return error(RegistryErrc::name_taken, "function " + in_quotes(name) + " is already deployed from " + owner +
                                                      ", not from " + std::string(source_dir) +
                                                      "; pick another name, or take it over with --force");
-        if (options.lease && !existing.column_optional_text(7))
-          return not_a_dev_function(name);
-        if (options.lease) {
-          if (auto held = lease_conflict(name, existing.column_optional_text(7), existing.column_optional_int(8),
-                                         *options.lease))
-            return *held;
-          write_lease(name, *options.lease);
-        }
+        if (options.lease)
+          if (auto refused = take_lease(name, lease_columns(existing, 7), *options.lease)) return *refused;
         if (existing.column_text(4) == hash && existing.column_text(3) == canonical &&
             existing.column_text(5) == image_id && existing.column_text(6) == source_dir) {
           if (options.lease) tx.commit();
@@ -235,12 +229,7 @@ public:
       sqlite::Transaction tx(db_);
       auto record = load_function(name);
       if (!record) return record.error();
-      const auto& held = record->lease;
-      if (!held) return not_a_dev_function(name);
-      if (auto conflict = lease_conflict(name, held ? std::optional(held->session) : std::nullopt,
-                                         held ? std::optional(to_ms(held->expires_at)) : std::nullopt, lease))
-        return *conflict;
-      write_lease(name, lease);
+      if (auto refused = take_lease(name, record->lease, lease)) return *refused;
       record->lease = lease;
       tx.commit();
       return record;
@@ -385,22 +374,30 @@ private:
     }
   }
 
-  // A live lease of another session blocks; a lapsed one is taken over.
-  std::optional<RegistryError> lease_conflict(std::string_view name, std::optional<std::string> session,
-                                              std::optional<std::int64_t> expires_ms, const DevLease& wanted) {
-    if (!session || *session == wanted.session || !expires_ms || *expires_ms <= to_ms(options_.now())) return std::nullopt;
-    const auto left = std::chrono::milliseconds(*expires_ms - to_ms(options_.now()));
-    return error(RegistryErrc::lease_held,
-                 "svl dev is already running for " + in_quotes(name) + " (its lease lapses in " +
-                     std::to_string(std::chrono::ceil<std::chrono::seconds>(left).count()) +
-                     " s if it stopped); stop that one first");
+  // The lease in a row's dev_session and dev_expires_ms columns (`first` and the next).
+  static std::optional<DevLease> lease_columns(const sqlite::Statement& s, int first) {
+    auto session = s.column_optional_text(first);
+    if (!session) return std::nullopt;
+    return DevLease{std::move(*session), from_ms(s.column_optional_int(first + 1).value_or(0))};
   }
 
-  // svl dev never takes over (and so never removes at its end) a function svl up deployed.
-  static RegistryError not_a_dev_function(std::string_view name) {
-    return error(RegistryErrc::name_taken, "function " + in_quotes(name) +
-                                               " was deployed by svl up, not svl dev; svl dev will not take it over "
-                                               "(it would remove it when it stops): pick another --name");
+  // Writes `wanted` over `held`, the function's lease now, or says why not: svl dev never takes
+  // over (and so never removes at its end) a function svl up deployed, and a live lease of
+  // another session blocks; a lapsed one is taken over.
+  std::optional<RegistryError> take_lease(std::string_view name, const std::optional<DevLease>& held,
+                                          const DevLease& wanted) {
+    if (!held)
+      return error(RegistryErrc::name_taken, "function " + in_quotes(name) +
+                                                 " was deployed by svl up, not svl dev; svl dev will not take it over "
+                                                 "(it would remove it when it stops): pick another --name");
+    if (held->session != wanted.session && held->live(options_.now())) {
+      const auto left = std::chrono::ceil<std::chrono::seconds>(held->expires_at - options_.now());
+      return error(RegistryErrc::lease_held, "svl dev is already running for " + in_quotes(name) +
+                                                 " (its lease lapses in " + std::to_string(left.count()) +
+                                                 " s if it stopped); stop that one first");
+    }
+    write_lease(name, wanted);
+    return std::nullopt;
   }
 
   void write_lease(std::string_view name, const DevLease& lease) {
@@ -463,8 +460,7 @@ private:
     r.source_dir = s.column_text(11);
     r.created_at = from_ms(s.column_int(12));
     f.current = std::move(r);
-    if (auto session = s.column_optional_text(13))
-      f.lease = DevLease{std::move(*session), from_ms(s.column_optional_int(14).value_or(0))};
+    f.lease = lease_columns(s, 13);
     return f;
   }
 
