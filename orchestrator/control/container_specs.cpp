@@ -32,11 +32,12 @@ ReplicaSpec replica_spec_for(const FunctionConfig& f, const CoreOptions& o, cons
   r.pids = f.spec.resources.pids;
   r.stop_grace = o.stop_grace;
   r.init = f.spec.run.init;
-  if (f.dev && !f.spec.dev.mount.empty()) r.user = f.dev_user;
-  if (f.dev)
-    for (const auto& [from, to] : f.spec.dev.mount)
+  if (f.dev && !f.spec.dev.mount.empty()) {
+    r.user = f.dev_user;
+    for (const auto& [from, to] : f.spec.dev.mount)  // "dir/." and "dir/src/" both as "dir/src"
       r.binds.push_back((std::filesystem::path(f.source_dir) / from / "").lexically_normal().parent_path().string() +
                         ":" + to + ":ro");
+  }
   return r;
 }
 

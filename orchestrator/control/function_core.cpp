@@ -219,8 +219,7 @@ void FunctionCore::drained(const std::string& replica_id, Context& c) {
   Slot* s = replicas_.find_by_container(replica_id);
   if (!s || s->phase != Phase::draining) return;
   c.out.push_back(step::Unserve{name(), replica_id});
-  if (s->restart) {  // its wake goes on with a kill: the container and its sandbox stay
-    s->restart = false;
+  if (s->waking) {  // a restart: its wake goes on with a kill; the container and its sandbox stay
     s->phase = Phase::stopping;
     return advance_wake(*s, c);
   }
@@ -233,8 +232,8 @@ void FunctionCore::drained(const std::string& replica_id, Context& c) {
 void FunctionCore::restart(Context& c) {
   for (auto& s : replicas_.slots())
     if (s.phase == Phase::ready && !s.busy && s.revision == revision()) {
-      // Reserved for its own wake from now: a request meanwhile waits for it, not a new slot.
-      s.restart = true;
+      // Reserved for its own wake from now (a draining slot that is waking is a restart): a
+      // request meanwhile waits for it, not a new slot.
       s.waking = true;
       s.wake_from = Tier::stopped;
       s.wake_started = c.now;

@@ -60,7 +60,6 @@ struct Slot {
   bool waking = false;  // reserved by a wake that has not finished (counts as starting)
   Tier wake_from = Tier::removed;  // where that wake started (its cold-start tier)
   TimePoint wake_started{};
-  bool restart = false;     // draining to be killed and started again (svl dev), not to idle
   bool prewarm = false;     // started to be paused ahead of a predicted call, not for a request
   bool oom_killed = false;  // the runtime said so; the exit is reported as such
 
