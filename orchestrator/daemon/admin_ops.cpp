@@ -16,7 +16,15 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto kStartGrace = 30s;
+
+// The HTTP status a registry refusal of a deploy or a lease answers with.
+unsigned status_of(const std::error_code& code) {
+  if (code == RegistryErrc::not_found) return 404;
+  if (code == RegistryErrc::name_taken || code == RegistryErrc::lease_held) return 409;
+  if (code == RegistryErrc::invalid) return 400;
+  return 500;
 }
+}  // namespace
 
 AdminOps::AdminOps(asio::io_context& ctl, Controller& controller, Registry& registry, runtime::ContainerRuntime& runtime,
                    const Clock& clock)
@@ -67,9 +75,7 @@ std::variant<nlohmann::json, ControlError> AdminOps::renew(const std::string& na
   const auto expires = std::chrono::system_clock::now() + lease.length;
   auto held = registry_.hold_lease(name, DevLease{lease.session, expires});
   if (!held) {
-    const auto code = held.error().code;
-    const bool refused = code == RegistryErrc::lease_held || code == RegistryErrc::name_taken;
-    return ControlError{code == RegistryErrc::not_found ? 404u : refused ? 409u : 500u, held.error().message};
+    return ControlError{status_of(held.error().code), held.error().message};
   }
   track(*held);
   return nlohmann::json{{"name", name}, {"lease_seconds", lease.length.count()}};
@@ -111,8 +117,7 @@ awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(DeployRequ
   auto put = registry_.put_revision(name, spec, *image_id, request.source_dir, options);
   if (!put) {
     const auto& e = put.error();
-    const bool conflict = e.code == RegistryErrc::name_taken || e.code == RegistryErrc::lease_held;
-    co_return ControlError{conflict ? 409u : e.code == RegistryErrc::invalid ? 400u : 500u, e.message};
+    co_return ControlError{status_of(e.code), e.message};
   }
   auto record = registry_.get_function(name);
   if (!record) co_return ControlError{500, "registry: " + record.error().message};
