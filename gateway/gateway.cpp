@@ -1,6 +1,8 @@
 // Gateway's control plane, accept loop, threads and shutdown. Request handling is in session.cpp.
 #include "gateway/gateway.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <system_error>
@@ -47,6 +49,17 @@ tcp::endpoint endpoint_address(const ReplicaEndpoint& e) {
   auto addr = asio::ip::make_address(e.host == "localhost" ? std::string("127.0.0.1") : e.host, ec);
   if (ec) addr = asio::ip::address_v4::loopback();
   return {addr, e.port};
+}
+
+boost::system::error_code open_socket(tcp::socket& socket, const Netns* ns) {
+  if (!ns) return {};  // async_connect opens it, for the address's own protocol
+  boost::system::error_code ec;
+  std::error_code made;
+  const int fd = ns->make_socket(made);
+  if (fd < 0) return {made.value(), boost::system::system_category()};
+  socket.assign(tcp::v4(), fd, ec);
+  if (ec) ::close(fd);
+  return ec;
 }
 
 Gateway::Impl::Impl(Options o, Listener& l, Observer& ob) : options(std::move(o)), listener(l), observer(ob) {
@@ -418,6 +431,7 @@ void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint)
     auto pool = std::make_shared<ReplicaPool>();
     pool->address = endpoint_address(endpoint);
     pool->endpoint = endpoint;
+    if (!endpoint.netns.empty()) pool->netns = Netns::open(endpoint.netns, endpoint.netns_inode, pool->unreachable);
     if (auto old = entry->replicas.find(endpoint.id); old != entry->replicas.end()) {
       Impl::retire(*old->second);
     }

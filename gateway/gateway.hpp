@@ -52,6 +52,10 @@ struct ReplicaEndpoint {
   std::string id;
   std::string host = "127.0.0.1";  // a numeric address or "localhost"
   std::uint16_t port = 0;
+  // Set: `host:port` is inside this network namespace ("/proc/<pid>/ns/net", which must still be
+  // inode `netns_inode`; see netns.hpp), and connections are made there.
+  std::string netns{};
+  std::uint64_t netns_inode = 0;
 };
 
 struct ReplicaLoad {

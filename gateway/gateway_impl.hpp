@@ -22,6 +22,7 @@
 
 #include "gateway/dispatcher.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/netns.hpp"
 
 namespace svl::gateway {
 
@@ -61,6 +62,8 @@ struct ConnectionWaiter {
 struct ReplicaPool {
   ReplicaEndpoint endpoint;
   tcp::endpoint address;
+  std::shared_ptr<const Netns> netns;  // held open while the replica serves (endpoint.netns set)
+  std::string unreachable;             // why its namespace could not be opened: every connect fails
   std::vector<std::unique_ptr<UpstreamConnection>> idle;
   std::shared_ptr<std::atomic<unsigned>> open = std::make_shared<std::atomic<unsigned>>(0);  // idle, busy, opening
   std::deque<std::shared_ptr<ConnectionWaiter>> waiting;  // oldest first
@@ -195,5 +198,7 @@ void run_probe(std::shared_ptr<Gateway::Impl> impl, ReplicaEndpoint endpoint, st
                std::function<void(bool, std::string)> done);
 
 tcp::endpoint endpoint_address(const ReplicaEndpoint& e);
+// Opens `socket` for a replica: inside `ns` when set, else in the gateway's own namespace.
+boost::system::error_code open_socket(tcp::socket& socket, const Netns* ns);
 
 }  // namespace svl::gateway

@@ -20,10 +20,14 @@ namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 // One attempt: returns the status, or 0 with `detail` set.
-asio::awaitable<unsigned> probe_once(const tcp::endpoint& ep, const std::string& host, const std::string& path,
-                                     std::string& detail) {
+asio::awaitable<unsigned> probe_once(const tcp::endpoint& ep, const Netns* ns, const std::string& host,
+                                     const std::string& path, std::string& detail) {
   auto ex = co_await asio::this_coro::executor;
   tcp::socket socket(ex);
+  if (auto oec = open_socket(socket, ns)) {
+    detail = "socket: " + oec.message();
+    co_return 0;
+  }
   auto [cec] = co_await socket.async_connect(ep, nothrow);
   if (cec) {
     detail = "connect: " + cec.message();
@@ -57,6 +61,12 @@ asio::awaitable<void> probe_loop(std::shared_ptr<Gateway::Impl> impl, ReplicaEnd
   const auto ep = endpoint_address(endpoint);
   const auto host = endpoint.host + ":" + std::to_string(endpoint.port);
   std::string detail = "no attempt before the deadline";
+  // The same path as requests take: inside the sandbox's namespace when it has one.
+  std::shared_ptr<const Netns> ns;
+  if (!endpoint.netns.empty() && !(ns = Netns::open(endpoint.netns, endpoint.netns_inode, detail))) {
+    done(false, detail);
+    co_return;
+  }
   asio::steady_timer timer(ex);
   while (!impl->stopping.load()) {
     const auto now = std::chrono::steady_clock::now();
@@ -64,7 +74,7 @@ asio::awaitable<void> probe_loop(std::shared_ptr<Gateway::Impl> impl, ReplicaEnd
     // Each attempt is bounded by the deadline (an app that accepts and never answers).
     timer.expires_at(deadline);
     std::string attempt_detail;
-    auto r = co_await (probe_once(ep, host, path, attempt_detail) || timer.async_wait(nothrow));
+    auto r = co_await (probe_once(ep, ns.get(), host, path, attempt_detail) || timer.async_wait(nothrow));
     if (r.index() == 1) {
       detail = "no answer before the deadline (" + detail + ")";
       break;

@@ -370,6 +370,8 @@ asio::awaitable<Forwarded> forward(Session& s, RequestState& rq, http::request_p
     if (conn->fresh) {
       conn->fresh = false;
       s.upstream = conn.get();
+      // A namespace that could not be opened (the sandbox is gone) fails at once, like a refusal.
+      if (!pool.unreachable.empty() || open_socket(conn->socket, pool.netns.get())) co_return Forwarded::connect_failed;
       s.arm(impl.options.connect_timeout, Phase::connect);
       auto [ec] = co_await conn->socket.async_connect(pool.address, nothrow);
       s.upstream = nullptr;

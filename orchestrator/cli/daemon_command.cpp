@@ -24,6 +24,11 @@ void add_daemon_command(CLI::App& app, Run& run) {
   cmd->add_option("--idle-slot-ttl", opts->idle_slot_ttl,
                   "How long a function's extra slots stay, stopped, before their sandboxes are removed")
       ->capture_default_str();
+  cmd->add_option("--data-path", opts->data_path,
+                  "How the gateway reaches replicas: netns (inside each sandbox, nothing published), published "
+                  "(127.0.0.1 ports through docker-proxy), or auto")
+      ->check(CLI::IsMember({"auto", "netns", "published"}))
+      ->capture_default_str();
   cmd->add_option("--config", *config, "TOML file with the same settings (flags win)")->check(CLI::ExistingFile);
   cmd->add_option("--label", opts->label, "KEY=VALUE label added to every container (used by tests)");
   cmd->callback([&run, opts, config, cmd] {
@@ -32,7 +37,7 @@ void add_daemon_command(CLI::App& app, Run& run) {
         if (!config->empty()) {
           std::vector<std::string> by_flags;
           for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads",
-                                  "memory-budget", "idle-slot-ttl"}) {
+                                  "memory-budget", "idle-slot-ttl", "data-path"}) {
             if (cmd->count(std::string("--") + key) == 0) continue;
             std::string k = key;
             for (auto& c : k) if (c == '-') c = '_';

@@ -45,12 +45,12 @@ AdoptionPlan plan_adoption(const std::vector<Observed>& listed, const std::map<s
       if (role == "sandbox") {
         if (slot && slot->sandbox == SandboxState::creating) continue;  // the create in flight made it
         const int port = number(label(c, names::port), 0);
-        if (slot || c.state != "running" || port != view.port || c.host_port == 0 ||
+        if (slot || c.state != "running" || port != view.port || !c.reach.known() ||
             !adopted_slots.insert({fn, slot_index}).second) {
           plan.strays.push_back(c.id);
           continue;
         }
-        plan.sandboxes.push_back({fn, slot_index, c.id, port, c.host_port});
+        plan.sandboxes.push_back({fn, slot_index, c.id, port, c.reach});
         continue;
       }
       const long revision = number(label(c, names::revision), 0);

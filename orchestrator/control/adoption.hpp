@@ -27,7 +27,7 @@ struct AdoptionPlan {
     int slot = 0;
     std::string id;
     int port = 0;
-    std::uint16_t host_port = 0;
+    Reach reach;
   };
   struct Replica {
     std::string function;

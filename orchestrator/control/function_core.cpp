@@ -385,12 +385,12 @@ std::vector<std::string> FunctionCore::container_ids() const {
   return ids;
 }
 
-void FunctionCore::adopt_sandbox(int slot, std::string id, int port, std::uint16_t host_port, TimePoint now) {
+void FunctionCore::adopt_sandbox(int slot, std::string id, int port, Reach reach, TimePoint now) {
   Slot s;
   s.index = slot;
   s.sandbox_id = std::move(id);
   s.container_port = port;
-  s.host_port = host_port;
+  s.reach = std::move(reach);
   s.sandbox = SandboxState::ready;
   s.phase_since = now;
   replicas_.slots().push_back(std::move(s));
@@ -414,7 +414,10 @@ void FunctionCore::adopt_replica(int slot, std::string id, long revision, Phase 
 }
 
 gateway::ReplicaEndpoint FunctionCore::endpoint(const Slot& s) const {
-  return gateway::ReplicaEndpoint{s.replica_id, options_.gateway_host, s.host_port};
+  if (!s.reach.netns.empty())
+    return gateway::ReplicaEndpoint{s.replica_id, "127.0.0.1", static_cast<std::uint16_t>(s.container_port),
+                                    s.reach.netns, s.reach.netns_inode};
+  return gateway::ReplicaEndpoint{s.replica_id, options_.gateway_host, s.reach.host_port};
 }
 
 }  // namespace svl::control

@@ -72,7 +72,7 @@ public:
   std::vector<std::string> container_ids() const;
 
   // Adoption (start-up and resync).
-  void adopt_sandbox(int slot, std::string id, int port, std::uint16_t host_port, TimePoint now);
+  void adopt_sandbox(int slot, std::string id, int port, Reach reach, TimePoint now);
   void adopt_replica(int slot, std::string id, long revision, Phase phase, TimePoint now, Steps& out);
 
   // Read-only view (status, the memory planner, tests).

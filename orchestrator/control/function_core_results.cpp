@@ -37,7 +37,7 @@ void FunctionCore::outcome(OpKind kind, const Outcome& o, Context& c) {
       }
       s.sandbox = SandboxState::ready;
       s.sandbox_id = o.id;
-      s.host_port = o.host_port;
+      s.reach = o.reach;
       if (s.waking) advance_wake(s, c);
       return;
     case OpKind::create_replica:

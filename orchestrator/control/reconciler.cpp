@@ -163,7 +163,7 @@ void Reconciler::adopt(const std::vector<Observed>& listed, TimePoint now, Steps
   for (const auto& [name, t] : tombstones_) views[name] = {0, 0, &none, true};
   auto plan = plan_adoption(listed, views);
   for (const auto& s : plan.sandboxes) {
-    find(s.function)->adopt_sandbox(s.slot, s.id, s.port, s.host_port, now);
+    find(s.function)->adopt_sandbox(s.slot, s.id, s.port, s.reach, now);
     out.push_back(step::Log{"adopted sandbox " + s.id + " of " + s.function + " slot " + std::to_string(s.slot)});
   }
   for (const auto& r : plan.replicas) {

@@ -38,6 +38,16 @@ using autoscaler::to_string;  // of a Tier
 // The tier a replica is in or is moving down to (a wake's starting phases count as warm).
 Tier tier_of(Phase phase);
 
+// Where the gateway reaches a sandbox's replicas: a port published on the host, or the app's own
+// port on the loopback of the sandbox's network namespace (`netns`, its /proc path; `netns_inode`
+// is what that path must still name, so a recycled pid is never entered).
+struct Reach {
+  std::uint16_t host_port = 0;
+  std::string netns{};
+  std::uint64_t netns_inode = 0;
+  bool known() const { return host_port != 0 || !netns.empty(); }
+};
+
 // The sandbox's own lifecycle: made on a slot's first wake, kept across its replica's tiers.
 enum class SandboxState { none, creating, ready, removing };
 
@@ -46,7 +56,7 @@ struct Slot {
   // Sandbox.
   std::string sandbox_id;
   int container_port = 0;  // the app's port inside the namespace
-  std::uint16_t host_port = 0;
+  Reach reach;
   SandboxState sandbox = SandboxState::none;
   // Replica.
   std::string replica_id;

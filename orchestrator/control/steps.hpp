@@ -99,7 +99,7 @@ struct Outcome {
   Fault fault = Fault::none;
   std::string message;
   std::string id;              // create: the new container
-  std::uint16_t host_port = 0; // create_sandbox: the published port
+  Reach reach;                 // create_sandbox: where its replicas are reached
   std::string text;            // read_logs
   bool ok() const { return fault == Fault::none; }
 };
@@ -121,7 +121,7 @@ struct Observed {
   // created, running, paused, exited, dead, restarting, removing; or stopping: running, but a
   // stop of ours was under way (the runtime keeps that record)
   std::string state;
-  std::uint16_t host_port = 0;  // sandboxes: the published port, 0 when unknown
+  Reach reach;  // sandboxes: where their replicas are reached, unknown when not found
 };
 
 // The gateway's load for one function, as the autoscaler reads it.

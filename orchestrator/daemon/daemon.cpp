@@ -14,6 +14,7 @@
 
 #include "common/units.hpp"
 #include "common/version.hpp"
+#include "gateway/netns.hpp"
 #include "orchestrator/admin/admin_server.hpp"
 #include "orchestrator/cli/admin_client.hpp"
 #include "orchestrator/daemon/admin_api.hpp"
@@ -146,17 +147,19 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       return *node.value<std::string>();
     };
     if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host" ||
-        k == "memory_budget" || k == "idle_slot_ttl") {
+        k == "memory_budget" || k == "idle_slot_ttl" || k == "data_path") {
       auto value = str();
       try {
         if (k == "memory_budget") (void)resolve_memory_budget(value);
         if (k == "idle_slot_ttl") (void)resolve_duration(value);
+        if (k == "data_path") (void)resolve_data_path(value);
       } catch (const std::invalid_argument& e) {
         throw std::invalid_argument(where + e.what());
       }
       if (set_by_flag(k)) continue;
       if (k == "memory_budget") options.memory_budget = value;
       else if (k == "idle_slot_ttl") options.idle_slot_ttl = value;
+      else if (k == "data_path") options.data_path = value;
       else if (k == "listen") options.listen = value;
       else if (k == "admin") options.admin = value;
       else if (k == "metrics_listen") options.metrics_listen = value;
@@ -182,7 +185,7 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
-                                          "domains, gateway_threads, memory_budget, idle_slot_ttl, [pricing])");
+                                          "domains, gateway_threads, memory_budget, idle_slot_ttl, data_path, [pricing])");
     }
   }
 }
@@ -207,6 +210,29 @@ std::chrono::milliseconds resolve_duration(const std::string& value) {
   return std::get<std::chrono::milliseconds>(d);
 }
 
+std::string resolve_data_path(const std::string& value) {
+  if (value == "auto" || value == "netns" || value == "published") return value;
+  throw std::invalid_argument("expected auto, netns or published, not \"" + value + "\"");
+}
+
+namespace {
+
+// Whether the gateway can reach replicas inside their sandboxes' namespaces: "" if so, else why
+// not. That takes entering namespaces (CAP_SYS_ADMIN), a dockerd on this machine (the pids it
+// reports must be ours), and one that is not rootless (its namespaces belong to another user).
+std::string netns_unavailable_with(docker::Client& client, const std::string& docker_host) {
+  if (auto why = gateway::netns_unavailable(); !why.empty()) return why;
+  const std::string host = docker_host.empty() ? docker::ClientOptions::default_host() : docker_host;
+  if (!host.starts_with("unix://")) return "Docker is reached at " + host + ", not on this machine's socket";
+  auto security = client.security_options();
+  if (!security) return "cannot ask Docker whether it runs rootless: " + security.error().message;
+  for (const auto& option : *security)
+    if (option.find("name=rootless") != std::string::npos) return "Docker runs rootless";
+  return {};
+}
+
+}  // namespace
+
 int run_daemon(DaemonOptions options) {
   if (options.state_dir.empty()) options.state_dir = cli::default_state_dir();
   fs::create_directories(options.state_dir);
@@ -220,6 +246,12 @@ int run_daemon(DaemonOptions options) {
     memory_budget = resolve_memory_budget(options.memory_budget);
   } catch (const std::invalid_argument& e) {
     std::cerr << "svl daemon: --memory-budget " << options.memory_budget << ": " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    (void)resolve_data_path(options.data_path);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "svl daemon: --data-path: " << e.what() << "\n";
     return 2;
   }
   try {
@@ -246,6 +278,7 @@ int run_daemon(DaemonOptions options) {
   docker_options.host = options.docker_host;
   docker_options.observer = std::make_shared<DockerMetrics>(metrics);
   std::string sandbox_image;
+  bool netns_data_path = false;
   {
     docker::Client client(docker_options);
     if (auto ping = client.ping(); !ping) {
@@ -260,6 +293,16 @@ int run_daemon(DaemonOptions options) {
       std::cerr << "svl daemon: " << e.what() << "\n";
       return 1;
     }
+    if (options.data_path != "published") {
+      const auto why = netns_unavailable_with(client, options.docker_host);
+      if (!why.empty() && options.data_path == "netns") {
+        std::cerr << "svl daemon: --data-path netns: " << why << "\n";
+        return 1;
+      }
+      netns_data_path = why.empty();
+      if (netns_data_path) log("data path: sockets inside each sandbox's network namespace; nothing is published");
+      else log("data path: published ports through docker-proxy (" + why + ")");
+    }
   }
   // Declared before everything that posts into it and destroyed after them: the Docker pool's
   // completions and the controller's coroutines all run on `ctl`.
@@ -269,6 +312,7 @@ int run_daemon(DaemonOptions options) {
   ropts.instance = state_dir.string();
   ropts.sandbox_image = sandbox_image;
   ropts.stopping_dir = state_dir / "stopping";
+  ropts.netns = netns_data_path;
   ropts.events_client = docker_options;
   ropts.events_client.observer = nullptr;  // the events stream's own client is not an API call to count
   runtime::DockerRuntime runtime(docker_pool, ropts);

@@ -22,6 +22,10 @@ struct DaemonOptions {
   std::string memory_budget = "auto";
   // How long a function's extra slots (beyond one) stay, stopped, before their sandboxes go.
   std::string idle_slot_ttl = "10m";
+  // How the gateway reaches replicas: "netns" (a socket made inside the sandbox's network
+  // namespace; nothing is published on the host), "published" (each sandbox publishes the app's
+  // port on 127.0.0.1, through docker-proxy), or "auto" (netns where it works, else published).
+  std::string data_path = "auto";
   std::chrono::milliseconds tick{1000};
   std::string label;                               // "key=value" added to every container (tests)
   Pricing pricing;                                 // [pricing] in the config file; none by default
@@ -37,6 +41,8 @@ void load_daemon_config(const std::filesystem::path& file, DaemonOptions& option
 std::optional<std::uint64_t> resolve_memory_budget(const std::string& value);
 // A duration flag's value ("10m", "30s", ...). Throws std::invalid_argument naming the problem.
 std::chrono::milliseconds resolve_duration(const std::string& value);
+// --data-path's value, checked: auto, netns or published. Throws std::invalid_argument.
+std::string resolve_data_path(const std::string& value);
 
 // Runs until SIGTERM/SIGINT; returns the exit code.
 int run_daemon(DaemonOptions options);

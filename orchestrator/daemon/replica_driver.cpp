@@ -86,7 +86,7 @@ void ReplicaDriver::run_one(Step& step) {
             spawn(OpKind::create_sandbox, s.op, [&rt, s]() -> awaitable<Outcome> {
               auto r = co_await rt.create_sandbox(s.spec);
               auto o = outcome_of(s.op, r);
-              if (r) o.id = r->id, o.host_port = r->host_port;
+              if (r) o.id = r->id, o.reach = r->reach;
               co_return o;
             });
           },

@@ -57,7 +57,7 @@ nlohmann::json function_status(const control::FunctionCore& f, const gateway::Lo
     j["replica_list"] = nlohmann::json::array();
     for (const auto& s : f.replicas().slots())
       j["replica_list"].push_back({{"slot", s.index}, {"phase", control::to_string(s.phase)}, {"revision", s.revision},
-                                   {"container", s.replica_id}, {"sandbox", s.sandbox_id}, {"host_port", s.host_port}});
+                                   {"container", s.replica_id}, {"sandbox", s.sandbox_id}, {"host_port", s.reach.host_port}, {"netns", s.reach.netns}});
     if (!failure.logs.empty()) j["failure_logs"] = failure.logs;
   }
   return j;

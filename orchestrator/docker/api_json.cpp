@@ -142,6 +142,12 @@ Result<VersionInfo> parse_version(std::string_view body) {
   });
 }
 
+Result<std::vector<std::string>> parse_security_options(std::string_view body) {
+  return parse_object(body, "info", [](const json& j) -> Result<std::vector<std::string>> {
+    return strings(j, "SecurityOptions");
+  });
+}
+
 Result<std::string> parse_create(std::string_view body) {
   return parse_object(body, "container create", [](const json& j) -> Result<std::string> {
     std::string id = str(j, "Id");

@@ -20,6 +20,8 @@ std::string filters(const std::map<std::string, std::vector<std::string>>& filte
 std::string container_create_body(const ContainerSpec& spec);
 
 Result<VersionInfo> parse_version(std::string_view body);
+// GET /info: its SecurityOptions ("name=rootless", "name=seccomp,profile=default", ...).
+Result<std::vector<std::string>> parse_security_options(std::string_view body);
 Result<std::string> parse_create(std::string_view body);  // the new container's id
 Result<ContainerInfo> parse_container_inspect(std::string_view body);
 Result<std::vector<ContainerSummary>> parse_container_list(std::string_view body);

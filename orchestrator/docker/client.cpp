@@ -178,6 +178,10 @@ Result<VersionInfo> Client::version() {
   return impl_->observe("version", [&] { return impl_->get_json("/version", api::parse_version); });
 }
 
+Result<std::vector<std::string>> Client::security_options() {
+  return impl_->observe("info", [&] { return impl_->get_json("/info", api::parse_security_options); });
+}
+
 // ---- images -----------------------------------------------------------------------------
 
 Result<BuildResult> Client::build_image(const BuildOptions& options, const BuildLineCallback& on_line,

@@ -58,6 +58,8 @@ public:
   // GET /_ping; on success the API version is (re)negotiated: min(daemon, max_api_version).
   Result<PingInfo> ping();
   Result<VersionInfo> version();
+  // dockerd's security options (GET /info): "name=rootless" when it runs rootless.
+  Result<std::vector<std::string>> security_options();
   // The version used as path prefix ("1.41"); pings the daemon the first time it is needed.
   Result<std::string> api_version();
 

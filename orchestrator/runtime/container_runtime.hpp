@@ -27,7 +27,7 @@ using Status = Result<void>;
 
 struct Sandbox {
   std::string id;
-  std::uint16_t host_port = 0;  // where the gateway reaches the replicas it holds
+  control::Reach reach;  // where the gateway reaches the replicas it holds
 };
 
 struct Capabilities {

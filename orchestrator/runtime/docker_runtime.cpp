@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "gateway/netns.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/docker/async_asio.hpp"
 
@@ -64,7 +65,7 @@ awaitable<Result<Sandbox>> DockerRuntime::create_sandbox(control::SandboxSpec s)
   spec.name = s.name;
   spec.image = options_.sandbox_image;
   spec.labels = s.labels;
-  spec.publish_port = s.port;
+  if (!options_.netns) spec.publish_port = s.port;
   spec.memory_bytes = 16 << 20;
   spec.pids_limit = 8;
   spec.stop_timeout_s = 1;
@@ -77,14 +78,31 @@ awaitable<Result<Sandbox>> DockerRuntime::create_sandbox(control::SandboxSpec s)
   if (started) {
     auto inspect = [id](docker::Client& c) { return c.inspect_container(id); };
     auto info = co_await call(pool_, inspect);
-    if (info && info->host_port(s.port)) co_return Sandbox{id, static_cast<std::uint16_t>(*info->host_port(s.port))};
-    failure = info ? Error{Fault::failed, "sandbox has no published port"} : failed(info.error());
+    if (info) {
+      if (auto reach = reach_of(*info, s.port); reach.known()) co_return Sandbox{id, std::move(reach)};
+    }
+    failure = !info               ? failed(info.error())
+              : options_.netns ? Error{Fault::failed, "the sandbox's network namespace cannot be opened"}
+                               : Error{Fault::failed, "sandbox has no published port"};
   } else {
     failure = failed(started.error());
   }
   std::vector<std::string> ids{id};
   (void)co_await remove(ids);
   co_return *failure;
+}
+
+control::Reach DockerRuntime::reach_of(const docker::ContainerInfo& info, int port) const {
+  control::Reach reach;
+  if (!options_.netns) {
+    if (auto hp = info.host_port(port)) reach.host_port = static_cast<std::uint16_t>(*hp);
+    return reach;
+  }
+  if (info.state.pid <= 0) return reach;
+  // Its inode now, while the pid is surely the sandbox's: the gateway enters only that namespace.
+  const std::string path = "/proc/" + std::to_string(info.state.pid) + "/ns/net";
+  if (const auto inode = gateway::netns_inode(path)) reach.netns = path, reach.netns_inode = inode;
+  return reach;
 }
 
 awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpec r) {
@@ -179,7 +197,7 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
   if (!listed) co_return failed(listed.error());
   std::vector<control::Observed> out;
   for (const auto& c : *listed) {
-    control::Observed o{c.id, c.names.empty() ? c.id : c.names.front(), c.labels, c.state, 0};
+    control::Observed o{c.id, c.names.empty() ? c.id : c.names.front(), c.labels, c.state, {}};
     if (noted_stopping(c.id)) {
       if (c.state == "running" || c.state == "paused") o.state = "stopping";  // a stop of ours was under way
       else note_stopping(c.id, false);
@@ -189,9 +207,7 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
     if (role != c.labels.end() && role->second == "sandbox" && port != c.labels.end() && c.state == "running") {
       auto inspect = [id = c.id](docker::Client& cl) { return cl.inspect_container(id); };
       auto info = co_await call(pool_, inspect);
-      if (info) {
-        if (auto hp = info->host_port(std::atoi(port->second.c_str()))) o.host_port = static_cast<std::uint16_t>(*hp);
-      }
+      if (info) o.reach = reach_of(*info, std::atoi(port->second.c_str()));
     }
     out.push_back(std::move(o));
   }

@@ -18,6 +18,10 @@ struct DockerRuntimeOptions {
   // running: without this a daemon restarted mid-stop would adopt it as ready, and its
   // requests would fail when the grace ends. Empty: not recorded.
   std::filesystem::path stopping_dir;
+  // Sandboxes publish nothing on the host: the gateway reaches replicas inside the sandbox's
+  // network namespace (control::Reach::netns). Off: each sandbox publishes the app's port on
+  // 127.0.0.1 (the fallback where svl cannot enter namespaces: daemon.cpp chooses).
+  bool netns = false;
 };
 
 class DockerRuntime final : public ContainerRuntime {
@@ -47,6 +51,8 @@ private:
   boost::asio::awaitable<Result<std::string>> create(docker::ContainerSpec spec);
   void note_stopping(const std::string& id, bool stopping) const;
   bool noted_stopping(const std::string& id) const;
+  // Where a running sandbox's replicas are reached, unknown when it cannot be.
+  control::Reach reach_of(const docker::ContainerInfo& info, int port) const;
 
   docker::AsyncClient& pool_;
   DockerRuntimeOptions options_;

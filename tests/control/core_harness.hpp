@@ -56,7 +56,7 @@ struct Harness {
     Outcome o;
     o.op = op;
     o.id = std::move(id);
-    o.host_port = port;
+    o.reach.host_port = port;
     o.fault = fault;
     core.outcome(kind, o, now, out);
   }

@@ -233,7 +233,7 @@ void World::runtime_step(const Step& step) {
               Outcome o;
               o.op = s.op;
               o.id = c.id;
-              o.host_port = c.host_port;
+              o.reach.host_port = c.host_port;
               complete(OpKind::create_sandbox, o, 0ms);
             });
           },
@@ -402,7 +402,7 @@ void World::container_died(const std::string& id, int code, bool oom) {
 
 std::vector<Observed> World::list() const {
   std::vector<Observed> out;
-  for (const auto& [id, c] : containers_) out.push_back(Observed{id, id, c.labels, c.state, c.host_port});
+  for (const auto& [id, c] : containers_) out.push_back(Observed{id, id, c.labels, c.state, {c.host_port}});
   return out;
 }
 
