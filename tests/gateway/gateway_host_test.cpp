@@ -121,7 +121,7 @@ TEST_CASE("duplicate or comma-separated Host: 400 JSON naming it, counted as bad
   CHECK(TestClient(f.port()).get("/", "a.localhost").result_int() == 200);
 }
 
-TEST_CASE("HTTP/1.1 without Host: 400 unless the target is absolute-form; HTTP/1.0 needs none") {
+TEST_CASE("HTTP/1.1 without Host: 400 unless the target is absolute-form, and HTTP/1.0 needs none") {
   TwoFunctions f;
   auto e = exchange(f.port(), "GET /fn/a/p HTTP/1.1\r\n\r\n");
   CHECK(e.res.result_int() == 400);
