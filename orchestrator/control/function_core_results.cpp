@@ -124,6 +124,8 @@ void FunctionCore::runtime_down(Slot& s, Phase back, const std::string& message,
 // The replica's container was removed behind our back (or is being removed): the slot is empty.
 // Not a crash, so nothing counts toward a backoff; a wake under way creates a new replica.
 void FunctionCore::replica_gone(Slot& s, Context& c) {
+  c.out.push_back(step::Log{"replica " + s.replica_id + " of " + name() + " slot " + std::to_string(s.index) +
+                            " was removed outside svl (phase " + to_string(s.phase) + ")"});
   if (s.phase == Phase::ready || s.phase == Phase::draining) c.out.push_back(step::Unserve{name(), s.replica_id});
   s.replica_id.clear();
   s.phase = Phase::removed;
