@@ -17,7 +17,7 @@
 #
 #   SVL_BUILD_DIR=build bash bench/gateway/run.sh
 # Knobs (env): DURATION=5s  WARMUP=1s  CONNECTIONS="64 512"  WORKERS="1 2" (GW_THREADS is an alias)
-#              WRK_THREADS=2  ROUNDS=1 (rows interleaved per round; medians, req/s range)
+#              WRK_THREADS=2  WRK_TIMEOUT=10s  ROUNDS=1 (rows interleaved per round; medians, req/s range)
 #              UPSTREAM=event|thread (thread: THREAD_PER_CONNECTION=1, a blocking thread per
 #              connection)  UPSTREAM_THREADS=1 (event loop threads)  PATH_UNDER_TEST=/
 #              ROWS="svl-netns ..." (a subset)  GW_MAX_CONNECTIONS (max_connections_per_replica)
@@ -35,6 +35,7 @@ warmup="${WARMUP:-1s}"
 connections_list="${CONNECTIONS:-64 512}"
 workers_list="${WORKERS:-${GW_THREADS:-1 2}}"
 wrk_threads="${WRK_THREADS:-2}"
+wrk_timeout="${WRK_TIMEOUT:-10s}"  # wrk's default (2 s) drops the slowest answers from its percentiles
 rounds="${ROUNDS:-1}"
 upstream="${UPSTREAM:-event}"
 upstream_threads="${UPSTREAM_THREADS:-1}"
@@ -207,7 +208,7 @@ row_proxy_pids() {
 row_uses_docker_proxy() { [[ "$1" == *-published ]]; }
 
 # Results, keyed "row|workers|connections": space-separated samples, one per round.
-declare -A rps p50 p99 cpu_proxy cpu_dp cpu_app errs
+declare -A rps p50 p99 cpu_proxy cpu_dp cpu_app errs tmos
 run_row() {  # row workers connections
   local name="$1" w="$2" c="$3" url key="$1|$2|$3"
   url="$(row_url "$name")"
@@ -218,7 +219,7 @@ run_row() {  # row workers connections
   wrk -t"$wrk_threads" -c"$c" -d"$warmup" -H "Host: bench.localhost" "$url" >/dev/null
   local b_proxy b_dp b_app a_proxy a_dp a_app out
   b_proxy="$(cpu_ticks "${proxy_pids[@]}")" b_dp="$(cpu_ticks $dp)" b_app="$(cpu_ticks "$app_pid")"
-  out="$(wrk -t"$wrk_threads" -c"$c" -d"$duration" --latency -H "Host: bench.localhost" "$url")"
+  out="$(wrk -t"$wrk_threads" -c"$c" -d"$duration" --timeout "$wrk_timeout" --latency -H "Host: bench.localhost" "$url")"
   a_proxy="$(cpu_ticks "${proxy_pids[@]}")" a_dp="$(cpu_ticks $dp)" a_app="$(cpu_ticks "$app_pid")"
   echo "$out" >"$tmp/wrk-$name-$w-$c.txt"
   local reqs e
@@ -229,14 +230,18 @@ run_row() {  # row workers connections
   if ((${#proxy_pids[@]})); then cpu_proxy[$key]+=" $(us_per_request $((a_proxy - b_proxy)) "$reqs")"; fi
   if [[ -n "$dp" ]]; then cpu_dp[$key]+=" $(us_per_request $((a_dp - b_dp)) "$reqs")"; fi
   cpu_app[$key]+=" $(us_per_request $((a_app - b_app)) "$reqs")"
-  # Socket errors (connect/read/write/timeout) and non-2xx answers, summed.
-  e="$(awk '/Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} /Non-2xx/ {n += $NF} END {print n + 0}' <<<"$out")"
+  # Failures (connect/read/write socket errors, non-2xx answers) and timeouts, summed over rounds.
+  local t
+  e="$(awk '/Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8} /Non-2xx/ {n += $NF} END {print n + 0}' <<<"$out")"
+  t="$(awk '/Socket errors/ {gsub(/,/, ""); n += $10} END {print n + 0}' <<<"$out")"
   errs[$key]=$(( ${errs[$key]:-0} + e ))
+  tmos[$key]=$(( ${tmos[$key]:-0} + t ))
+  if ((e + t)); then echo "  $name W=$w c=$c: $(grep -E 'Socket errors|Non-2xx' <<<"$out" | tr -s ' ' | tr '\n' ';')" >&2; fi
 }
 
 echo "upstream: $image ($upstream, THREADS=$upstream_threads), container ${container:0:12}, pid $app_pid," \
   "published 127.0.0.1:$pub_port (docker-proxy pid ${proxy_pid:-none}), bridge $bridge_ip:8080"
-echo "wrk -t$wrk_threads -d$duration --latency (after a $warmup warm-up each); workers: $workers_list;" \
+echo "wrk -t$wrk_threads -d$duration --timeout $wrk_timeout --latency (after a $warmup warm-up each); workers: $workers_list;" \
   "connections: $connections_list; rounds: $rounds; $(uptime | sed 's/.*load/load/')"
 for w in $workers_list; do
   start_proxies "$w"
@@ -250,15 +255,15 @@ done
 
 # --- the table ---------------------------------------------------------------------------------
 samples() { tr ' ' '\n' | awk '$1 != "" && $1 != "-"' | sort -g; }  # (awk: no failing grep on none)
-median() { samples | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
+median() { samples | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'; }
 range() { samples | awk 'NR==1 {lo=$1} {hi=$1} END {if (NR > 1) printf "%s-%s", lo, hi; else print "-"}'; }
 sum() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "-" && b == "-") print "-"; else printf "%.1f", (a == "-" ? 0 : a) + (b == "-" ? 0 : b)}'; }
 declare -A M  # medians: M[key|field]
 echo
 echo "load after: $(uptime | sed 's/.*load/load/')"
-printf "%-2s %5s %-17s %8s %13s %8s %8s %7s %7s %7s %7s %6s\n" W conns row "req/s" "(range)" "p50 ms" "p99 ms" \
-  "proxy" "dproxy" "path" "app" "errors"
-printf "%-2s %5s %-17s %8s %13s %8s %8s %7s %7s %7s %7s %6s\n" "" "" "" "" "" "" "" "us/req" "us/req" "us/req" "us/req" ""
+fmt="%-2s %5s %-17s %8s %13s %8s %8s %7s %7s %7s %7s %5s %5s\n"
+printf "$fmt" W conns row "req/s" "(range)" "p50 ms" "p99 ms" "proxy" "dproxy" "path" "app" "fail" "tmo"
+printf "$fmt" "" "" "" "" "" "" "" "us/req" "us/req" "us/req" "us/req" "" ""
 for w in $workers_list; do
   for c in $connections_list; do
     for r in $rows; do
@@ -270,14 +275,15 @@ for w in $workers_list; do
       M[$k|dp]="$(echo "${cpu_dp[$k]:-}" | median)"
       M[$k|app]="$(echo "${cpu_app[$k]:-}" | median)"
       M[$k|path]="$(sum "${M[$k|proxy]}" "${M[$k|dp]}")"
-      printf "%-2s %5s %-17s %8s %13s %8s %8s %7s %7s %7s %7s %6s\n" "$w" "$c" "$r" "${M[$k|rps]}" \
+      printf "$fmt" "$w" "$c" "$r" "${M[$k|rps]}" \
         "$(echo "${rps[$k]}" | range)" "${M[$k|p50]}" "${M[$k|p99]}" "${M[$k|proxy]}" "${M[$k|dp]}" \
-        "${M[$k|path]}" "${M[$k|app]}" "${errs[$k]}"
+        "${M[$k|path]}" "${M[$k|app]}" "${errs[$k]}" "${tmos[$k]}"
     done
   done
 done
 echo "proxy = svl or nginx workers; dproxy = docker-proxy; path = proxy + dproxy: CPU per request of what sits"
-echo "between wrk and the app (app = the upstream container's process). p50/p99: medians over rounds."
+echo "between wrk and the app (app = the upstream container's process). Medians over rounds; fail = socket"
+echo "errors and non-2xx answers, tmo = wrk timeouts ($wrk_timeout), summed over rounds."
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "  -  "; else printf "%5.2f", a / b}'; }
 has_row() { [[ " $rows " == *" $1 "* ]]; }
@@ -309,4 +315,4 @@ if [[ " $workers_list " == *" 1 "* && " $workers_list " == *" 2 "* ]]; then
 fi
 total_errs=0
 for k in "${!errs[@]}"; do total_errs=$((total_errs + errs[$k])); done
-((total_errs == 0)) || { echo "errors: $total_errs (see the errors column)" >&2; exit 1; }
+((total_errs == 0)) || { echo "failures: $total_errs (see the fail column)" >&2; exit 1; }
