@@ -1,7 +1,12 @@
-// Gateway's control plane, accept loop, threads and shutdown. Request handling is in session.cpp.
+// Gateway's control plane, workers (accept loops, upstream pools), shutdown. Request handling is in session.cpp.
 #include "gateway/gateway.hpp"
 
+#include <sched.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <thread>
 
 #include <algorithm>
 #include <stdexcept>
@@ -19,15 +24,14 @@ namespace svl::gateway {
 
 namespace {
 
-// Wakes a held request's session on its own strand.
+// Wakes a held request's session on its own worker.
 void wake(const std::shared_ptr<Waiter>& w) {
   asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl) {
+asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl, Worker& w) {
   for (;;) {
-    auto [ec, socket] =
-        co_await impl->acceptor->async_accept(impl->connection_executor(), asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await w.acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
     if (impl->stopping.load()) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
@@ -38,8 +42,50 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl) {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    run_session(impl, std::move(socket));
+    run_session(impl, w, std::move(socket));
   }
+}
+
+// The CPUs this process may run on.
+unsigned cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void check(const boost::system::error_code& e, const std::string& what) {
+  if (e) throw std::system_error(e, what);
+}
+
+// A listener for worker `w` on `ep` with SO_REUSEPORT: every worker has one on the same port and
+// the kernel spreads new connections over them.
+void listen_on(Worker& w, const tcp::endpoint& ep) {
+  boost::system::error_code ec;
+  w.acceptor.emplace(w.ioc);
+  w.acceptor->open(ep.protocol(), ec);
+  check(ec, "gateway open");
+  w.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  const int one = 1;
+  if (::setsockopt(w.acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    check({errno, boost::system::system_category()}, "gateway SO_REUSEPORT");
+  w.acceptor->bind(ep, ec);
+  check(ec, "gateway bind " + ep.address().to_string() + ":" + std::to_string(ep.port()));
+  w.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  check(ec, "gateway listen");
+}
+
+// SO_REUSEPORT would let us share a port with another process's SO_REUSEPORT listener (another
+// gateway of the same user) instead of failing: a plain bind first says whether the port is free.
+void check_port_free(const tcp::endpoint& ep) {
+  asio::io_context ioc;
+  tcp::acceptor probe(ioc);
+  boost::system::error_code ec;
+  probe.open(ep.protocol(), ec);
+  check(ec, "gateway open");
+  probe.set_option(asio::socket_base::reuse_address(true), ec);
+  probe.bind(ep, ec);
+  check(ec, "gateway bind " + ep.address().to_string() + ":" + std::to_string(ep.port()));
 }
 
 }  // namespace
@@ -63,61 +109,75 @@ boost::system::error_code open_socket(tcp::socket& socket, const Netns* ns) {
 }
 
 Gateway::Impl::Impl(Options o, Listener& l, Observer& ob) : options(std::move(o)), listener(l), observer(ob) {
-  if (options.threads == 0) options.threads = 1;
+  if (options.threads == 0) options.threads = cores();
 }
 
 Gateway::Impl::~Impl() = default;
 
 void Gateway::Impl::start() {
   if (started_) throw std::logic_error("gateway already started");
-  ioc.emplace(static_cast<int>(options.threads));
-  acceptor.emplace(asio::make_strand(*ioc));
   boost::system::error_code ec;
   tcp::endpoint ep{asio::ip::make_address(options.listen_address, ec), options.port};
   if (ec) throw std::system_error(ec, "gateway listen address " + options.listen_address);
-  auto check = [](const boost::system::error_code& e, const char* what) {
-    if (e) throw std::system_error(e, what);
-  };
-  acceptor->open(ep.protocol(), ec);
-  check(ec, "gateway open");
-  acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  acceptor->bind(ep, ec);
-  check(ec, "gateway bind");
-  acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  check(ec, "gateway listen");
-  bound_port = acceptor->local_endpoint().port();
+  std::vector<std::unique_ptr<Worker>> made;
+  for (unsigned i = 0; i < options.threads; ++i) made.push_back(std::make_unique<Worker>(i));
+  if (ep.port() != 0) check_port_free(ep);
+  listen_on(*made[0], ep);
+  ep.port(made[0]->acceptor->local_endpoint().port());  // port 0: the others bind to the one it got
+  for (unsigned i = 1; i < made.size(); ++i) listen_on(*made[i], ep);
+  bound_port = ep.port();
+  workers = std::move(made);
   started_ = true;
-  asio::co_spawn(acceptor->get_executor(), accept_loop(shared_from_this()), asio::detached);
-  for (unsigned i = 0; i < options.threads; ++i) threads_.emplace_back([this] { ioc->run(); });
+  {
+    std::lock_guard lock(posting_mu);
+    posting = true;
+  }
+  for (auto& w : workers) {
+    asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w), asio::detached);
+    w->thread = std::thread([w = w.get()] { w->ioc.run(); });
+  }
 }
 
 void Gateway::Impl::shutdown() {
   if (!started_ || shut_down_) return;
   shut_down_ = true;
   stopping.store(true);
-  asio::post(acceptor->get_executor(), [this] {
-    boost::system::error_code ignored;
-    acceptor->close(ignored);
-  });
+  for (auto& w : workers) {
+    asio::post(w->ioc, [w = w.get()] {
+      boost::system::error_code ignored;
+      w->acceptor->close(ignored);
+    });
+  }
   {
     std::unique_lock lock(sessions_mu);
     for (auto& [id, close] : idle_closers) close();
     sessions_cv.wait_until(lock, std::chrono::steady_clock::now() + options.shutdown_grace,
                            [this] { return active_sessions == 0; });
   }
-  ioc->stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-  // I/O objects must go before their io_context: pooled connections and waiters first, then the
-  // acceptor, then the context (which destroys the suspended coroutines and what they own).
+  {
+    std::lock_guard lock(posting_mu);  // from here on, control methods leave the workers alone
+    posting = false;
+  }
+  for (auto& w : workers) w->ioc.stop();
+  for (auto& w : workers)
+    if (w->thread.joinable()) w->thread.join();
+  // I/O objects must go before their io_context: pooled connections and waiters first (every
+  // pool ever made, also those of replicas already removed), then the listeners, then the
+  // contexts (which destroy the suspended coroutines and what they own: all on their own worker).
+  {
+    std::lock_guard lock(pools_mu);
+    for (auto& weak : pools_)
+      if (auto pool = weak.lock())
+        for (auto& slot : pool->workers) {
+          slot.idle.clear();
+          slot.waiting.clear();
+        }
+    pools_.clear();
+  }
   {
     std::unique_lock lock(functions_mu);
     for (auto& [name, entry] : functions) {
       std::lock_guard el(entry->mu);
-      for (auto& [id, pool] : entry->replicas) {
-        pool->idle.clear();
-        pool->waiting.clear();
-      }
       entry->waiters.clear();
     }
   }
@@ -125,20 +185,64 @@ void Gateway::Impl::shutdown() {
     std::lock_guard lock(sessions_mu);
     idle_closers.clear();
   }
-  acceptor.reset();
-  ioc.reset();
+  for (auto& w : workers) {
+    w->functions.clear();
+    w->acceptor.reset();
+  }
+  for (auto& w : workers) w.reset();
 }
 
-asio::any_io_executor Gateway::Impl::connection_executor() {
-  // With one thread there is nothing to serialize against: skip the strand's locking.
-  if (options.threads == 1) return ioc->get_executor();
-  return asio::make_strand(*ioc);
+Worker* Gateway::Impl::probe_worker() {
+  if (!started_ || stopping.load() || workers.empty() || !workers[0]) return nullptr;
+  return workers[probe_rr_.fetch_add(1, std::memory_order_relaxed) % workers.size()].get();
+}
+
+std::shared_ptr<ReplicaPool> Gateway::Impl::make_pool() {
+  auto pool = std::make_shared<ReplicaPool>(options.threads);
+  std::lock_guard lock(pools_mu);
+  std::erase_if(pools_, [](const std::weak_ptr<ReplicaPool>& p) { return p.expired(); });
+  pools_.push_back(pool);
+  return pool;
+}
+
+template <class F>
+void Gateway::Impl::on_each_worker(const std::shared_ptr<ReplicaPool>& pool, F f) {
+  std::lock_guard lock(posting_mu);
+  if (!posting) return;
+  for (auto& w : workers) asio::post(w->ioc, [pool, f, i = w->index] { f(pool->workers[i]); });
+}
+
+void Gateway::Impl::retire(const std::shared_ptr<ReplicaPool>& pool) {
+  pool->removed.store(true);
+  on_each_worker(pool, [](WorkerConnections& slot) {
+    slot.idle.clear();
+    for (auto& w : slot.waiting) w->timer.cancel();
+    slot.waiting.clear();
+  });
+}
+
+void Gateway::Impl::drop_idle(const std::shared_ptr<ReplicaPool>& pool) {
+  on_each_worker(pool, [](WorkerConnections& slot) { slot.idle.clear(); });
 }
 
 std::shared_ptr<FunctionEntry> Gateway::Impl::find_function(const std::string& name) const {
   std::shared_lock lock(functions_mu);
   auto it = functions.find(name);
   return it == functions.end() ? nullptr : it->second;
+}
+
+const CachedFunction* Gateway::Impl::find_function(Worker& w, const std::string& name) {
+  if (functions_version.load(std::memory_order_acquire) != w.functions_version) {
+    std::shared_lock lock(functions_mu);
+    w.functions_version = functions_version.load(std::memory_order_acquire);
+    w.functions.clear();
+    for (auto& [n, entry] : functions) {
+      std::lock_guard el(entry->mu);
+      w.functions.emplace(n, CachedFunction{entry, entry->route});
+    }
+  }
+  auto it = w.functions.find(name);
+  return it == w.functions.end() ? nullptr : &it->second;
 }
 
 void Gateway::Impl::session_started() {
@@ -306,67 +410,59 @@ void Gateway::Impl::finished(const std::shared_ptr<FunctionEntry>& entry, Token 
   control(*entry, [&](Actions& actions) { entry->dispatcher.request_finished(token, replica, clock.now(), actions); });
 }
 
-Acquired Gateway::Impl::acquire(FunctionEntry& entry, ReplicaPool& pool, const asio::any_io_executor& ex,
-                                bool may_wait) {
-  std::lock_guard lock(entry.mu);
+Acquired Gateway::Impl::acquire(Worker& w, ReplicaPool& pool, bool may_wait) {
+  auto& slot = pool.workers[w.index];
   Acquired got;
-  if (!pool.idle.empty()) {
-    got.conn = std::move(pool.idle.back());
-    pool.idle.pop_back();
+  if (!slot.idle.empty()) {
+    got.conn = std::move(slot.idle.back());
+    slot.idle.pop_back();
     return got;
   }
   const unsigned cap = options.max_connections_per_replica;
-  if (may_wait && cap > 0 && pool.open->load() >= cap && !pool.removed) {
-    got.waiter = std::make_shared<ConnectionWaiter>(ex);
-    pool.waiting.push_back(got.waiter);
+  if (may_wait && cap > 0 && slot.open->load(std::memory_order_relaxed) >= cap && !pool.removed.load()) {
+    got.waiter = std::make_shared<ConnectionWaiter>(w.ioc.get_executor());
+    slot.waiting.push_back(got.waiter);
     return got;
   }
-  got.conn = std::make_unique<UpstreamConnection>(ex, pool.open);
+  got.conn = std::make_unique<UpstreamConnection>(w.ioc.get_executor(), slot.open);
   got.conn->fresh = true;
   return got;
 }
 
-Gateway::Impl::WaitOutcome Gateway::Impl::check_connection_waiter(FunctionEntry& entry, ReplicaPool& pool,
+Gateway::Impl::WaitOutcome Gateway::Impl::check_connection_waiter(Worker& w, ReplicaPool& pool,
                                                                   const std::shared_ptr<ConnectionWaiter>& waiter,
                                                                   bool give_up) {
-  std::lock_guard lock(entry.mu);
+  auto& slot = pool.workers[w.index];
   WaitOutcome out;
   if (waiter->handed) {
     out.conn = std::move(waiter->handed);
     return out;
   }
-  const auto again = pool.last_given_back + options.connection_reuse_wait;
-  if (!give_up && !pool.removed && again > clock.now() &&
-      std::find(pool.waiting.begin(), pool.waiting.end(), waiter) != pool.waiting.end()) {
+  const auto again = slot.last_given_back + options.connection_reuse_wait;
+  if (!give_up && !pool.removed.load() && again > clock.now() &&
+      std::find(slot.waiting.begin(), slot.waiting.end(), waiter) != slot.waiting.end()) {
     out.again_at = again;
     return out;
   }
-  std::erase(pool.waiting, waiter);
+  std::erase(slot.waiting, waiter);
   return out;
 }
 
-void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn) {
-  std::lock_guard lock(entry.mu);
-  if (pool.removed || stopping.load()) return;
+void Gateway::Impl::give_back(Worker& w, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn) {
+  if (pool.removed.load() || stopping.load()) return;
+  auto& slot = pool.workers[w.index];
   conn->reused = true;
   conn->idle_since = clock.now();
-  pool.last_given_back = conn->idle_since;
-  if (!pool.waiting.empty()) {
-    auto w = std::move(pool.waiting.front());
-    pool.waiting.pop_front();
-    w->handed = std::move(conn);
-    asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+  slot.last_given_back = conn->idle_since;
+  if (!slot.waiting.empty()) {
+    auto waiter = std::move(slot.waiting.front());
+    slot.waiting.pop_front();
+    waiter->handed = std::move(conn);
+    waiter->timer.cancel();  // same thread: the waiting session resumes on its next turn
     return;
   }
-  if (pool.idle.size() >= options.max_idle_upstream_per_replica) return;
-  pool.idle.push_back(std::move(conn));
-}
-
-void Gateway::Impl::retire(ReplicaPool& pool) {
-  pool.removed = true;
-  pool.idle.clear();
-  for (auto& w : pool.waiting) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
-  pool.waiting.clear();
+  if (slot.idle.size() >= options.max_idle_upstream_per_replica) return;
+  slot.idle.push_back(std::move(conn));
 }
 
 // ---- Gateway ----
@@ -389,6 +485,7 @@ void Gateway::upsert_function(FunctionRoute route) {
     if (it == impl.functions.end()) {
       auto name = route.name;
       impl.functions.emplace(std::move(name), std::make_shared<FunctionEntry>(std::move(route), impl.clock.now()));
+      impl.functions_version.fetch_add(1, std::memory_order_release);
       return;
     }
     entry = it->second;
@@ -398,6 +495,7 @@ void Gateway::upsert_function(FunctionRoute route) {
                                  impl.clock.now(), actions);
     entry->route = std::move(route);
   });
+  impl.functions_version.fetch_add(1, std::memory_order_release);  // the workers copy the new route
 }
 
 void Gateway::remove_function(const std::string& name) {
@@ -409,6 +507,7 @@ void Gateway::remove_function(const std::string& name) {
     if (it == impl.functions.end()) return;
     entry = it->second;
     impl.functions.erase(it);
+    impl.functions_version.fetch_add(1, std::memory_order_release);
   }
   std::vector<std::function<void()>> after;
   {
@@ -418,7 +517,7 @@ void Gateway::remove_function(const std::string& name) {
     entry->dispatcher.fail_held(impl.clock.now(), actions);
     set_failure(*entry, actions, 404, "function was removed");
     impl.apply(*entry, actions, after);
-    for (auto& [id, pool] : entry->replicas) Impl::retire(*pool);
+    for (auto& [id, pool] : entry->replicas) impl.retire(pool);
   }
   run_all(after);  // outside the lock, as every other control method does
 }
@@ -428,12 +527,12 @@ void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint)
   auto entry = impl.find_function(function);
   if (!entry) return;
   impl.control(*entry, [&](Actions& actions) {
-    auto pool = std::make_shared<ReplicaPool>();
+    auto pool = impl.make_pool();
     pool->address = endpoint_address(endpoint);
     pool->endpoint = endpoint;
     if (!endpoint.netns.empty()) pool->netns = Netns::open(endpoint.netns, endpoint.netns_inode, pool->unreachable);
     if (auto old = entry->replicas.find(endpoint.id); old != entry->replicas.end()) {
-      Impl::retire(*old->second);
+      impl.retire(old->second);
     }
     entry->replicas[endpoint.id] = pool;
     entry->dispatcher.replica_added(endpoint.id, impl.clock.now(), actions);
@@ -445,7 +544,7 @@ void Gateway::drain_replica(const std::string& function, const std::string& repl
   auto entry = impl.find_function(function);
   if (!entry) return;
   impl.control(*entry, [&](Actions& actions) {
-    if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) it->second->idle.clear();
+    if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) impl.drop_idle(it->second);
     entry->dispatcher.replica_draining(replica_id, impl.clock.now(), actions);
   });
 }
@@ -456,7 +555,7 @@ void Gateway::remove_replica(const std::string& function, const std::string& rep
   if (!entry) return;
   impl.control(*entry, [&](Actions& actions) {
     if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) {
-      Impl::retire(*it->second);
+      impl.retire(it->second);
       entry->replicas.erase(it);
     }
     entry->dispatcher.replica_removed(replica_id, impl.clock.now(), actions);
