@@ -1,4 +1,5 @@
-// Gateway's control plane, accept loop, threads and shutdown. Request handling is in session.cpp.
+// Gateway's control plane and the shared per-function state (admission, hold queue). The workers
+// (accept loops, start, shutdown, upstream pools) are in workers.cpp, request handling in session.cpp.
 #include "gateway/gateway.hpp"
 
 #include <unistd.h>
@@ -19,27 +20,9 @@ namespace svl::gateway {
 
 namespace {
 
-// Wakes a held request's session on its own strand.
+// Wakes a held request's session on its own worker.
 void wake(const std::shared_ptr<Waiter>& w) {
   asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
-}
-
-asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl) {
-  for (;;) {
-    auto [ec, socket] =
-        co_await impl->acceptor->async_accept(impl->connection_executor(), asio::as_tuple(asio::use_awaitable));
-    if (impl->stopping.load()) co_return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
-      // e.g. EMFILE: back off a little instead of spinning.
-      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
-      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-      continue;
-    }
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    run_session(impl, std::move(socket));
-  }
 }
 
 }  // namespace
@@ -62,83 +45,24 @@ boost::system::error_code open_socket(tcp::socket& socket, const Netns* ns) {
   return ec;
 }
 
-Gateway::Impl::Impl(Options o, Listener& l, Observer& ob) : options(std::move(o)), listener(l), observer(ob) {
-  if (options.threads == 0) options.threads = 1;
-}
-
-Gateway::Impl::~Impl() = default;
-
-void Gateway::Impl::start() {
-  if (started_) throw std::logic_error("gateway already started");
-  ioc.emplace(static_cast<int>(options.threads));
-  acceptor.emplace(asio::make_strand(*ioc));
-  boost::system::error_code ec;
-  tcp::endpoint ep{asio::ip::make_address(options.listen_address, ec), options.port};
-  if (ec) throw std::system_error(ec, "gateway listen address " + options.listen_address);
-  auto check = [](const boost::system::error_code& e, const char* what) {
-    if (e) throw std::system_error(e, what);
-  };
-  acceptor->open(ep.protocol(), ec);
-  check(ec, "gateway open");
-  acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  acceptor->bind(ep, ec);
-  check(ec, "gateway bind");
-  acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  check(ec, "gateway listen");
-  bound_port = acceptor->local_endpoint().port();
-  started_ = true;
-  asio::co_spawn(acceptor->get_executor(), accept_loop(shared_from_this()), asio::detached);
-  for (unsigned i = 0; i < options.threads; ++i) threads_.emplace_back([this] { ioc->run(); });
-}
-
-void Gateway::Impl::shutdown() {
-  if (!started_ || shut_down_) return;
-  shut_down_ = true;
-  stopping.store(true);
-  asio::post(acceptor->get_executor(), [this] {
-    boost::system::error_code ignored;
-    acceptor->close(ignored);
-  });
-  {
-    std::unique_lock lock(sessions_mu);
-    for (auto& [id, close] : idle_closers) close();
-    sessions_cv.wait_until(lock, std::chrono::steady_clock::now() + options.shutdown_grace,
-                           [this] { return active_sessions == 0; });
-  }
-  ioc->stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-  // I/O objects must go before their io_context: pooled connections and waiters first, then the
-  // acceptor, then the context (which destroys the suspended coroutines and what they own).
-  {
-    std::unique_lock lock(functions_mu);
-    for (auto& [name, entry] : functions) {
-      std::lock_guard el(entry->mu);
-      for (auto& [id, pool] : entry->replicas) {
-        pool->idle.clear();
-        pool->waiting.clear();
-      }
-      entry->waiters.clear();
-    }
-  }
-  {
-    std::lock_guard lock(sessions_mu);
-    idle_closers.clear();
-  }
-  acceptor.reset();
-  ioc.reset();
-}
-
-asio::any_io_executor Gateway::Impl::connection_executor() {
-  // With one thread there is nothing to serialize against: skip the strand's locking.
-  if (options.threads == 1) return ioc->get_executor();
-  return asio::make_strand(*ioc);
-}
-
 std::shared_ptr<FunctionEntry> Gateway::Impl::find_function(const std::string& name) const {
   std::shared_lock lock(functions_mu);
   auto it = functions.find(name);
   return it == functions.end() ? nullptr : it->second;
+}
+
+const CachedFunction* Gateway::Impl::find_function(Worker& w, const std::string& name) {
+  if (functions_version.load(std::memory_order_acquire) != w.functions_version) {
+    std::shared_lock lock(functions_mu);
+    w.functions_version = functions_version.load(std::memory_order_acquire);
+    w.functions.clear();
+    for (auto& [n, entry] : functions) {
+      std::lock_guard el(entry->mu);
+      w.functions.emplace(n, CachedFunction{entry, entry->route});
+    }
+  }
+  auto it = w.functions.find(name);
+  return it == w.functions.end() ? nullptr : &it->second;
 }
 
 void Gateway::Impl::session_started() {
@@ -306,69 +230,6 @@ void Gateway::Impl::finished(const std::shared_ptr<FunctionEntry>& entry, Token 
   control(*entry, [&](Actions& actions) { entry->dispatcher.request_finished(token, replica, clock.now(), actions); });
 }
 
-Acquired Gateway::Impl::acquire(FunctionEntry& entry, ReplicaPool& pool, const asio::any_io_executor& ex,
-                                bool may_wait) {
-  std::lock_guard lock(entry.mu);
-  Acquired got;
-  if (!pool.idle.empty()) {
-    got.conn = std::move(pool.idle.back());
-    pool.idle.pop_back();
-    return got;
-  }
-  const unsigned cap = options.max_connections_per_replica;
-  if (may_wait && cap > 0 && pool.open->load() >= cap && !pool.removed) {
-    got.waiter = std::make_shared<ConnectionWaiter>(ex);
-    pool.waiting.push_back(got.waiter);
-    return got;
-  }
-  got.conn = std::make_unique<UpstreamConnection>(ex, pool.open);
-  got.conn->fresh = true;
-  return got;
-}
-
-Gateway::Impl::WaitOutcome Gateway::Impl::check_connection_waiter(FunctionEntry& entry, ReplicaPool& pool,
-                                                                  const std::shared_ptr<ConnectionWaiter>& waiter,
-                                                                  bool give_up) {
-  std::lock_guard lock(entry.mu);
-  WaitOutcome out;
-  if (waiter->handed) {
-    out.conn = std::move(waiter->handed);
-    return out;
-  }
-  const auto again = pool.last_given_back + options.connection_reuse_wait;
-  if (!give_up && !pool.removed && again > clock.now() &&
-      std::find(pool.waiting.begin(), pool.waiting.end(), waiter) != pool.waiting.end()) {
-    out.again_at = again;
-    return out;
-  }
-  std::erase(pool.waiting, waiter);
-  return out;
-}
-
-void Gateway::Impl::give_back(FunctionEntry& entry, ReplicaPool& pool, std::unique_ptr<UpstreamConnection> conn) {
-  std::lock_guard lock(entry.mu);
-  if (pool.removed || stopping.load()) return;
-  conn->reused = true;
-  conn->idle_since = clock.now();
-  pool.last_given_back = conn->idle_since;
-  if (!pool.waiting.empty()) {
-    auto w = std::move(pool.waiting.front());
-    pool.waiting.pop_front();
-    w->handed = std::move(conn);
-    asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
-    return;
-  }
-  if (pool.idle.size() >= options.max_idle_upstream_per_replica) return;
-  pool.idle.push_back(std::move(conn));
-}
-
-void Gateway::Impl::retire(ReplicaPool& pool) {
-  pool.removed = true;
-  pool.idle.clear();
-  for (auto& w : pool.waiting) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
-  pool.waiting.clear();
-}
-
 // ---- Gateway ----
 
 Gateway::Gateway(Options options, Listener& listener, Observer& observer)
@@ -389,6 +250,7 @@ void Gateway::upsert_function(FunctionRoute route) {
     if (it == impl.functions.end()) {
       auto name = route.name;
       impl.functions.emplace(std::move(name), std::make_shared<FunctionEntry>(std::move(route), impl.clock.now()));
+      impl.functions_version.fetch_add(1, std::memory_order_release);
       return;
     }
     entry = it->second;
@@ -398,6 +260,7 @@ void Gateway::upsert_function(FunctionRoute route) {
                                  impl.clock.now(), actions);
     entry->route = std::move(route);
   });
+  impl.functions_version.fetch_add(1, std::memory_order_release);  // the workers copy the new route
 }
 
 void Gateway::remove_function(const std::string& name) {
@@ -409,6 +272,7 @@ void Gateway::remove_function(const std::string& name) {
     if (it == impl.functions.end()) return;
     entry = it->second;
     impl.functions.erase(it);
+    impl.functions_version.fetch_add(1, std::memory_order_release);
   }
   std::vector<std::function<void()>> after;
   {
@@ -418,7 +282,7 @@ void Gateway::remove_function(const std::string& name) {
     entry->dispatcher.fail_held(impl.clock.now(), actions);
     set_failure(*entry, actions, 404, "function was removed");
     impl.apply(*entry, actions, after);
-    for (auto& [id, pool] : entry->replicas) Impl::retire(*pool);
+    for (auto& [id, pool] : entry->replicas) impl.retire(pool);
   }
   run_all(after);  // outside the lock, as every other control method does
 }
@@ -428,12 +292,12 @@ void Gateway::add_replica(const std::string& function, ReplicaEndpoint endpoint)
   auto entry = impl.find_function(function);
   if (!entry) return;
   impl.control(*entry, [&](Actions& actions) {
-    auto pool = std::make_shared<ReplicaPool>();
+    auto pool = impl.make_pool();
     pool->address = endpoint_address(endpoint);
     pool->endpoint = endpoint;
     if (!endpoint.netns.empty()) pool->netns = Netns::open(endpoint.netns, endpoint.netns_inode, pool->unreachable);
     if (auto old = entry->replicas.find(endpoint.id); old != entry->replicas.end()) {
-      Impl::retire(*old->second);
+      impl.retire(old->second);
     }
     entry->replicas[endpoint.id] = pool;
     entry->dispatcher.replica_added(endpoint.id, impl.clock.now(), actions);
@@ -445,7 +309,7 @@ void Gateway::drain_replica(const std::string& function, const std::string& repl
   auto entry = impl.find_function(function);
   if (!entry) return;
   impl.control(*entry, [&](Actions& actions) {
-    if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) it->second->idle.clear();
+    if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) impl.drop_idle(it->second);
     entry->dispatcher.replica_draining(replica_id, impl.clock.now(), actions);
   });
 }
@@ -456,7 +320,7 @@ void Gateway::remove_replica(const std::string& function, const std::string& rep
   if (!entry) return;
   impl.control(*entry, [&](Actions& actions) {
     if (auto it = entry->replicas.find(replica_id); it != entry->replicas.end()) {
-      Impl::retire(*it->second);
+      impl.retire(it->second);
       entry->replicas.erase(it);
     }
     entry->dispatcher.replica_removed(replica_id, impl.clock.now(), actions);

@@ -19,9 +19,9 @@ struct Options {
   std::string listen_address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 = any free port, see Gateway::port()
   std::vector<std::string> domains{"localhost"};  // Host: NAME.<domain> routes to NAME
-  // 1 measured best on the 2-core box (no strand locking, no cross-thread wake-ups: 17.4 vs
-  // 19.7 us CPU per proxied request); more threads help when the gateway alone saturates a core.
-  unsigned threads = 1;
+  // Workers: each a thread with its own io_context, SO_REUSEPORT listener and upstream
+  // connections (a request never leaves the worker that accepted it). 0 = one per core.
+  unsigned threads = 0;
   std::size_t max_header_bytes = 16 * 1024;          // larger -> 431
   std::chrono::milliseconds header_timeout{10000};  // whole header must arrive within -> 408
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive idle, body stalls, tunnels
@@ -37,6 +37,9 @@ struct Options {
   // 20 ms later. Requests dispatched at once never wait (in steady state it cost throughput).
   unsigned max_connections_per_replica = 16;
   std::chrono::milliseconds connection_reuse_wait{20};
+  // Tests only: called on the worker's thread each time a request goes out over an upstream
+  // connection, with the worker's index and the connection's local port.
+  std::function<void(unsigned worker, std::uint16_t local_port)> on_upstream_request;
 };
 
 struct FunctionRoute {

@@ -98,13 +98,13 @@ asio::awaitable<void> probe_loop(std::shared_ptr<Gateway::Impl> impl, ReplicaEnd
 void run_probe(std::shared_ptr<Gateway::Impl> impl, ReplicaEndpoint endpoint, std::string path,
                std::chrono::milliseconds interval, std::chrono::steady_clock::time_point deadline,
                std::function<void(bool, std::string)> done) {
-  if (!impl->ioc || impl->stopping.load()) {
+  auto* worker = impl->probe_worker();
+  if (!worker) {
     done(false, "gateway is not running");
     return;
   }
   if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
-  auto ex = asio::make_strand(*impl->ioc);
-  asio::co_spawn(ex, probe_loop(impl, std::move(endpoint), std::move(path), interval, deadline, std::move(done)),
+  asio::co_spawn(worker->ioc, probe_loop(impl, std::move(endpoint), std::move(path), interval, deadline, std::move(done)),
                  asio::detached);
 }
 

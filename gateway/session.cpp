@@ -63,8 +63,8 @@ bool has_pending_bytes(tcp::socket& s) {
 }
 
 struct Session : std::enable_shared_from_this<Session> {
-  Session(std::shared_ptr<Gateway::Impl> i, tcp::socket s)
-      : impl(std::move(i)), client(std::move(s)), timer(client.get_executor()) {
+  Session(std::shared_ptr<Gateway::Impl> i, Worker& w, tcp::socket s)
+      : impl(std::move(i)), worker(w), client(std::move(s)), timer(client.get_executor()) {
     timer.expires_at(Clock::now() + idle_tick);
     boost::system::error_code ec;
     auto ep = client.remote_endpoint(ec);
@@ -92,6 +92,7 @@ struct Session : std::enable_shared_from_this<Session> {
   }
 
   std::shared_ptr<Gateway::Impl> impl;
+  Worker& worker;  // where the connection was accepted; everything it touches stays there
   tcp::socket client;
   beast::flat_buffer buffer;
   asio::steady_timer timer;
@@ -315,7 +316,7 @@ asio::awaitable<TakenConnection> take_connection(Session& s, RequestState& rq, R
   auto& impl = *s.impl;
   bool may_wait = rq.was_held;
   for (;;) {
-    auto got = impl.acquire(*rq.entry, pool, s.client.get_executor(), may_wait);
+    auto got = impl.acquire(s.worker, pool, may_wait);
     auto conn = std::move(got.conn);
     if (got.waiter) {
       // Waits while the replica keeps giving connections back; a slow one (none back within
@@ -325,7 +326,7 @@ asio::awaitable<TakenConnection> take_connection(Session& s, RequestState& rq, R
       got.waiter->timer.expires_after(impl.options.connection_reuse_wait);
       for (;;) {
         co_await got.waiter->timer.async_wait(nothrow);
-        auto waited = impl.check_connection_waiter(*rq.entry, pool, got.waiter, s.client_gone || s.fired.has_value());
+        auto waited = impl.check_connection_waiter(s.worker, pool, got.waiter, s.client_gone || s.fired.has_value());
         if (!waited.again_at) {
           conn = std::move(waited.conn);
           break;
@@ -334,7 +335,7 @@ asio::awaitable<TakenConnection> take_connection(Session& s, RequestState& rq, R
       }
       s.conn_waiter = nullptr;
       if (s.client_gone) {
-        if (conn) impl.give_back(*rq.entry, pool, std::move(conn));
+        if (conn) impl.give_back(s.worker, pool, std::move(conn));
         co_return TakenConnection{nullptr, true};
       }
       if (!conn) {  // none came back in time: open one after all
@@ -393,6 +394,11 @@ asio::awaitable<Forwarded> forward(Session& s, RequestState& rq, http::request_p
     }
 
     const bool retryable = !rq.stream.has_value();
+    if (impl.options.on_upstream_request) {
+      boost::system::error_code lec;
+      const auto local = conn->socket.local_endpoint(lec);
+      impl.options.on_upstream_request(s.worker.index, lec ? std::uint16_t{0} : local.port());
+    }
     const auto sent = co_await send_request(s, rq, parser, *conn);
     if (sent.failure == SendFailure::client) {
       s.upstream = nullptr;
@@ -515,7 +521,7 @@ asio::awaitable<Forwarded> forward(Session& s, RequestState& rq, http::request_p
   }
   s.upstream = nullptr;
   if (response_complete && upstream_keep && conn->buffer.size() == 0 && !s.client_gone)
-    impl.give_back(*rq.entry, pool, std::move(conn));
+    impl.give_back(s.worker, pool, std::move(conn));
   co_return client_keep ? Forwarded::keep : Forwarded::close;
 }
 
@@ -557,7 +563,8 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
     co_return false;
   }
   auto& route = decision.route;
-  rq.entry = route ? impl.find_function(route->function) : nullptr;
+  const CachedFunction* cached = route ? impl.find_function(s.worker, route->function) : nullptr;
+  rq.entry = cached ? cached->entry : nullptr;
   if (!rq.entry) {
     const std::string fn = route ? route->function : std::string();
     const std::string_view detail = route ? "no such function" : "no function named by Host or /fn/NAME path";
@@ -567,10 +574,7 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
     co_return o.keep_alive;
   }
   rq.target = std::move(*route);
-  {
-    std::lock_guard lock(rq.entry->mu);
-    rq.route = rq.entry->route;
-  }
+  rq.route = cached->route;  // the worker's copy: no lock
   const auto& fn = rq.route.name;
   if (parser.content_length() && *parser.content_length() > rq.route.max_body) {
     const std::string detail = "request body over " + std::to_string(rq.route.max_body) + " bytes";
@@ -582,7 +586,7 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
   parser.body_limit(rq.route.max_body);
   prepare_upstream_request(req, rq.target, rq.request_id, s.client_ip, rq.upgrade);
 
-  rq.token = impl.next_token();
+  rq.token = impl.next_token(s.worker);
   std::shared_ptr<Waiter> waiter;  // made only when the request has to wait
   const auto held_since = Clock::now();
   double held_seconds = 0;
@@ -703,9 +707,9 @@ asio::awaitable<void> serve(std::shared_ptr<Session> s) {
 
 }  // namespace
 
-void run_session(std::shared_ptr<Gateway::Impl> impl, tcp::socket socket) {
+void run_session(std::shared_ptr<Gateway::Impl> impl, Worker& worker, tcp::socket socket) {
   impl->session_started();
-  auto s = std::make_shared<Session>(impl, std::move(socket));
+  auto s = std::make_shared<Session>(impl, worker, std::move(socket));
   {
     // Shutdown closes connections that sit idle between requests; busy ones finish first.
     std::lock_guard lock(impl->sessions_mu);

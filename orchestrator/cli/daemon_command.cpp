@@ -17,7 +17,9 @@ void add_daemon_command(CLI::App& app, Run& run) {
   cmd->add_option("--state-dir", opts->state_dir, "Registry and socket folder (default /var/lib/svl as root)");
   cmd->add_option("--docker-host", opts->docker_host, "Docker endpoint: unix:///path or tcp://host:port");
   cmd->add_option("--domain", opts->domains, "Domains routed as NAME.<domain> (repeatable)")->capture_default_str();
-  cmd->add_option("--gateway-threads", opts->gateway_threads, "Gateway I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--gateway-threads", opts->gateway_threads, "Gateway workers (0 = one per core)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
   cmd->add_option("--memory-budget", opts->memory_budget,
                   "Memory all replicas may hold together: auto (75% of RAM), off, or a size like 16GiB")
       ->capture_default_str();

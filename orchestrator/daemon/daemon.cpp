@@ -180,8 +180,8 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       if (!prices) throw std::invalid_argument(where + "expected a table ([pricing])");
       load_pricing(*prices, file.string(), options.pricing);
     } else if (k == "gateway_threads") {
-      if (!node.is_integer() || *node.value<std::int64_t>() < 1 || *node.value<std::int64_t>() > 64)
-        throw std::invalid_argument(where + "expected an integer from 1 to 64");
+      if (!node.is_integer() || *node.value<std::int64_t>() < 0 || *node.value<std::int64_t>() > 64)
+        throw std::invalid_argument(where + "expected an integer from 0 (one per core) to 64");
       if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "

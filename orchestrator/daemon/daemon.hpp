@@ -17,7 +17,7 @@ struct DaemonOptions {
   std::string state_dir;                           // default /var/lib/svl as root
   std::string docker_host;                         // default $DOCKER_HOST or the local socket
   std::vector<std::string> domains{"localhost"};
-  unsigned gateway_threads = 1;  // measured: 1 beats 2 on this 2-core box (docs/gateway.md)
+  unsigned gateway_threads = 0;  // gateway workers; 0 = one per core (docs/gateway.md, "Threads")
   // Memory all replicas may hold together: "auto" (75 % of this machine's RAM), "off", or a size.
   std::string memory_budget = "auto";
   // How long a function's extra slots (beyond one) stay, stopped, before their sandboxes go.

@@ -63,8 +63,10 @@ TEST_CASE("daemon config: errors name the file, line and key") {
   auto e = error_of("listen = \"127.0.0.1:9000\"\nbogus = 1\n");
   CHECK(e.find(":2: bogus: unknown key") != std::string::npos);
   CHECK(e.find("memory_budget") != std::string::npos);  // the known keys are listed
-  e = error_of("gateway_threads = 0\n");
-  CHECK(e.find(":1: gateway_threads: expected an integer from 1 to 64") != std::string::npos);
+  e = error_of("gateway_threads = 65\n");
+  CHECK(e.find(":1: gateway_threads: expected an integer from 0 (one per core) to 64") != std::string::npos);
+  e = error_of("data_path = \"fast\"\n");
+  CHECK(e.find(":1: data_path: expected auto, netns or published, not \"fast\"") != std::string::npos);
   e = error_of("\n\nmemory_budget = \"lots\"\n");
   CHECK(e.find(":3: memory_budget: expected \"auto\", \"off\" or a size") != std::string::npos);
   e = error_of("memory_budget = 5\n");

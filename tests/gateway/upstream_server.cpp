@@ -137,6 +137,8 @@ asio::awaitable<void> session(UpstreamServer::Impl& impl, tcp::socket socket) {
       j["target"] = target;
       j["body_bytes"] = body_bytes;
       j["chunked"] = p.chunked();
+      boost::system::error_code pec;
+      j["peer_port"] = socket.remote_endpoint(pec).port();  // the gateway's end of this connection
       for (auto& f : p.get()) j["headers"][std::string(f.name_string())] = std::string(f.value());
       res.set(http::field::content_type, "application/json");
       res.body() = j.dump();

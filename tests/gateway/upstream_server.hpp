@@ -2,7 +2,8 @@
 // An in-process HTTP upstream for the gateway tests, on 127.0.0.1 port 0, on its own thread.
 // Paths: /slow?ms=N, /upload (counts a streamed body), /sse, /chunked, /ws (WebSocket echo),
 // /reset (closes without answering), /hang (waits until the gateway cancels), /status/N;
-// anything else echoes the request (JSON: id, method, target, headers, body size).
+// anything else echoes the request (JSON: id, method, target, headers, body size, peer_port: the
+// gateway's port of the connection it came over).
 #include <atomic>
 #include <cstdint>
 #include <memory>
