@@ -147,7 +147,7 @@ void Reconciler::tick(TimePoint now, Steps& out) {
 void Reconciler::outcome(OpKind kind, const Outcome& o, TimePoint now, Steps& out) {
   if (o.ok()) runtime_ok_ = true;  // whatever failed before, the runtime answers again
   if (is_pool_op(o.op)) {
-    if (kind == OpKind::create_sandbox) pool_.created(o);
+    if (kind == OpKind::create_sandbox) pool_.created(o, out);
     else pool_.removed(o);
     if (o.fault == Fault::unavailable) runtime_unavailable(o.message, out);
     return;

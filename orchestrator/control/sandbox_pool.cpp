@@ -59,9 +59,12 @@ void SandboxPool::plan(bool wanted, bool quiet, TimePoint now, Steps& out) {
                                     SandboxSpec{names::pool_sandbox_name(tag_, ms * 1000 + op % 1000), labels, 0}});
 }
 
-void SandboxPool::created(const Outcome& o) {
+void SandboxPool::created(const Outcome& o, Steps& out) {
   creating_.erase(o.op.slot);
-  if (!o.ok() || o.id.empty()) return;  // nothing of a failed create is left behind
+  if (!o.ok() || o.id.empty()) {  // nothing of a failed create is left behind
+    out.push_back(step::Log{"could not make a spare sandbox: " + o.message});
+    return;
+  }
   if (std::any_of(removing_.begin(), removing_.end(), [&](const auto& r) { return r.second == o.id; })) return;
   spares_.emplace(o.id, o.reach);  // already there when a resync adopted it first
 }

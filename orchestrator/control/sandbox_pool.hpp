@@ -42,7 +42,7 @@ public:
   // spare is never made on a wake's path), the surplus removed, failed removals tried again.
   void plan(bool wanted, bool quiet, TimePoint now, Steps& out);
   // Outcomes of the pool's own operations (is_pool_op).
-  void created(const Outcome& o);
+  void created(const Outcome& o, Steps& out);
   void removed(const Outcome& o);
   // A spare exited or went: it is forgotten (and removed); the next plan replaces it.
   bool event(const RuntimeEvent& e, Steps& out);

@@ -69,7 +69,7 @@ TEST_CASE("pool: refills one at a time, never while a wake is under way, and rem
   out.clear();
   pool.plan(true, true, t, out);
   CHECK(out.empty());  // one create at a time
-  pool.created(made(create.op, "p1"));
+  pool.created(made(create.op, "p1"), out);
   CHECK(pool.spares().size() == 1);
   pool.plan(true, true, t, out);
   CHECK(out.empty());  // at its target

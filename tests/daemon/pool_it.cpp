@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "tests/daemon/daemon_it_support.hpp"
 #include "tests/support/http_probe.hpp"
@@ -79,6 +80,51 @@ long used_kib() {  // MemTotal - MemAvailable
   return total - available;
 }
 
+// Rss and Pss (KiB) of a process, from smaps_rollup.
+std::pair<long, long> memory_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string key, unit;
+  long value = 0, rss = 0, pss = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    if (!(l >> key >> value)) continue;
+    if (key == "Rss:") rss = value;
+    if (key == "Pss:") pss = value;
+  }
+  return {rss, pss};
+}
+
+int parent_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  char state;
+  int ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+// What the instance's running sandboxes hold on the host: each one's process and its containerd
+// shim (Rss, Pss in KiB). Nothing else runs for a stopped function on the netns path: no
+// docker-proxy, and a stopped replica has no process.
+std::pair<long, long> sandboxes_memory(const DaemonProcess& d) {
+  long rss = 0, pss = 0;
+  svl::docker::Client client;
+  for (const auto& c : instance_containers(d.state_dir())) {
+    if (c.state != "running" || label(c, "svl.role") == "replica") continue;
+    auto info = client.inspect_container(c.id);
+    if (!info.ok() || info->state.pid <= 0) continue;
+    for (int pid : {info->state.pid, parent_of(info->state.pid)}) {
+      auto [r, p] = memory_of(pid);
+      rss += r, pss += p;
+    }
+  }
+  return {rss, pss};
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -92,13 +138,18 @@ TEST_CASE("pool: a wake from removed takes a spare; a used sandbox is removed, n
   DaemonProcess d(tmp.path() / "state", daemon_args({"--data-path", "netns"}));
   up(d, svl::test::write_function(tmp.path(), "pa", removed_toml("2s")));
   up(d, svl::test::write_function(tmp.path(), "pb", removed_toml("2s")));
+  // `svl up` waits for a replica; once called, each idles down to removed, and a spare is ready.
+  for (const char* fn : {"/fn/pa/", "/fn/pb/"}) REQUIRE(svl::test::get(d.gateway_port(), fn).status == 200);
+  REQUIRE_MESSAGE(wait_for([&] { return with_role(d, "replica").empty() && with_role(d, "sandbox").empty() && !with_role(d, "pool").empty(); }, 30s),
+                  d.log());
   // Spares carry no function and publish nothing.
-  REQUIRE_MESSAGE(wait_for([&] { return !with_role(d, "pool").empty(); }, 20s), d.log());
+  for (const auto& c : with_role(d, "pool")) CHECK(shell("docker port " + c.id).empty());
   for (const auto& c : with_role(d, "pool")) CHECK(label(c, "svl.function").empty());
 
   REQUIRE(svl::test::get(d.gateway_port(), "/fn/pa/").status == 200);
   const std::string home_a = home_of(d, "pa");
-  CHECK(std::any_of(with_role(d, "pool").begin(), with_role(d, "pool").end(), [&](auto& c) { return c.id == home_a; }));
+  const auto pool_a = with_role(d, "pool");
+  CHECK(std::any_of(pool_a.begin(), pool_a.end(), [&](auto& c) { return c.id == home_a; }));
   CHECK(d.log().find("claimed by pa") != std::string::npos);
   // What a root replica can do: write its /etc/hosts, which is its sandbox's.
   const std::string hosts_path = shell("docker inspect -f '{{.HostsPath}}' " + home_a);
@@ -145,6 +196,10 @@ TEST_CASE("pool: N removed functions hold no containers, only the spares; a rest
                     }, 30s), d.log());
     std::this_thread::sleep_for(2s);
     stopped = used_kib();
+    const auto [rss, pss] = sandboxes_memory(d);
+    const auto count = instance_containers(d.state_dir()).size() - with_role(d, "replica").size();
+    MESSAGE(kFunctions << " stopped functions: " << count << " running sandboxes (spares included), processes and shims Rss "
+                       << rss / 1024 << " MiB, Pss " << pss / 1024 << " MiB: " << pss / static_cast<long>(count) << " KiB Pss each");
     REQUIRE_MESSAGE(wait_for([&] { return with_role(d, "replica").empty(); }, 60s), d.log());
     // The pool's size is what remains, not N: at most 4 spares and nothing else.
     REQUIRE_MESSAGE(wait_for([&] { return instance_containers(d.state_dir()).size() == with_role(d, "pool").size(); }, 20s),
@@ -192,6 +247,7 @@ TEST_CASE("pool: wake from removed (a spare sandbox) against Docker's create + s
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args({"--data-path", "netns"}));
   up(d, svl::test::write_function(tmp.path(), "pw", removed_toml("0s")));
+  REQUIRE(svl::test::get(d.gateway_port(), "/fn/pw/").status == 200);  // called once: it idles down to removed
   std::vector<double> wakes;
   for (int i = 0; i < 10; ++i) {
     // Removed (no replica, no sandbox of its own) and a spare ready.
