@@ -52,6 +52,12 @@ void FunctionCore::outcome(OpKind kind, const Outcome& o, Context& c) {
     case OpKind::start:
       if (!o.ok()) {
         if (down) return runtime_down(s, Phase::stopped, o.message, c);
+        if (o.fault == Fault::not_found) {  // removed under us (a removal of a killed daemon's): not the app's fault
+          s.replica_id.clear();
+          if (s.prewarm) return idle_move_done(s, Phase::removed, c);
+          s.phase = Phase::removed;
+          return advance_wake(s, c);  // created again in its sandbox
+        }
         if (s.prewarm) return idle_move_done(s, Phase::stopped, c);
         return replica_failed(s, "could not start the replica: " + o.message, c);
       }

@@ -200,3 +200,24 @@ TEST_CASE("pool: a spare that exits is removed and replaced at the next tick") {
 }
 
 }  // namespace svl::test
+
+namespace svl::test {
+
+TEST_CASE("a start that finds its replica gone (a removal a killed daemon left in flight) creates it again, no failure counted") {
+  Harness h;
+  h.ready_function("a");
+  auto stop = h.idle_until_stopping("a");
+  h.done(OpKind::stop, stop.op);
+  h.take();
+  h.loads["a"].queued = 1;
+  h.core.demand("a", h.now, h.out);
+  auto start = Harness::one<step::Start>(h.take());
+  h.done(OpKind::start, start.op, {}, 0, Fault::not_found);
+  auto steps = h.take();
+  auto create = Harness::one<step::CreateReplica>(steps);
+  CHECK(create.spec.home == "sb");
+  CHECK(Harness::all<step::FailHeld>(steps).empty());
+  CHECK(h.core.find("a")->crash_loop().failures() == 0);
+}
+
+}  // namespace svl::test
