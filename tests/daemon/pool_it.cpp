@@ -226,8 +226,8 @@ TEST_CASE("pool: N removed functions hold no containers, only the spares; a rest
 TEST_CASE("pool: wake from removed (a spare sandbox) against Docker's create + start + first 200") {
   svl::test::ContainerJanitor janitor;
   svl::docker::Client client;
-  std::vector<double> floor;
-  for (int i = 0; i < 10; ++i) {
+  // Interleaved with the wakes, round by round: the box's load changes under both alike.
+  auto floor_round = [&] {
     svl::docker::ContainerSpec spec;
     spec.image = image();
     spec.labels = svl::test::test_labels();
@@ -240,23 +240,25 @@ TEST_CASE("pool: wake from removed (a spare sandbox) against Docker's create + s
     auto info = client.inspect_container(*id);
     REQUIRE((info.ok() && info->host_port(8080)));
     REQUIRE(svl::test::wait_for_http_200(*info->host_port(8080), "/", 20s, 1ms).has_value());
-    floor.push_back(seconds_since(t0) * 1000);
+    const double ms = seconds_since(t0) * 1000;
     (void)client.remove_container(*id, {.force = true});
-    std::this_thread::sleep_for(300ms);
-  }
+    return ms;
+  };
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args({"--data-path", "netns"}));
   up(d, svl::test::write_function(tmp.path(), "pw", removed_toml("0s")));
   REQUIRE(svl::test::get(d.gateway_port(), "/fn/pw/").status == 200);  // called once: it idles down to removed
-  std::vector<double> wakes;
-  for (int i = 0; i < 10; ++i) {
+  std::vector<double> wakes, floor;
+  for (int i = 0; i < 15; ++i) {
     // Removed (no replica, no sandbox of its own) and a spare ready.
     REQUIRE_MESSAGE(wait_for([&] { return gone(d, "pw") && with_role(d, "sandbox").empty() && !with_role(d, "pool").empty(); }, 30s, 20ms),
                     d.log());
-    std::this_thread::sleep_for(300ms);
+    std::this_thread::sleep_for(1500ms);  // past the next tick: no refill or removal of ours under way
     auto r = svl::test::get(d.gateway_port(), "/fn/pw/");
     REQUIRE(r.status == 200);
     wakes.push_back(r.seconds * 1000);
+    std::this_thread::sleep_for(300ms);
+    floor.push_back(floor_round());
   }
   const double ratio = median(wakes) / median(floor);
   MESSAGE("wake from removed into a spare: p50 " << median(wakes) << " ms; Docker floor p50 " << median(floor) << " ms; "
