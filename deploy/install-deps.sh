@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ccache pkg-config git
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libcurl4-openssl-dev prometheus-cpp-dev nlohmann-json3-dev doctest-dev
-  libsqlite3-dev libtomlplusplus-dev libcli11-dev libarchive-dev
+  libsqlite3-dev libtomlplusplus-dev libcli11-dev libarchive-dev libssl-dev
   docker.io curl
   clang libclang-rt-14-dev
 )

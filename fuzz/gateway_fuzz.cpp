@@ -1,4 +1,4 @@
-// A client's request header (raw HTTP/1.x bytes) -> resolve_route -> prepare_upstream_request.
+// A client's request header (raw HTTP/1.x bytes) -> route_request -> prepare_upstream_request.
 // The route names a valid function and strips exactly the /fn/NAME prefix; the request sent to
 // the replica carries no hop-by-hop field, the forwarding fields and the request id, and is
 // itself a header that parses again to the same fields.
@@ -52,18 +52,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   http::request<http::empty_body>& req = *parsed;
   static const std::vector<std::string> domains{"localhost", "fn.example.com"};
 
-  const std::string host(req[http::field::host]);
-  const std::string target(req.target());
-  const auto route = resolve_route(host, target, domains);
-  if (!route) return 0;
+  std::vector<std::string> host_copies;
+  for (auto [it, end] = req.equal_range(http::field::host); it != end; ++it) host_copies.emplace_back(it->value());
+  const std::vector<std::string_view> hosts(host_copies.begin(), host_copies.end());
+  const std::string original_target(req.target());
+  const auto decision = route_request(hosts, req.version(), original_target, domains);
+  FUZZ_CHECK(decision.error.empty() || !decision.route);
+  if (hosts.size() > 1) FUZZ_CHECK(!decision.error.empty());
+  if (!decision.route) return 0;
+  const auto& route = decision.route;
   FUZZ_CHECK(is_valid_function_name(route->function));
-  if (route->prefix.empty()) {
-    FUZZ_CHECK(route->target == target);
+  if (!route->authority.empty()) {  // absolute-form: the replica gets origin-form
+    FUZZ_CHECK(!route->target.empty() && route->target[0] == '/');
+  } else if (route->prefix.empty()) {
+    FUZZ_CHECK(route->target == original_target);
   } else {
     FUZZ_CHECK(route->prefix == "/fn/" + route->function);
     FUZZ_CHECK(!route->target.empty() && route->target[0] == '/');
     // The replica's target is the client's without the prefix ("/fn/x?q" becomes "/?q").
-    const std::string rest = target.substr(route->prefix.size());
+    const std::string rest = original_target.substr(route->prefix.size());
     FUZZ_CHECK(route->target == rest || route->target == "/" + rest);
   }
 
@@ -74,6 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   prepare_upstream_request(req, *route, id, kClientIp, upgrade);
 
   FUZZ_CHECK(req.target() == route->target);
+  if (!route->authority.empty()) FUZZ_CHECK(req[http::field::host] == route->authority);
   FUZZ_CHECK(req.version() == 11);
   FUZZ_CHECK(req["X-Request-Id"] == id);
   FUZZ_CHECK(req["X-Forwarded-Proto"] == "http");

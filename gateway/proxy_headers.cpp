@@ -60,10 +60,9 @@ bool is_websocket_upgrade(const http::request<http::empty_body>& req) {
 void prepare_upstream_request(http::request<http::empty_body>& req, const Route& route, std::string_view request_id,
                               std::string_view client_ip, bool upgrade) {
   strip_hop_by_hop(req, upgrade);
-  if (!route.prefix.empty()) {
-    req.target(route.target);
-    req.set("X-Forwarded-Prefix", route.prefix);
-  }
+  if (!route.prefix.empty() || !route.authority.empty()) req.target(route.target);
+  if (!route.prefix.empty()) req.set("X-Forwarded-Prefix", route.prefix);
+  if (!route.authority.empty()) req.set(http::field::host, route.authority);  // absolute-form: Host ignored
   if (auto it = req.find("X-Forwarded-For"); it != req.end()) {
     std::string v(it->value());
     v += ", ";

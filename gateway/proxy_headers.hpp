@@ -20,7 +20,8 @@ std::string request_id_for(const http::request<http::empty_body>& req);
 
 bool is_websocket_upgrade(const http::request<http::empty_body>& req);
 
-// Target without the /fn/NAME prefix, X-Forwarded-*, X-Request-Id, hop-by-hop fields removed,
+// Target without the /fn/NAME prefix (origin-form, with Host set to the target's authority, for an
+// absolute-form target), X-Forwarded-*, X-Request-Id, hop-by-hop fields removed,
 // HTTP/1.1 keep-alive towards the replica (or the Upgrade handshake when `upgrade`).
 void prepare_upstream_request(http::request<http::empty_body>& req, const Route& route, std::string_view request_id,
                               std::string_view client_ip, bool upgrade);

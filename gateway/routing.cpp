@@ -2,6 +2,11 @@
 
 #include <cctype>
 
+#include <boost/url/authority_view.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/scheme.hpp>
+#include <boost/url/url_view.hpp>
+
 namespace svl::gateway {
 
 namespace {
@@ -18,6 +23,14 @@ std::string_view strip_port(std::string_view host) {
   if (auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   return host;
+}
+
+RouteDecision reject(std::string detail) { return RouteDecision{std::nullopt, std::move(detail)}; }
+
+// A Host field value: uri-host [":" port], nothing else (RFC 9110 section 7.2).
+bool valid_host_value(std::string_view v) {
+  auto a = boost::urls::parse_authority(v);
+  return a && !a->has_userinfo();
 }
 
 }  // namespace
@@ -64,8 +77,44 @@ std::optional<Route> resolve_route(std::string_view host, std::string_view targe
       return r;
     }
   }
-  if (auto name = function_from_host(host, domains)) return Route{std::move(*name), std::string(target), {}};
+  if (auto name = function_from_host(host, domains)) return Route{std::move(*name), std::string(target), {}, {}};
   return std::nullopt;
+}
+
+RouteDecision route_request(std::span<const std::string_view> hosts, unsigned version, std::string_view target,
+                            const std::vector<std::string>& domains) {
+  // RFC 9112 section 3.2: more than one Host, or one that is not a single authority, is a 400
+  // whatever the target says (two proxies in a chain could otherwise read different ones).
+  if (hosts.size() > 1) return reject("duplicate Host header");
+  if (!hosts.empty() && hosts.front().find(',') != std::string_view::npos) return reject("duplicate Host header");
+  if (!hosts.empty() && !valid_host_value(hosts.front())) return reject("invalid Host header");
+  const std::string_view host = hosts.empty() ? std::string_view() : hosts.front();
+
+  if (target.empty() || target.front() == '/' || target == "*") {  // origin-form, asterisk-form
+    if (hosts.empty() && version >= 11) return reject("missing Host header");
+    return RouteDecision{resolve_route(host, target, domains), {}};
+  }
+
+  // absolute-form (RFC 9112 section 3.2.2): the target's authority wins over Host.
+  auto parsed = boost::urls::parse_absolute_uri(target);
+  // Boost.URL 1.81 takes "http://h:80x/" as port 80 and path "x/"; after an authority the path
+  // must be empty or start with '/' (RFC 3986 path-abempty).
+  if (!parsed || (parsed->has_authority() && !parsed->encoded_path().empty() && parsed->encoded_path().front() != '/'))
+    return reject("malformed request target");
+  const auto& u = *parsed;
+  if (u.scheme_id() != boost::urls::scheme::http && u.scheme_id() != boost::urls::scheme::https)
+    return reject("request target: not an http URI");
+  if (!u.has_authority() || u.encoded_host().empty()) return reject("request target: no host");
+  if (u.has_userinfo()) return reject("request target: userinfo is not allowed");
+  const std::string_view authority = u.encoded_authority();
+  std::string origin(u.encoded_path().empty() ? std::string_view("/") : std::string_view(u.encoded_path()));
+  if (u.has_query()) {
+    origin += '?';
+    origin += std::string_view(u.encoded_query());
+  }
+  auto route = resolve_route(authority, origin, domains);
+  if (route) route->authority = std::string(authority);
+  return RouteDecision{std::move(route), {}};
 }
 
 }  // namespace svl::gateway

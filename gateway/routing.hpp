@@ -1,7 +1,9 @@
 #pragma once
-// Which function a request is for: `Host: NAME.<domain>` or a path `/fn/NAME/...`.
+// Which function a request is for: `Host: NAME.<domain>` or a path `/fn/NAME/...`, and whether
+// its target and Host fields are acceptable at all (RFC 9112 section 3.2).
 // Pure string logic, no Beast, so it is tested with canned input.
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,7 +14,27 @@ struct Route {
   std::string function;
   std::string target;  // what the replica sees (the /fn/NAME prefix stripped)
   std::string prefix;  // "/fn/NAME" when the path style matched, else empty
+  // Absolute-form request target (`GET http://a.localhost/p`): its authority, which the replica
+  // gets as Host (and X-Forwarded-Host) in place of the client's Host; `target` is then the
+  // origin-form `/p?q`. Empty for an origin-form target.
+  std::string authority;
 };
+
+// The routing step of the request handler. `error` non-empty: answer 400 with it as the detail.
+// Otherwise `route` is the function named (nullopt: nothing names one, 404).
+struct RouteDecision {
+  std::optional<Route> route;
+  std::string error;
+};
+
+// `hosts`: the values of every Host field line of the request, in order. Rejected: more than one
+// Host line or a comma-separated Host value ("duplicate Host header"), an invalid Host value, no
+// Host in an HTTP/1.1 request with an origin-form target, a target that is neither origin-form
+// nor asterisk-form nor a well-formed absolute http(s) URI without userinfo or fragment. An
+// absolute-form target is routed by its own authority and path; the Host field is ignored
+// (RFC 9112 section 3.2.2).
+RouteDecision route_request(std::span<const std::string_view> hosts, unsigned version, std::string_view target,
+                            const std::vector<std::string>& domains);
 
 // The path style wins over the Host style. Returns nullopt when neither names a function.
 std::optional<Route> resolve_route(std::string_view host, std::string_view target,

@@ -10,6 +10,7 @@
 // watchdog notice a client that went away while its request waits on a replica.
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <memory>
 #include <optional>
@@ -544,7 +545,18 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
     impl.observer.on_request_done(fn, status, std::chrono::duration<double>(Clock::now() - t0).count(), held);
   };
 
-  auto route = resolve_route(req[http::field::host], req.target(), impl.options.domains);
+  std::array<std::string_view, 2> hosts;  // two are enough to refuse a duplicate; no allocation
+  std::size_t host_count = 0;
+  for (auto [it, end] = req.equal_range(http::field::host); it != end && host_count < hosts.size(); ++it)
+    hosts[host_count++] = it->value();
+  auto decision = route_request(std::span(hosts.data(), host_count), rq.version, req.target(), impl.options.domains);
+  if (!decision.error.empty()) {  // closed, like the parser's 400s
+    auto o = co_await respond_error(s, http::status::bad_request, Error::bad_request, "", rq.request_id,
+                                    decision.error, false, rq.version);
+    done("", o.status, 0);
+    co_return false;
+  }
+  auto& route = decision.route;
   rq.entry = route ? impl.find_function(route->function) : nullptr;
   if (!rq.entry) {
     const std::string fn = route ? route->function : std::string();

@@ -4,10 +4,13 @@
 //   svl:     request-to-response through the gateway for a function woken from stopped / paused
 //   burst:   200 concurrent requests to a function at zero (several bursts, each from stopped),
 //            against the same 200 sent straight to a container's published port just after its start
-// Usage: svl_bench_cold_start [ROUNDS] [BURSTS]   (needs dockerd; run by `make bench`)
+// Usage: [DATA_PATH=auto|netns|published] svl_bench_cold_start [ROUNDS] [BURSTS]
+//   (needs dockerd; run by `make bench`). DATA_PATH is passed as the daemon's --data-path (default
+//   auto: netns when the daemon may enter namespaces); the path the daemon took is printed.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -157,7 +160,16 @@ int main(int argc, char** argv) {
   row("docker floor: create+start+first 200", floor, floor.p50);
 
   svl::test::TempDir tmp;
-  svl::test::DaemonProcess d(tmp.path() / "state", {"--label", std::string("svl.test=") + svl::test::test_run_id()});
+  const char* data_path_env = std::getenv("DATA_PATH");
+  const std::string data_path = data_path_env && *data_path_env ? data_path_env : "auto";
+  svl::test::DaemonProcess d(tmp.path() / "state", {"--label", std::string("svl.test=") + svl::test::test_run_id(),
+                                                    "--data-path", data_path});
+  {
+    const auto log = d.log();
+    const auto at = log.find("data path: ");
+    std::printf("daemon --data-path %s: %s\n\n", data_path.c_str(),
+                at == std::string::npos ? "published ports (no netns probe)" : log.substr(at, log.find('\n', at) - at).c_str());
+  }
   auto base = "image = \"" + image + "\"\n[scale]\npolicy = \"fixed\"\n";
   auto stopped_fn = svl::test::write_function(tmp.path(), "cold-stopped", base + "pause_after = \"off\"\nidle_timeout = \"1s\"\n");
   auto paused_fn = svl::test::write_function(tmp.path(), "cold-paused", base + "pause_after = \"0s\"\nidle_timeout = \"1h\"\n");

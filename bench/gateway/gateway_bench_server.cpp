@@ -1,4 +1,6 @@
 // The gateway library with one static function and one replica, for bench/gateway/run.sh.
+// With --netns the replica is reached inside that network namespace (a container's own loopback),
+// as the daemon does on its netns data path.
 // Prints "listening on <port>" and serves until SIGINT/SIGTERM (then a graceful shutdown).
 #include <csignal>
 #include <cstdio>
@@ -7,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "gateway/gateway.hpp"
+#include "gateway/netns.hpp"
 
 namespace {
 struct NoopListener : svl::gateway::Listener {
@@ -28,10 +31,28 @@ int main(int argc, char** argv) {
   app.add_option("--function", function, "function name (Host: NAME.localhost or /fn/NAME)");
   app.add_option("--upstream-port", upstream_port, "replica port")->required();
   app.add_option("--upstream-host", upstream_host, "replica address");
+  std::string netns;
+  app.add_option("--netns", netns,
+                 "the replica's network namespace (/proc/<pid>/ns/net of a container): upstream sockets are made "
+                 "there and --upstream-host:--upstream-port is inside it, e.g. its 127.0.0.1");
   app.add_option("--container-concurrency", concurrency, "0 = unlimited");
   app.add_option("--max-connections", options.max_connections_per_replica,
                  "upstream connections before a request waits for one to come back (0 = no limit)");
   CLI11_PARSE(app, argc, argv);
+
+  svl::gateway::ReplicaEndpoint endpoint{"r1", upstream_host, upstream_port};
+  if (!netns.empty()) {
+    if (auto why = svl::gateway::netns_unavailable(); !why.empty()) {
+      std::cerr << "--netns: " << why << "\n";
+      return 2;
+    }
+    endpoint.netns = netns;
+    endpoint.netns_inode = svl::gateway::netns_inode(netns);
+    if (endpoint.netns_inode == 0) {
+      std::cerr << "--netns: cannot read " << netns << "\n";
+      return 2;
+    }
+  }
 
   // Block the signals before the gateway starts its threads so only sigwait sees them.
   sigset_t signals;
@@ -48,7 +69,7 @@ int main(int argc, char** argv) {
   route.name = function;
   route.container_concurrency = concurrency;
   gateway.upsert_function(route);
-  gateway.add_replica(function, {"r1", upstream_host, upstream_port});
+  gateway.add_replica(function, endpoint);
   std::cout << "listening on " << gateway.port() << std::endl;
 
   int sig = 0;

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   svl::cli::add_daemon_command(app, run);
   svl::cli::add_up_command(app, run);
   svl::cli::add_dev_command(app, run);
+  svl::cli::add_certs_command(app, run);
   add_examples(app);
 
   try {

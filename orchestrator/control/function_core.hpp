@@ -124,6 +124,7 @@ private:
   void advance_wake(Slot& s, Context& c);
   void became_ready(Slot& s, Context& c);
   void replica_failed(Slot& s, std::string reason, Context& c);
+  void replica_gone(Slot& s, Context& c);
   void runtime_down(Slot& s, Phase back, const std::string& message, Context& c);
   void retire(Slot& s, Context& c);
   void move_idle(Slot& s, Tier tier, Context& c);

@@ -52,12 +52,7 @@ void FunctionCore::outcome(OpKind kind, const Outcome& o, Context& c) {
     case OpKind::start:
       if (!o.ok()) {
         if (down) return runtime_down(s, Phase::stopped, o.message, c);
-        if (o.fault == Fault::not_found) {  // removed under us (a removal of a killed daemon's): not the app's fault
-          s.replica_id.clear();
-          if (s.prewarm) return idle_move_done(s, Phase::removed, c);
-          s.phase = Phase::removed;
-          return advance_wake(s, c);  // created again in its sandbox
-        }
+        if (o.fault == Fault::not_found) return replica_gone(s, c);
         if (s.prewarm) return idle_move_done(s, Phase::stopped, c);
         return replica_failed(s, "could not start the replica: " + o.message, c);
       }
@@ -126,6 +121,22 @@ void FunctionCore::runtime_down(Slot& s, Phase back, const std::string& message,
   c.out.push_back(step::FailHeld{name(), step::HeldFailure::runtime_unavailable, "function " + name() + " cannot be woken: Docker is unavailable (" + message + ")"});
 }
 
+// The replica's container was removed behind our back (or is being removed): the slot is empty.
+// Not a crash, so nothing counts toward a backoff; a wake under way creates a new replica.
+void FunctionCore::replica_gone(Slot& s, Context& c) {
+  c.out.push_back(step::Log{"replica " + s.replica_id + " of " + name() + " slot " + std::to_string(s.index) +
+                            " was removed outside svl (phase " + to_string(s.phase) + ")"});
+  if (s.phase == Phase::ready || s.phase == Phase::draining) c.out.push_back(step::Unserve{name(), s.replica_id});
+  s.replica_id.clear();
+  s.phase = Phase::removed;
+  s.phase_since = c.now;
+  s.busy = false;
+  ++s.generation;  // an operation in flight on the old container is stale
+  if (s.waking && !s.prewarm) return advance_wake(s, c);
+  s.waking = false;
+  s.prewarm = false;
+}
+
 void FunctionCore::replica_failed(Slot& s, std::string reason, Context& c) {
   const bool was_ready = s.phase == Phase::ready || s.phase == Phase::draining;
   if (!s.replica_id.empty()) c.out.push_back(step::Unserve{name(), s.replica_id});
@@ -182,6 +193,11 @@ void FunctionCore::event(const RuntimeEvent& e, Context& c) {
     s->waking = false;
     remove_slot(*s, c);
     if (was_waking || c.load.queued > 0) scale_to(std::max<std::uint32_t>(desired_, 1), "sandbox_lost", c);
+    return;
+  }
+  if (e.kind == RuntimeEvent::Kind::destroyed) {
+    // Not our own removal (of the replica, or of its whole slot).
+    if (s->phase != Phase::removing && s->sandbox != SandboxState::removing) replica_gone(*s, c);
     return;
   }
   switch (s->phase) {

@@ -131,7 +131,12 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
 
 awaitable<Status> DockerRuntime::start(std::string id) {
   auto f = [id](docker::Client& c) { return c.start_container(id); };
-  co_return status_of(co_await call(pool_, f));
+  auto started = co_await call(pool_, f);
+  // Docker answers 409 for a container that someone is removing: to the core it is gone.
+  if (!started && started.error().code == docker::Errc::conflict &&
+      started.error().message.find("marked for removal") != std::string::npos)
+    co_return Error{Fault::not_found, started.error().message};
+  co_return status_of(started);
 }
 
 awaitable<Status> DockerRuntime::pause(std::string id) {

@@ -202,3 +202,38 @@ TEST_CASE("a burst woken from stopped: the woken replica takes it, and further w
   h.core.timer("api", h.now, h.out);
   CHECK_FALSE(Harness::all<step::CreateSandbox>(h.take()).empty());
 }
+
+TEST_CASE("hazard 11: a replica removed behind svl's back is gone, not crashing: the wake makes a new one, held requests stay held") {
+  Harness h;
+  h.ready_function("api");
+  h.loads["api"].queued = 1;
+  h.core.event({RuntimeEvent::Kind::exited, "r1", "api", 137}, h.now, h.out);
+  auto retry = Harness::one<step::Start>(h.take());  // a single exit is retried at once
+  // Docker: "container is marked for removal" (the runtime reads it as not_found).
+  h.done(OpKind::start, retry.op, {}, 0, Fault::not_found);
+  auto steps = h.take();
+  CHECK(Harness::all<step::FailHeld>(steps).empty());
+  auto create = Harness::one<step::CreateReplica>(steps);  // a new one, in the same sandbox
+  CHECK(create.spec.home == "sb");
+  h.done(OpKind::create_replica, create.op, "r2");
+  h.done(OpKind::start, Harness::one<step::Start>(h.take()).op);
+  h.done(OpKind::probe, Harness::one<step::Probe>(h.take()).op);
+  CHECK(Harness::one<step::Serve>(h.take()).endpoint.id == "r2");
+}
+
+TEST_CASE("a stopped replica destroyed behind svl's back is forgotten: the next wake creates one instead of starting it") {
+  Harness h;
+  h.ready_function("api");
+  auto stop = h.idle_until_stopping("api");
+  h.done(OpKind::stop, stop.op);
+  h.take();
+  REQUIRE(h.slot("api").phase == Phase::stopped);
+  h.core.event({RuntimeEvent::Kind::destroyed, "r1", "api", -1}, h.now, h.out);
+  CHECK(h.slot("api").phase == Phase::removed);
+  CHECK(h.slot("api").replica_id.empty());
+  h.loads["api"].queued = 1;
+  h.core.demand("api", h.now, h.out);
+  auto steps = h.take();
+  CHECK(Harness::all<step::Start>(steps).empty());
+  CHECK(Harness::one<step::CreateReplica>(steps).spec.home == "sb");
+}

@@ -252,7 +252,9 @@ TEST_CASE("a burst scales out to several replicas and back, and the extra slots 
   // At zero, only the first slot stays (its sandbox and its stopped replica): the others cost
   // host memory (a shim and a docker-proxy each) and are removed after --idle-slot-ttl.
   CHECK(wait_status(d, "wide", [](const json& s) { return s["replica_list"].size() == 1; }, 60s));
-  CHECK(wait_status(d, "wide", [&](const json&) { return our_containers(d).size() == 2; }, 10s));
+  const bool two_left = wait_status(d, "wide", [&](const json&) { return our_containers(d).size() == 2; }, 10s);
+  CHECK_MESSAGE(two_left, "status: " << status_of(d, "wide")["replica_list"].dump()
+                                     << "\ncontainers: " << our_containers(d).size() << "\n" << d.log());
   CHECK(svl::test::get(d.gateway_port(), "/fn/wide/").status == 200);
 }
 

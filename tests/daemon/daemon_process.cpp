@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -119,14 +120,16 @@ bool SvlProcess::wait_output(const std::string& text, std::chrono::milliseconds 
   return false;
 }
 
-DaemonProcess::DaemonProcess(fs::path state_dir, std::vector<std::string> extra_args)
+DaemonProcess::DaemonProcess(fs::path state_dir, std::vector<std::string> extra_args, std::vector<std::string> launcher)
     : state_dir_(std::move(state_dir)), log_path_(state_dir_ / "daemon.log") {
   fs::create_directories(state_dir_);
-  const char* run_id = std::getenv("SVL_TEST_RUN_ID");
-  std::vector<std::string> argv{svl_binary(), "daemon", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-                                "--state-dir", state_dir_.string()};
+  std::vector<std::string> argv = std::move(launcher);
+  argv.insert(argv.end(), {svl_binary(), "daemon", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                           "--state-dir", state_dir_.string()});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  (void)run_id;
+  const char* data_path = std::getenv("SVL_TEST_DATA_PATH");
+  if (data_path && *data_path && std::find(extra_args.begin(), extra_args.end(), "--data-path") == extra_args.end())
+    argv.insert(argv.end(), {"--data-path", data_path});
   fs::remove(log_path_);  // a previous daemon's ready line must not be mistaken for ours
   pid_ = spawn(argv, log_path_, log_path_, {});
   static const std::regex ready(R"(svl daemon ready: gateway http://127\.0\.0\.1:(\d+) admin (\S+) metrics http://[^:]+:(\d+))");

@@ -45,7 +45,10 @@ private:
 class DaemonProcess {
 public:
   // Starts `svl daemon` in `state_dir` and waits for its ready line (bounded).
-  explicit DaemonProcess(std::filesystem::path state_dir, std::vector<std::string> extra_args = {});
+  // `launcher` runs the daemon (e.g. setpriv dropping a capability). SVL_TEST_DATA_PATH, when set,
+  // adds --data-path with its value unless extra_args choose one: the suite runs once per path.
+  explicit DaemonProcess(std::filesystem::path state_dir, std::vector<std::string> extra_args = {},
+                         std::vector<std::string> launcher = {});
   ~DaemonProcess();  // SIGTERM, then SIGKILL if it lingers
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;

@@ -66,3 +66,92 @@ TEST_CASE("gateway errors convert to std::error_code") {
   CHECK(ec.category().name() == std::string("svl.gateway"));
   CHECK(ec.message() == "queue_full");
 }
+
+namespace {
+
+RouteDecision decide(std::vector<std::string_view> hosts, std::string_view target, unsigned version = 11) {
+  static const std::vector<std::string> domains{"localhost"};
+  return route_request(hosts, version, target, domains);
+}
+
+}  // namespace
+
+TEST_CASE("route_request: one Host routes as resolve_route does, origin-form kept") {
+  auto d = decide({"echo.localhost:8080"}, "/a?b=1");
+  CHECK(d.error.empty());
+  REQUIRE(d.route);
+  CHECK(d.route->function == "echo");
+  CHECK(d.route->target == "/a?b=1");
+  CHECK(d.route->authority.empty());
+  d = decide({"127.0.0.1:8080"}, "/fn/echo/x");
+  REQUIRE(d.route);
+  CHECK(d.route->target == "/x");
+  CHECK(d.route->authority.empty());
+  d = decide({"nobody.example"}, "/");
+  CHECK(d.error.empty());
+  CHECK(!d.route);
+  d = decide({"[::1]:8080"}, "/fn/echo/");  // an IPv6 literal is a valid Host, just never a function
+  CHECK(d.error.empty());
+  CHECK(d.route);
+  d = decide({"echo.localhost"}, "*");  // asterisk-form (OPTIONS *) routes by Host
+  REQUIRE(d.route);
+  CHECK(d.route->target == "*");
+}
+
+TEST_CASE("route_request: duplicate, comma-separated, invalid or missing Host is a 400") {
+  auto d = decide({"a.localhost", "b.localhost"}, "/");
+  CHECK(d.error == "duplicate Host header");
+  CHECK(!d.route);
+  CHECK(decide({"a.localhost", "a.localhost"}, "/").error == "duplicate Host header");  // even when equal
+  CHECK(decide({"a.localhost, b.localhost"}, "/").error == "duplicate Host header");
+  CHECK(decide({"a.localhost,b.localhost"}, "/fn/a/").error == "duplicate Host header");
+  // duplicates are refused for an absolute-form target too, although Host is ignored there
+  CHECK(decide({"a.localhost", "b.localhost"}, "http://a.localhost/").error == "duplicate Host header");
+  CHECK(decide({"a b"}, "/").error == "invalid Host header");
+  CHECK(decide({"user@a.localhost"}, "/").error == "invalid Host header");
+  CHECK(decide({"a.localhost/x"}, "/").error == "invalid Host header");
+  CHECK(decide({}, "/fn/a/").error == "missing Host header");
+  // HTTP/1.0 has no Host requirement
+  d = decide({}, "/fn/a/", 10);
+  CHECK(d.error.empty());
+  REQUIRE(d.route);
+  CHECK(d.route->function == "a");
+}
+
+TEST_CASE("route_request: an absolute-form target routes by its authority, Host ignored") {
+  auto d = decide({"a.localhost"}, "http://b.localhost:8080/p/q?x=1&y");
+  CHECK(d.error.empty());
+  REQUIRE(d.route);
+  CHECK(d.route->function == "b");
+  CHECK(d.route->target == "/p/q?x=1&y");
+  CHECK(d.route->authority == "b.localhost:8080");
+  CHECK(d.route->prefix.empty());
+  d = decide({}, "HTTP://B.localhost");  // no Host needed; empty path becomes "/"; scheme case-insensitive
+  REQUIRE(d.route);
+  CHECK(d.route->function == "b");
+  CHECK(d.route->target == "/");
+  CHECK(d.route->authority == "B.localhost");
+  d = decide({"a.localhost"}, "http://127.0.0.1:9/fn/c/z?k");  // the path style still wins
+  REQUIRE(d.route);
+  CHECK(d.route->function == "c");
+  CHECK(d.route->target == "/z?k");
+  CHECK(d.route->prefix == "/fn/c");
+  CHECK(d.route->authority == "127.0.0.1:9");
+  d = decide({"a.localhost"}, "https://b.localhost/");
+  REQUIRE(d.route);
+  CHECK(d.route->function == "b");
+  d = decide({"a.localhost"}, "http://nobody.example/");  // a valid target that names nothing: 404, not a.localhost
+  CHECK(d.error.empty());
+  CHECK(!d.route);
+}
+
+TEST_CASE("route_request: a malformed or non-http absolute-form target is a 400") {
+  for (std::string_view t : {"http://b.localhost/p#frag", "http://b.local host/", "http://[::1/", "http:/b.localhost/",
+                             "http:", "http:///p", "nonsense", "b.localhost:8080", "ftp://b.localhost/",
+                             "http://user:pw@b.localhost/", "http://b.localhost:80x/"}) {
+    CAPTURE(t);
+    auto d = decide({"a.localhost"}, t);
+    CHECK(!d.error.empty());
+    CHECK(!d.route);
+  }
+}
