@@ -18,7 +18,11 @@ namespace svl::autoscaler {
 // Wake-up costs: the p50 of a request woken from each tier through svl's gateway, measured by
 // bench/cold_start on this 2-core box (docs/daemon.md "Figures", 2026-11-27: paused 10-11 ms,
 // stopped 61-73 ms, removed 68-76 ms over five runs). Replicas live in kept network sandboxes,
-// so a stopped one wakes with a plain `docker start`.
+// so a stopped one wakes with a plain `docker start`. The removed tier's wake is a create + start
+// inside a namespace that exists: on the netns data path a spare sandbox of the pool (0.28-0.55x
+// the Docker floor in tests/daemon/pool_it.cpp on a loaded box, a kept sandbox's: 0.41-0.45x), and the removed tier
+// holds nothing at all; on the published path a removed function's sandbox outlives its replica
+// for --idle-slot-ttl, and a wake after that pays a new sandbox too (~250 ms, about 1.3x).
 struct TierCosts {
   Duration from_paused = std::chrono::milliseconds(10);
   Duration from_stopped = std::chrono::milliseconds(66);

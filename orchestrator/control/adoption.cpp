@@ -21,8 +21,53 @@ int number(const std::string& text, int fallback) {
 
 }  // namespace
 
-AdoptionPlan plan_adoption(const std::vector<Observed>& listed, const std::map<std::string, AdoptionView>& functions) {
+namespace {
+
+bool tracked(const std::map<std::string, AdoptionView>& functions, const std::string& id) {
+  for (const auto& [name, view] : functions)
+    for (const auto& s : view.replicas->slots())
+      if (s.sandbox_id == id || s.replica_id == id) return true;
+  return false;
+}
+
+// The pool's sandboxes: a spare, a stray, or (seen as a sandbox of that function and slot) the
+// home of the replica that joined it. Everything else as listed.
+std::vector<Observed> sort_pool(const std::vector<Observed>& listed, const std::map<std::string, AdoptionView>& functions,
+                                bool pool, const std::set<std::string>& leave, AdoptionPlan& plan) {
+  std::map<std::string, const Observed*> joined;  // sandbox id -> the replica in it
+  for (const auto& c : listed)
+    if (label(c, names::role) == "replica" && !c.home.empty()) joined[c.home] = &c;
+  std::vector<Observed> rest;
+  for (const auto& c : listed) {
+    if (leave.count(c.id)) continue;
+    if (label(c, names::role) != "pool") {
+      rest.push_back(c);
+      continue;
+    }
+    if (tracked(functions, c.id)) continue;  // a resync: its slot has it
+    if (auto j = joined.find(c.id); j != joined.end()) {
+      Observed as = c;
+      const std::string fn = label(*j->second, names::function);
+      as.labels[names::role] = "sandbox";
+      as.labels[names::function] = fn;
+      as.labels[names::slot] = label(*j->second, names::slot);
+      auto f = functions.find(fn);
+      as.labels[names::port] = std::to_string(f == functions.end() ? 0 : f->second.port);
+      rest.push_back(std::move(as));
+      continue;
+    }
+    if (pool && !c.claimed && c.state == "running" && c.reach.known()) plan.spares.push_back({c.id, c.reach});
+    else plan.strays.push_back(c.id);
+  }
+  return rest;
+}
+
+}  // namespace
+
+AdoptionPlan plan_adoption(const std::vector<Observed>& all, const std::map<std::string, AdoptionView>& functions,
+                           bool pool, const std::set<std::string>& leave) {
   AdoptionPlan plan;
+  const std::vector<Observed> listed = sort_pool(all, functions, pool, leave, plan);
   std::set<std::pair<std::string, int>> adopted_slots;  // sandboxes adopted in this pass
   // Sandboxes first: a replica needs its slot.
   for (int pass = 0; pass < 2; ++pass) {

@@ -4,11 +4,18 @@
 // adopted as they are (no restart, no dropped request). A container whose slot has an operation
 // in flight (a create whose id is not known yet) is left alone: its outcome will say what it
 // is. Everything else of ours is a stray and is removed.
+//
+// Spares of the sandbox pool carry no function: one that an adoptable replica has joined (the
+// replica's HostConfig.NetworkMode) is that replica's slot's sandbox; one no replica ever joined
+// goes back into the pool (when the pool is on); one a replica joined before (the runtime's
+// note, `Observed::claimed`) is a stray: a claimed sandbox is never handed to another function.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "orchestrator/control/replica_set.hpp"
+#include "orchestrator/control/sandbox_pool.hpp"
 #include "orchestrator/control/steps.hpp"
 
 namespace svl::control {
@@ -39,9 +46,12 @@ struct AdoptionPlan {
   };
   std::vector<Sandbox> sandboxes;
   std::vector<Replica> replicas;
+  std::vector<Spare> spares;  // back into the pool
   std::vector<std::string> strays;
 };
 
-AdoptionPlan plan_adoption(const std::vector<Observed>& listed, const std::map<std::string, AdoptionView>& functions);
+// `leave`: ids already on their way (the pool's, removals in progress) or tracked by the pool.
+AdoptionPlan plan_adoption(const std::vector<Observed>& listed, const std::map<std::string, AdoptionView>& functions,
+                           bool pool = false, const std::set<std::string>& leave = {});
 
 }  // namespace svl::control

@@ -22,6 +22,12 @@ struct CoreOptions {
   // goes with its sandbox; the last one too once the policy has removed its replica.
   Duration idle_slot_ttl = std::chrono::minutes(10);
   std::optional<std::uint64_t> memory_budget;
+  // A small pool of spare sandboxes that belong to no function serves any function's new slot
+  // (sandbox_pool.hpp), and a slot whose replica is removed gives up its sandbox at once. Only
+  // where sandboxes publish nothing (the runtime's shared_sandboxes: the netns data path).
+  bool sandbox_pool = false;
+  int pool_max = 4;                                     // spares at most
+  Duration pool_window = std::chrono::seconds(60);      // wakes counted for the pool's size
   std::string gateway_host = "127.0.0.1";  // where sandboxes publish
 };
 

@@ -353,7 +353,7 @@ void FunctionCore::apply_idle_tier(Context& c) {
 }
 
 void FunctionCore::trim_idle_slots(Context& c) {
-  for (int index : plan_slot_trim(replicas_, effective_min(), c.now, options_.idle_slot_ttl)) {
+  for (int index : plan_slot_trim(replicas_, effective_min(), c.now, options_.idle_slot_ttl, options_.sandbox_pool)) {
     Slot* s = replicas_.find_slot(index);
     s->sandbox = SandboxState::removing;
     remove_slot(*s, c);

@@ -29,15 +29,22 @@ std::vector<IdleMove> plan_idle_moves(const ReplicaSet& replicas, long revision,
   return moves;
 }
 
-std::vector<int> plan_slot_trim(const ReplicaSet& replicas, long min, TimePoint now, Duration ttl) {
+std::vector<int> plan_slot_trim(const ReplicaSet& replicas, long min, TimePoint now, Duration ttl, bool pool) {
   const auto& slots = replicas.slots();
   long count = static_cast<long>(slots.size());
   const bool all_removed = std::all_of(slots.begin(), slots.end(), [](const Slot& s) { return s.phase == Phase::removed; });
   const long keep = min == 0 && all_removed ? 0 : std::max<long>(1, min);
   std::vector<int> victims;
+  const auto idle = [](const Slot& s) { return !s.busy && !s.waking && s.sandbox == SandboxState::ready; };
+  if (pool)
+    for (auto it = slots.rbegin(); it != slots.rend(); ++it)
+      if (idle(*it) && it->phase == Phase::removed) {
+        --count;
+        victims.push_back(it->index);
+      }
   for (auto it = slots.rbegin(); it != slots.rend() && count > keep; ++it) {
     const Slot& s = *it;
-    if (s.busy || s.waking || s.sandbox != SandboxState::ready) continue;
+    if (!idle(s) || (pool && s.phase == Phase::removed)) continue;
     if (s.phase != Phase::stopped && s.phase != Phase::removed) continue;
     if (now - s.phase_since < ttl) continue;
     --count;

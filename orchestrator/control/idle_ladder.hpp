@@ -21,7 +21,9 @@ std::vector<IdleMove> plan_idle_moves(const ReplicaSet& replicas, long revision,
 
 // Surplus slots (beyond one, or min) idle in the stopped or removed tier for `ttl` go, sandbox and
 // all, the most recently added first; once every replica is removed (min 0), the last one too.
-std::vector<int> plan_slot_trim(const ReplicaSet& replicas, long min, TimePoint now, Duration ttl);
+// With the sandbox pool (`pool`), a slot whose replica is removed goes at once, whatever min:
+// the removed tier holds nothing, and the pool serves its next wake.
+std::vector<int> plan_slot_trim(const ReplicaSet& replicas, long min, TimePoint now, Duration ttl, bool pool = false);
 
 // A drained replica rests in the policy's tier (an old revision's is removed); only one rests
 // paused, others are stopped (a cheap start later).

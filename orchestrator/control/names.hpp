@@ -8,7 +8,7 @@ namespace svl::control::names {
 inline constexpr const char* managed = "svl.managed";      // "true" on every svl container
 inline constexpr const char* function = "svl.function";    // function name
 inline constexpr const char* revision = "svl.revision";    // revision number (replicas)
-inline constexpr const char* role = "svl.role";            // "replica" or "sandbox"
+inline constexpr const char* role = "svl.role";            // "replica", "sandbox" or "pool"
 inline constexpr const char* slot = "svl.slot";            // slot index within the function
 inline constexpr const char* port = "svl.port";            // container port a sandbox publishes
 inline constexpr const char* instance = "svl.instance";    // daemon state dir that owns it
@@ -17,6 +17,8 @@ inline constexpr const char* test = "svl.test";            // test run id (tests
 inline std::string sandbox_name(const std::string& fn, int slot_index) {
   return "svl-" + fn + "-s" + std::to_string(slot_index);
 }
+// A spare of the sandbox pool: `tag` tells daemons apart (names are global), `n` spares apart.
+inline std::string pool_sandbox_name(const std::string& tag, long long n) { return "svl-pool-" + tag + "-" + std::to_string(n); }
 inline std::string replica_name(const std::string& fn, int slot_index, long revision) {
   return "svl-" + fn + "-s" + std::to_string(slot_index) + "-r" + std::to_string(revision);
 }

@@ -16,7 +16,31 @@ void Reconciler::with(const std::string& name, TimePoint now, Steps& out, F&& f)
   Context c{load, now, runtime_ok_, budget_ ? this : nullptr, out};
   const std::size_t from = out.size();
   f(*it->second, c);
+  claim_spares(*it->second, c, from);
   track_orphans(out, from);
+}
+
+void Reconciler::claim_spares(FunctionCore& f, Context& c, std::size_t from) {
+  if (!pool_.enabled()) return;
+  for (std::size_t i = from; i < c.out.size();) {
+    auto* create = std::get_if<step::CreateSandbox>(&c.out[i]);
+    if (!create || create->op.function != f.name() || create->op.epoch != f.epoch()) {
+      ++i;
+      continue;
+    }
+    auto spare = pool_.claim(c.now);
+    if (!spare) {
+      ++i;
+      continue;
+    }
+    Outcome o;
+    o.op = create->op;
+    o.id = spare->id;
+    o.reach = spare->reach;
+    c.out.erase(c.out.begin() + static_cast<std::ptrdiff_t>(i));
+    c.out.push_back(step::Log{"spare sandbox " + o.id.substr(0, 12) + " claimed by " + f.name() + " slot " + std::to_string(o.op.slot)});
+    f.outcome(OpKind::create_sandbox, o, c);  // its wake goes on at once: the replica's create
+  }
 }
 
 void Reconciler::track_orphans(Steps& out, std::size_t from) {
@@ -96,7 +120,9 @@ void Reconciler::tick(TimePoint now, Steps& out) {
   for (auto& [name, f] : functions_) {
     const Load load = loads_(name);
     Context c{load, now, runtime_ok_, budget_ ? this : nullptr, out};
+    const std::size_t from = out.size();
     const auto report = f->tick(c);
+    claim_spares(*f, c, from);
     if (budget_) budget_->on_invocations(f->budget_id(), report.new_requests);
     out.push_back(step::Usage{name, report.container_seconds,
                               report.container_seconds * static_cast<double>(f->spec().resources.memory_bytes)});
@@ -107,6 +133,12 @@ void Reconciler::tick(TimePoint now, Steps& out) {
   }
   for (int batch : orphan_retry_) out.push_back(step::Remove{Op{"", 0, batch, 0}, orphans_[batch]});
   orphan_retry_.clear();
+  if (pool_.enabled() && runtime_ok_) {
+    bool quiet = true;  // a spare is never made while a wake is under way: it would slow that wake
+    for (const auto& [name, f] : functions_)
+      for (const auto& s : f->replicas().slots()) quiet &= !s.waking;
+    pool_.plan(!functions_.empty(), quiet, now, out);
+  }
   // A wake went past the budget when nothing was idle at that moment: idle replicas are
   // stopped as soon as there are some.
   if (budget_ && runtime_ok_ && held_bytes() > budget_->budget()) make_room_for(nullptr, 0, true, now, out);
@@ -114,6 +146,12 @@ void Reconciler::tick(TimePoint now, Steps& out) {
 
 void Reconciler::outcome(OpKind kind, const Outcome& o, TimePoint now, Steps& out) {
   if (o.ok()) runtime_ok_ = true;  // whatever failed before, the runtime answers again
+  if (is_pool_op(o.op)) {
+    if (kind == OpKind::create_sandbox) pool_.created(o, out);
+    else pool_.removed(o);
+    if (o.fault == Fault::unavailable) runtime_unavailable(o.message, out);
+    return;
+  }
   if (o.op.function.empty()) {  // strays and orphans: nobody waits, but they must go
     if (o.ok() || o.fault == Fault::not_found) orphans_.erase(o.op.slot);
     else if (orphans_.count(o.op.slot)) orphan_retry_.insert(o.op.slot);
@@ -138,7 +176,15 @@ void Reconciler::outcome(OpKind kind, const Outcome& o, TimePoint now, Steps& ou
 }
 
 void Reconciler::event(const RuntimeEvent& e, TimePoint now, Steps& out) {
-  with(e.function, now, out, [&](FunctionCore& f, Context& c) { f.event(e, c); });
+  if (!e.function.empty()) return with(e.function, now, out, [&](FunctionCore& f, Context& c) { f.event(e, c); });
+  // No function label: a spare of the pool, or one a function has claimed.
+  if (pool_.event(e, out)) return;
+  for (const auto& [name, f] : functions_)
+    for (const auto& s : f->replicas().slots())
+      if (s.sandbox_id == e.id) {
+        const std::string fn = name;
+        return with(fn, now, out, [&](FunctionCore& fc, Context& c) { fc.event(e, c); });
+      }
 }
 
 void Reconciler::drained(const std::string& name, const std::string& replica_id, TimePoint now, Steps& out) {
@@ -160,8 +206,17 @@ void Reconciler::adopt(const std::vector<Observed>& listed, TimePoint now, Steps
   std::map<std::string, AdoptionView> views;
   for (const auto& [name, f] : functions_) views[name] = {f->revision(), f->spec().port, &f->replicas(), false};
   ReplicaSet none;
-  for (const auto& [name, t] : tombstones_) views[name] = {0, 0, &none, true};
-  auto plan = plan_adoption(listed, views);
+  std::set<std::string> leave;  // on their way out already, or the pool's
+  for (const auto& [name, t] : tombstones_) {
+    views[name] = {0, 0, &none, true};
+    for (const auto& [slot, ids] : t.pending) leave.insert(ids.begin(), ids.end());
+  }
+  for (const auto& [batch, ids] : orphans_) leave.insert(ids.begin(), ids.end());
+  for (const auto& c : listed)
+    if (pool_.knows(c.id)) leave.insert(c.id);
+  auto plan = plan_adoption(listed, views, pool_.enabled(), leave);
+  for (const auto& s : plan.spares) pool_.adopt(s.id, s.reach);
+  if (!plan.spares.empty()) out.push_back(step::Log{"adopted " + std::to_string(plan.spares.size()) + " spare sandbox(es)"});
   for (const auto& s : plan.sandboxes) {
     find(s.function)->adopt_sandbox(s.slot, s.id, s.port, s.reach, now);
     out.push_back(step::Log{"adopted sandbox " + s.id + " of " + s.function + " slot " + std::to_string(s.slot)});

@@ -13,6 +13,7 @@
 
 #include "autoscaler/memory_budget.hpp"
 #include "orchestrator/control/function_core.hpp"
+#include "orchestrator/control/sandbox_pool.hpp"
 #include "orchestrator/control/steps.hpp"
 
 namespace svl::control {
@@ -58,6 +59,7 @@ public:
   const std::map<std::string, std::unique_ptr<FunctionCore>>& functions() const { return functions_; }
   bool runtime_ok() const { return runtime_ok_; }
   const CoreOptions& options() const { return options_; }
+  const SandboxPool& pool() const { return pool_; }
   // Bytes held by replicas that run or are paused (at their limits), and the budget.
   std::uint64_t held_bytes() const;
   std::optional<std::uint64_t> budget() const { return options_.memory_budget; }
@@ -73,6 +75,7 @@ private:
 
   CoreOptions options_;
   LoadSource loads_;
+  SandboxPool pool_{options_};
   std::map<std::string, std::unique_ptr<FunctionCore>> functions_;
   // A removed function whose containers are still being removed; a removal that failed (the
   // runtime away) is tried again at the next tick.
@@ -84,6 +87,8 @@ private:
   std::map<std::string, Tombstone> tombstones_;
   // Removals nobody waits for (strays, what a stale create made), kept until they succeed.
   void track_orphans(Steps& out, std::size_t from);
+  // A wake's new sandbox from the pool: its CreateSandbox answered at once with a spare.
+  void claim_spares(FunctionCore& f, Context& c, std::size_t from);
   std::map<int, std::vector<std::string>> orphans_;
   std::set<int> orphan_retry_;
   int next_orphan_batch_ = 0;

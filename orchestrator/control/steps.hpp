@@ -24,6 +24,10 @@ struct Op {
   std::uint64_t generation = 0;
   bool operator==(const Op&) const = default;
 };
+// The epoch of an operation of the spare pool (sandbox_pool.hpp): no function, its `slot` is the
+// pool's own operation number.
+inline constexpr std::uint64_t kPoolEpoch = ~std::uint64_t{0};
+inline bool is_pool_op(const Op& op) { return op.function.empty() && op.epoch == kPoolEpoch; }
 
 // What the runtime is asked to run. Runtime-neutral: a runtime without sandboxes ignores `home`.
 struct ReplicaSpec {
@@ -43,7 +47,7 @@ struct ReplicaSpec {
 struct SandboxSpec {
   std::string name;
   std::map<std::string, std::string> labels;
-  int port = 0;  // the app's port, published by the sandbox
+  int port = 0;  // the app's port, published by the sandbox (0: a spare of the pool, nothing published)
 };
 
 namespace step {
@@ -122,6 +126,8 @@ struct Observed {
   // stop of ours was under way (the runtime keeps that record)
   std::string state;
   Reach reach;  // sandboxes: where their replicas are reached, unknown when not found
+  std::string home;      // replicas: the sandbox whose namespace it joined (HostConfig.NetworkMode)
+  bool claimed = false;  // sandboxes: a replica was ever created in it (the runtime notes it)
 };
 
 // The gateway's load for one function, as the autoscaler reads it.

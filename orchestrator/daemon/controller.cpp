@@ -29,10 +29,20 @@ control::FunctionConfig config_of(const FunctionRecord& f) {
   return c;
 }
 
+namespace {
+
+// The spare pool where the runtime's sandboxes are tied to no function (the netns data path).
+ControllerOptions with_pool(ControllerOptions options, const runtime::ContainerRuntime& runtime) {
+  options.core.sandbox_pool = runtime.capabilities().shared_sandboxes;
+  return options;
+}
+
+}  // namespace
+
 Controller::Controller(asio::io_context& ctl, ControllerOptions options, Registry& registry,
                        runtime::ContainerRuntime& runtime, gateway::Gateway& gateway, Metrics& metrics, const Clock& clock)
     : ctl_(ctl),
-      options_(std::move(options)),
+      options_(with_pool(std::move(options), runtime)),
       registry_(registry),
       runtime_(runtime),
       gateway_(gateway),

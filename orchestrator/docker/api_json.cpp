@@ -226,6 +226,7 @@ Result<std::vector<ContainerSummary>> parse_container_list(std::string_view body
       s.status = str(c, "Status");
       s.created = integer(c, "Created");
       s.labels = string_map(c, "Labels");
+      s.network_mode = str(object(c, "HostConfig"), "NetworkMode");
       out.push_back(std::move(s));
     }
   } catch (const json::exception& e) {

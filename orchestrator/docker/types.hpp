@@ -134,6 +134,7 @@ struct ContainerSummary {
   std::string status;  // human text: "Up 3 seconds"
   std::int64_t created = 0;  // unix seconds
   Labels labels;
+  std::string network_mode;  // HostConfig.NetworkMode: "container:<id>" for a replica in a sandbox
 };
 
 struct ListOptions {

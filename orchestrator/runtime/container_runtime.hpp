@@ -33,6 +33,11 @@ struct Sandbox {
 struct Capabilities {
   bool pause = true;      // a paused tier (the cgroup freezer)
   bool sandboxes = true;  // homes that outlive their replicas
+  // A sandbox that publishes nothing is a bare network namespace, tied to no function: the core
+  // keeps a pool of spares any function's new slot can take (control/sandbox_pool.hpp). The
+  // runtime then notes each sandbox a replica is created in (Observed::claimed), so a restarted
+  // daemon never hands a used one to another function.
+  bool shared_sandboxes = false;
 };
 
 // What the runtime reports on its own: deaths of its containers, and a reconnect after which

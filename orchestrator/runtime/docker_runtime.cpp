@@ -43,7 +43,10 @@ Fault DockerRuntime::fault_of(const docker::Error& e) {
 }
 
 DockerRuntime::DockerRuntime(docker::AsyncClient& pool, DockerRuntimeOptions options)
-    : pool_(pool), options_(std::move(options)) {}
+    : pool_(pool), options_(std::move(options)) {
+  if (options_.claimed_dir.empty() && !options_.stopping_dir.empty())
+    options_.claimed_dir = options_.stopping_dir.parent_path() / "claimed";
+}
 
 DockerRuntime::~DockerRuntime() { stop_watching(); }
 
@@ -112,6 +115,8 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
   spec.env = r.env;
   spec.labels = r.labels;
   spec.network_mode = "container:" + r.home;
+  // Before the create: from here on the sandbox may hold what a replica left in it.
+  note(options_.claimed_dir, r.home, true);
   spec.memory_bytes = static_cast<std::int64_t>(r.memory_bytes);
   spec.nano_cpus = static_cast<std::int64_t>(std::llround(r.cpus * 1e9));
   spec.pids_limit = r.pids;
@@ -144,16 +149,18 @@ awaitable<Status> DockerRuntime::unpause(std::string id) {
   co_return status_of(co_await call(pool_, f));
 }
 
-void DockerRuntime::note_stopping(const std::string& id, bool stopping) const {
-  if (options_.stopping_dir.empty() || id.empty() || id.find('/') != std::string::npos) return;
+void DockerRuntime::note(const std::filesystem::path& dir, const std::string& id, bool on) {
+  if (dir.empty() || id.empty() || id.find('/') != std::string::npos) return;
   std::error_code ec;
-  if (stopping) {
-    std::filesystem::create_directories(options_.stopping_dir, ec);
-    std::ofstream(options_.stopping_dir / id).flush();
+  if (on) {
+    std::filesystem::create_directories(dir, ec);
+    std::ofstream(dir / id).flush();
   } else {
-    std::filesystem::remove(options_.stopping_dir / id, ec);
+    std::filesystem::remove(dir / id, ec);
   }
 }
+
+void DockerRuntime::note_stopping(const std::string& id, bool stopping) const { note(options_.stopping_dir, id, stopping); }
 
 bool DockerRuntime::noted_stopping(const std::string& id) const {
   std::error_code ec;
@@ -186,7 +193,7 @@ awaitable<Status> DockerRuntime::remove(std::vector<std::string> ids) {
     if (id.empty()) continue;
     auto f = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
     auto r = co_await call(pool_, f);
-    if (r || r.error().code == docker::Errc::not_found) note_stopping(id, false);
+    if (r || r.error().code == docker::Errc::not_found) note_stopping(id, false), note(options_.claimed_dir, id, false);
     else if (outcome) outcome = failed(r.error());
   }
   co_return outcome;
@@ -202,17 +209,22 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
   if (!listed) co_return failed(listed.error());
   std::vector<control::Observed> out;
   for (const auto& c : *listed) {
-    control::Observed o{c.id, c.names.empty() ? c.id : c.names.front(), c.labels, c.state, {}};
+    control::Observed o{c.id, c.names.empty() ? c.id : c.names.front(), c.labels, c.state, {}, "", false};
     if (noted_stopping(c.id)) {
       if (c.state == "running" || c.state == "paused") o.state = "stopping";  // a stop of ours was under way
       else note_stopping(c.id, false);
     }
     auto role = c.labels.find(names::role);
     auto port = c.labels.find(names::port);
-    if (role != c.labels.end() && role->second == "sandbox" && port != c.labels.end() && c.state == "running") {
+    const bool spare = role != c.labels.end() && role->second == "pool";
+    if (c.network_mode.starts_with("container:")) o.home = c.network_mode.substr(10);
+    std::error_code ec;
+    o.claimed = !options_.claimed_dir.empty() && std::filesystem::exists(options_.claimed_dir / c.id, ec);
+    if (role != c.labels.end() && (role->second == "sandbox" || spare) && (port != c.labels.end() || spare) &&
+        c.state == "running") {
       auto inspect = [id = c.id](docker::Client& cl) { return cl.inspect_container(id); };
       auto info = co_await call(pool_, inspect);
-      if (info) o.reach = reach_of(*info, std::atoi(port->second.c_str()));
+      if (info) o.reach = reach_of(*info, spare ? 0 : std::atoi(port->second.c_str()));
     }
     out.push_back(std::move(o));
   }

@@ -22,6 +22,9 @@ struct DockerRuntimeOptions {
   // network namespace (control::Reach::netns). Off: each sandbox publishes the app's port on
   // 127.0.0.1 (the fallback where svl cannot enter namespaces: daemon.cpp chooses).
   bool netns = false;
+  // Where the sandboxes replicas were created in are written down (Observed::claimed). Empty:
+  // `claimed` next to stopping_dir.
+  std::filesystem::path claimed_dir;
 };
 
 class DockerRuntime final : public ContainerRuntime {
@@ -29,7 +32,7 @@ public:
   DockerRuntime(docker::AsyncClient& pool, DockerRuntimeOptions options);
   ~DockerRuntime() override;
 
-  Capabilities capabilities() const override { return {}; }
+  Capabilities capabilities() const override { return {.shared_sandboxes = options_.netns}; }
   boost::asio::awaitable<Result<Sandbox>> create_sandbox(control::SandboxSpec spec) override;
   boost::asio::awaitable<Result<std::string>> create_replica(control::ReplicaSpec spec) override;
   boost::asio::awaitable<Status> start(std::string id) override;
@@ -51,6 +54,7 @@ private:
   boost::asio::awaitable<Result<std::string>> create(docker::ContainerSpec spec);
   void note_stopping(const std::string& id, bool stopping) const;
   bool noted_stopping(const std::string& id) const;
+  static void note(const std::filesystem::path& dir, const std::string& id, bool on);
   // Where a running sandbox's replicas are reached, unknown when it cannot be.
   control::Reach reach_of(const docker::ContainerInfo& info, int port) const;
 

@@ -16,7 +16,10 @@ using namespace std::chrono_literals;
 struct Harness {
   std::map<std::string, Load> loads;
   TimePoint now = TimePoint{} + 1000h;
-  Reconciler core{options(), [this](const std::string& fn) { return loads[fn]; }};
+  Reconciler core;
+
+  Harness() : Harness(options()) {}
+  explicit Harness(CoreOptions o) : core{std::move(o), [this](const std::string& fn) { return loads[fn]; }} {}
 
   static CoreOptions options() {
     CoreOptions o;

@@ -69,13 +69,13 @@ TEST_CASE("hazard 5: a resync leaves alone what a wake in flight has just create
   h.core.demand("api", h.now, h.out);
   auto sandbox = Harness::one<step::CreateSandbox>(h.take());
   // The events stream reconnects: the list already shows the sandbox whose create is in flight.
-  Observed made{"sb", "svl-api-s0", sandbox.spec.labels, "running", {30000}};
+  Observed made{"sb", "svl-api-s0", sandbox.spec.labels, "running", {30000}, "", false};
   h.core.adopt({made}, h.now, h.out);
   auto after = h.take();
   CHECK(Harness::all<step::Remove>(after).empty());
   h.done(OpKind::create_sandbox, sandbox.op, "sb", 30000);
   auto create = Harness::one<step::CreateReplica>(h.take());
-  Observed replica{"r1", "svl-api-s0-r1", create.spec.labels, "created", {}};
+  Observed replica{"r1", "svl-api-s0-r1", create.spec.labels, "created", {}, "", false};
   h.core.adopt({made, replica}, h.now, h.out);
   CHECK(Harness::all<step::Remove>(h.take()).empty());
   CHECK(h.core.find("api")->replicas().slots().size() == 1);
@@ -128,8 +128,8 @@ TEST_CASE("hazard 10: a replica adopted in the middle of its stop is killed, nev
   auto replica_labels = sandbox_labels;
   replica_labels["svl.role"] = "replica";
   replica_labels["svl.revision"] = "1";
-  h.core.adopt({Observed{"sb", "svl-api-s0", sandbox_labels, "running", {30000}},
-                Observed{"r1", "svl-api-s0-r1", replica_labels, "stopping", {}}},
+  h.core.adopt({Observed{"sb", "svl-api-s0", sandbox_labels, "running", {30000}, "", false},
+                Observed{"r1", "svl-api-s0-r1", replica_labels, "stopping", {}, "", false}},
                h.now, h.out);
   auto steps = h.take();
   CHECK(Harness::all<step::Serve>(steps).empty());

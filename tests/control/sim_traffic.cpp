@@ -116,6 +116,7 @@ void World::deploy(const std::string& fn) {
 void World::remove(const std::string& fn) {
   if (!core_ || !registry_.count(fn)) return;
   registry_.erase(fn);  // the registry row goes first
+  ++removals_[fn];
   current_.erase(fn);
   overrides_.erase(fn);
   log("remove " + fn);

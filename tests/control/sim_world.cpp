@@ -25,6 +25,7 @@ World::World(std::uint64_t seed) : rng_(seed) {
   options_.stop_grace = 3s;
   options_.idle_slot_ttl = 5s;
   options_.memory_budget = 4 * kMemory;
+  options_.sandbox_pool = seed % 2 == 0;  // half the schedules with the spare pool
   faults_.crash_at_start = 0.15;
 }
 
@@ -167,7 +168,10 @@ void World::execute(Steps steps) {
                 o.push_back(step::Timer{cfg.name, now_});
               });
             },
-            [&](step::Log& s) { log("core: " + s.line); },
+            [&](step::Log& s) {
+              if (s.line.starts_with("spare sandbox ")) ++claims_;
+              log("core: " + s.line);
+            },
             [&](step::Resync&) {
               const auto g = daemon_generation_;
               const bool down = chance(faults_.unavailable);
@@ -224,9 +228,9 @@ void World::runtime_step(const Step& step) {
               Container c;
               c.id = "c" + std::to_string(next_id_++);
               c.name = s.spec.name;
-              c.role = "sandbox";
               c.labels = s.spec.labels;
-              c.function = s.spec.labels.at(names::function);
+              c.role = s.spec.labels.at(names::role);
+              c.function = c.role == "pool" ? "" : s.spec.labels.at(names::function);
               c.state = "running";
               c.host_port = next_port_++;
               containers_[c.id] = c;
@@ -238,6 +242,7 @@ void World::runtime_step(const Step& step) {
             });
           },
           [&](const step::CreateReplica& s) {
+            if (Container* home = find(s.spec.home)) home->claimed = true;  // noted before the call
             if (fault_outcome(s.op, OpKind::create_replica)) return;
             at(now_ + uniform(20, 50), [this, s] {
               Outcome o;
@@ -402,7 +407,10 @@ void World::container_died(const std::string& id, int code, bool oom) {
 
 std::vector<Observed> World::list() const {
   std::vector<Observed> out;
-  for (const auto& [id, c] : containers_) out.push_back(Observed{id, id, c.labels, c.state, {c.host_port}});
+  for (const auto& [id, c] : containers_) {
+    auto home = c.labels.find("home");
+    out.push_back(Observed{id, id, c.labels, c.state, {c.host_port}, home == c.labels.end() ? "" : home->second, c.claimed});
+  }
   return out;
 }
 

@@ -29,6 +29,7 @@ struct Container {
   bool ignores_sigterm = false;
   std::map<std::string, std::string> labels;
   std::uint16_t host_port = 0;
+  bool claimed = false;  // a sandbox a replica was created in (the runtime's note)
 };
 
 struct Request {
@@ -54,6 +55,7 @@ public:
   std::string run(Duration duration);
   const std::vector<std::string>& trace() const { return trace_; }
   std::size_t requests() const { return requests_.size(); }
+  std::size_t claims() const { return claims_; }  // wakes that took a spare sandbox
 
 private:
   using Action = std::function<void()>;
@@ -71,6 +73,7 @@ private:
   bool chance(double p);
   std::string check_always();
   std::string check_settled();
+  std::string check_pool();
   void start_daemon();
   void crash_daemon();
   void random_input();
@@ -119,9 +122,12 @@ private:
   std::map<gateway::Token, Request> requests_;
   gateway::Token next_token_ = 1;
   std::vector<std::string> trace_;
+  std::map<std::string, std::string> claimer_;  // pool sandbox -> "function#incarnation" that took it
+  std::map<std::string, int> removals_;         // function -> times removed (its incarnation)
   std::string broken_;
   bool injecting_ = true;
   std::uint64_t steps_ = 0;
+  std::size_t claims_ = 0;
 };
 
 }  // namespace svl::sim

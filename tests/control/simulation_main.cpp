@@ -27,11 +27,12 @@ int main(int argc, char** argv) {
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
-  std::uint64_t passed = 0, failed = 0, requests = 0;
+  std::uint64_t passed = 0, failed = 0, requests = 0, claims = 0;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     svl::sim::World world(seed);
     const std::string broken = world.run(std::chrono::seconds(20));
     requests += world.requests();
+    claims += world.claims();
     if (broken.empty() && !one) {
       ++passed;
       continue;
@@ -45,8 +46,9 @@ int main(int argc, char** argv) {
     if (failed >= 3) break;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("simulation: %llu seeds, %llu requests, %.1f s\n", static_cast<unsigned long long>(passed + failed),
-              static_cast<unsigned long long>(requests), secs);
+  std::printf("simulation: %llu seeds, %llu requests, %llu spare sandboxes claimed, %.1f s\n",
+              static_cast<unsigned long long>(passed + failed), static_cast<unsigned long long>(requests),
+              static_cast<unsigned long long>(claims), secs);
   std::printf("%llu passed, %llu failed\n", static_cast<unsigned long long>(passed), static_cast<unsigned long long>(failed));
   return failed == 0 ? 0 : 1;
 }

@@ -85,10 +85,12 @@ std::vector<std::string> strays(const DaemonProcess& d, const std::vector<std::s
   auto listed = instance_containers(d.state_dir());
   auto known = reported_containers(d, functions);
   std::vector<std::string> out;
+  int spares = 0;  // the sandbox pool's (netns data path): no function reports them, at most 4
   for (const auto& c : listed) {
     bool found = false;
     for (const auto& k : known) found |= c.id.rfind(k, 0) == 0 || k.rfind(c.id, 0) == 0;
     if (found) continue;
+    if (auto role = c.labels.find("svl.role"); role != c.labels.end() && role->second == "pool" && ++spares <= 4) continue;
     auto role = c.labels.find("svl.role"), fn = c.labels.find("svl.function");
     out.push_back(c.id.substr(0, 12) + " (" + (role == c.labels.end() ? "?" : role->second) + " of " +
                   (fn == c.labels.end() ? "?" : fn->second) + ", " + c.state + ")");

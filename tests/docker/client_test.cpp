@@ -300,7 +300,7 @@ TEST_CASE("list sends label filters and all=1") {
   FakeDockerServer server([](const RecordedRequest& r) -> std::optional<FakeReply> {
     if (r.path().ends_with("/containers/json"))
       return FakeReply::json(200, R"json([{"Id":"a","Names":["/x"],"Image":"i","State":"exited","Status":"Exited (0)",
-                                        "Created":5,"Labels":{"svl.test":"r1"}}])json");
+                                        "Created":5,"Labels":{"svl.test":"r1"},"HostConfig":{"NetworkMode":"container:sb"}}])json");
     return std::nullopt;
   });
   Client client(options_for(server));
@@ -312,6 +312,7 @@ TEST_CASE("list sends label filters and all=1") {
   CHECK(list->at(0).names.at(0) == "x");
   CHECK(list->at(0).state == "exited");
   CHECK(list->at(0).labels.at("svl.test") == "r1");
+  CHECK(list->at(0).network_mode == "container:sb");
   auto target = server.requests().back().target;
   CHECK(target.find("all=1") != std::string::npos);
   // filters={"label":["svl.test=r1"]}, escaped
