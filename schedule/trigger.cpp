@@ -6,22 +6,6 @@ namespace svl::schedule {
 
 using namespace std::chrono;
 
-std::string_view to_string(Concurrency c) {
-  switch (c) {
-    case Concurrency::forbid: return "forbid";
-    case Concurrency::allow: return "allow";
-    case Concurrency::replace: return "replace";
-  }
-  return "forbid";
-}
-
-std::optional<Concurrency> concurrency_from_string(std::string_view text) {
-  if (text == "forbid") return Concurrency::forbid;
-  if (text == "allow") return Concurrency::allow;
-  if (text == "replace") return Concurrency::replace;
-  return std::nullopt;
-}
-
 std::vector<Action> Trigger::resume(std::span<const RunRecord> records, std::optional<sys_seconds> since,
                                     sys_seconds now) {
   std::vector<Action> out;

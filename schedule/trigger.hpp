@@ -16,13 +16,10 @@
 #include <variant>
 #include <vector>
 
+#include "schedule/concurrency.hpp"
 #include "schedule/zoned.hpp"
 
 namespace svl::schedule {
-
-enum class Concurrency { forbid, allow, replace };
-std::string_view to_string(Concurrency c);
-std::optional<Concurrency> concurrency_from_string(std::string_view text);
 
 using RunId = std::uint64_t;
 

@@ -150,3 +150,17 @@ TEST_CASE("windows: the lead looks past a change that lowers min, and a raise in
   CHECK(p.lead.in_lead);
   CHECK(p.ready_min == 4);
 }
+
+TEST_CASE("windows: a start in the hour skipped by DST opens the window at the first valid instant") {
+  // Berlin, 2026-03-29: 02:00 CET jumps to 03:00 CEST at 01:00 UTC.
+  const std::vector<Window> ws{window("30 2 * * *", "0 4 * * *", "Europe/Berlin", 1)};
+  CHECK_FALSE(in_force(ws, utc("2026-03-29 00:59:59")).window.has_value());
+  const InForce f = in_force(ws, utc("2026-03-29 01:00:00"));
+  CHECK(f.window == 0u);
+  CHECK(show(f.next_change) == "2026-03-29 02:00:00");  // 04:00 CEST
+  CHECK(show(in_force(ws, utc("2026-03-28 12:00:00")).next_change) == "2026-03-29 01:00:00");
+  // The repeated hour in October: open once, from the first 02:30 to 04:00 CET.
+  CHECK(show(in_force(ws, utc("2026-10-24 12:00:00")).next_change) == "2026-10-25 00:30:00");
+  CHECK(show(in_force(ws, utc("2026-10-25 01:45:00")).since) == "2026-10-25 00:30:00");
+  CHECK(show(in_force(ws, utc("2026-10-25 01:45:00")).next_change) == "2026-10-25 03:00:00");
+}
