@@ -81,9 +81,10 @@ void json_value(const nlohmann::json& value, const std::string& path, std::vecto
 // svl.toml. Values TOML cannot hold (null, integers above 2^63) are reported here.
 void json_into_table(const nlohmann::json& object, const std::string& prefix, toml::table& out,
                      std::vector<SpecError>& errors) {
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture those
     const std::string path = detail::dotted(prefix, key);
-    json_value(value, path, errors, [&](auto&& node) { out.insert(key, std::forward<decltype(node)>(node)); });
+    json_value(item.value(), path, errors, [&](auto&& node) { out.insert(key, std::forward<decltype(node)>(node)); });
   }
 }
 
