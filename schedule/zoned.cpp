@@ -37,6 +37,11 @@ TimeZone::Period TimeZone::period_at(sys_seconds t) const {
 
 local_seconds TimeZone::to_local(sys_seconds t) const { return local_seconds{(t + period_at(t).offset).time_since_epoch()}; }
 
+std::string TimeZone::format(sys_seconds t) const {
+  if (!zone_) return date::format("%F %T UTC", t);
+  return date::format("%F %T %Z", date::zoned_seconds{zone_, t});
+}
+
 sys_seconds TimeZone::first_at_or_after(local_seconds local) const {
   if (!zone_) return sys_seconds{local.time_since_epoch()};
   const auto info = zone_->get_info(to_date(local));

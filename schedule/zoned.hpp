@@ -35,6 +35,8 @@ public:
 
   const std::string& name() const { return name_; }
   std::chrono::local_seconds to_local(sys_seconds t) const;
+  // t as the zone's wall-clock time with its abbreviation, for svl status: "2026-01-08 08:00:00 CET".
+  std::string format(sys_seconds t) const;
 
   // The offset period holding t: [begin, end) with local = sys + offset throughout.
   struct Period {

@@ -133,3 +133,12 @@ TEST_CASE("zoned: next and prev agree through both DST weeks, for either kind of
         }
       }
 }
+
+TEST_CASE("zoned: instants shown in the zone's wall-clock time, for svl status") {
+  CHECK(TimeZone::utc().format(utc("2026-01-08 07:00:00")) == "2026-01-08 07:00:00 UTC");
+  const auto berlin = TimeZone::locate("Europe/Berlin");
+  REQUIRE(berlin.ok());
+  CHECK(berlin->format(utc("2026-01-08 07:00:00")) == "2026-01-08 08:00:00 CET");
+  CHECK(berlin->format(utc("2026-10-25 00:30:00")) == "2026-10-25 02:30:00 CEST");
+  CHECK(berlin->format(utc("2026-10-25 01:30:00")) == "2026-10-25 02:30:00 CET");
+}
