@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "schedule/concurrency.hpp"
+
 namespace svl::orchestrator {
 
 // How idle replicas are kept, paused, stopped and pre-warmed (autoscaler/, docs/autoscaler.md).
@@ -39,6 +41,19 @@ struct ResourcesSpec {
   bool operator==(const ResourcesSpec&) const = default;
 };
 
+// [[scale.schedule]]: a window of scheduled capacity (schedule/windows.hpp): from `start` to
+// the next `end` after it, min replicas are kept ready (and max, when set, replaces the
+// function's). Cron text as written; a spec that came out of the parser holds valid ones.
+struct ScheduleWindowSpec {
+  std::string start;            // cron (schedule/cron.hpp)
+  std::string end;
+  std::string timezone = "UTC";  // IANA
+  std::int64_t min = 0;
+  std::optional<std::int64_t> max;
+
+  bool operator==(const ScheduleWindowSpec&) const = default;
+};
+
 struct ScaleSpec {
   std::int64_t min = 0;  // 0 allows scale to zero
   std::int64_t max = 10;
@@ -62,6 +77,7 @@ struct ScaleSpec {
   // Only for policy adaptive: GB-seconds of idle memory one cold start is worth (nullopt: the
   // policy's default, 2000, AdaptivePolicyConfig). Lower keeps idle replicas loaded for less time.
   std::optional<double> cold_start_cost;
+  std::vector<ScheduleWindowSpec> schedule;  // in file order (ties between windows go to the first)
 
   bool operator==(const ScaleSpec&) const = default;
 };
@@ -100,6 +116,22 @@ struct DevSpec {
   bool operator==(const DevSpec&) const = default;
 };
 
+// [[cron]]: a call svl makes to the function on a schedule, through its own gateway.
+struct CronSpec {
+  std::string schedule;          // cron (schedule/cron.hpp)
+  std::string timezone = "UTC";  // IANA
+  std::string path;              // request path, starting with '/'
+  std::string method = "POST";   // upper case
+  std::optional<std::string> body;
+  std::map<std::string, std::string> headers;
+  std::optional<std::chrono::milliseconds> timeout;  // nullopt: [http] timeout
+  schedule::Concurrency concurrency = schedule::Concurrency::forbid;
+  bool private_path = true;  // the key `private`: only svl may call this path (404 to others)
+  bool catch_up = false;     // run the most recent fire time missed while the daemon was down
+
+  bool operator==(const CronSpec&) const = default;
+};
+
 struct FunctionSpec {
   static constexpr std::uint16_t default_port = 8080;
 
@@ -114,6 +146,7 @@ struct FunctionSpec {
   HttpSpec http;
   RunSpec run;
   DevSpec dev;
+  std::vector<CronSpec> cron;  // in file order
 
   bool operator==(const FunctionSpec&) const = default;
 };

@@ -36,12 +36,36 @@ nlohmann::json to_json(const FunctionSpec& spec) {
     out["scale"]["remove_after"] = format_duration(spec.scale.remove_after);
   }
   if (spec.scale.cold_start_cost) out["scale"]["cold_start_cost"] = *spec.scale.cold_start_cost;
+  if (!spec.scale.schedule.empty()) {  // only when set, so that specs without windows keep their hash
+    auto& windows = out["scale"]["schedule"] = nlohmann::json::array();
+    for (const auto& w : spec.scale.schedule) {
+      nlohmann::json j = {{"start", w.start}, {"end", w.end}, {"timezone", w.timezone}, {"min", w.min}};
+      if (w.max) j["max"] = *w.max;
+      windows.push_back(std::move(j));
+    }
+  }
   out["health"] = {{"path", spec.health.path}, {"start_timeout", format_duration(spec.health.start_timeout)}};
   out["http"] = {{"timeout", format_duration(spec.http.timeout)},
                  {"max_body", format_size(spec.http.max_body_bytes)}};
   // Only when not the default, so that specs written before [run] existed keep their hash.
   if (!spec.run.init) out["run"] = {{"init", false}};
   if (!spec.dev.mount.empty()) out["dev"] = {{"mount", spec.dev.mount}};  // likewise
+  if (!spec.cron.empty()) {  // likewise
+    auto& crons = out["cron"] = nlohmann::json::array();
+    for (const auto& c : spec.cron) {
+      nlohmann::json j = {{"schedule", c.schedule},
+                          {"timezone", c.timezone},
+                          {"path", c.path},
+                          {"method", c.method},
+                          {"headers", c.headers},
+                          {"concurrency", std::string(schedule::to_string(c.concurrency))},
+                          {"private", c.private_path},
+                          {"catch_up", c.catch_up}};
+      if (c.body) j["body"] = *c.body;
+      if (c.timeout) j["timeout"] = format_duration(*c.timeout);
+      crons.push_back(std::move(j));
+    }
+  }
   return out;
 }
 

@@ -12,8 +12,9 @@ namespace svl::orchestrator {
 // The same shape as svl.toml: tables become objects, durations and sizes strings
 // ("30s", "256MiB", pause_after may be "off"); every key is present, defaults included,
 // except scale.pause_after, scale.idle_timeout and scale.remove_after, present only with policy "fixed",
-// scale.cold_start_cost, present only when set, and run.init, present only when false (so specs
-// that leave them out keep their hash).
+// scale.cold_start_cost, present only when set, run.init, present only when false, and
+// scale.schedule and cron, present only when not empty (so specs that leave them out keep
+// their hash); in those, a window's max, a cron's body and timeout only when set.
 nlohmann::json to_json(const FunctionSpec& spec);
 
 // Compact JSON with sorted keys and every default written out: equal specs give equal

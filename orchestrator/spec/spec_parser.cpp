@@ -32,43 +32,67 @@ SpecResult finish(std::optional<FunctionSpec> spec, std::vector<SpecError> error
   return result;
 }
 
+void json_into_table(const nlohmann::json& object, const std::string& prefix, toml::table& out,
+                     std::vector<SpecError>& errors);
+
+// Appends one JSON value to a TOML array (arrays of tables: [[scale.schedule]], [[cron]]).
+void json_into_array(const nlohmann::json& array, const std::string& path, toml::array& out,
+                     std::vector<SpecError>& errors);
+
+// One JSON value as a TOML node, passed to insert; what TOML cannot hold is an error instead.
+template <class Insert>
+void json_value(const nlohmann::json& value, const std::string& path, std::vector<SpecError>& errors, Insert insert) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      toml::table child;
+      json_into_table(value, path, child, errors);
+      insert(std::move(child));
+      break;
+    }
+    case nlohmann::json::value_t::array: {
+      toml::array child;
+      json_into_array(value, path, child, errors);
+      insert(std::move(child));
+      break;
+    }
+    case nlohmann::json::value_t::string: insert(value.get<std::string>()); break;
+    case nlohmann::json::value_t::boolean: insert(value.get<bool>()); break;
+    case nlohmann::json::value_t::number_integer: insert(value.get<std::int64_t>()); break;
+    case nlohmann::json::value_t::number_unsigned: {
+      const auto v = value.get<std::uint64_t>();
+      if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        errors.push_back(SpecError{"", 0, 0, path, "number too large", SpecErrc::out_of_range});
+      else
+        insert(static_cast<std::int64_t>(v));
+      break;
+    }
+    case nlohmann::json::value_t::number_float: insert(value.get<double>()); break;
+    case nlohmann::json::value_t::null:
+      errors.push_back(SpecError{"", 0, 0, path, "null is not allowed; leave the key out to get its default",
+                                 SpecErrc::wrong_type});
+      break;
+    default:
+      errors.push_back(SpecError{"", 0, 0, path, "unsupported JSON value", SpecErrc::wrong_type});
+      break;
+  }
+}
+
 // Copies a JSON object into a TOML table so that JSON goes through the same checks as
 // svl.toml. Values TOML cannot hold (null, integers above 2^63) are reported here.
 void json_into_table(const nlohmann::json& object, const std::string& prefix, toml::table& out,
                      std::vector<SpecError>& errors) {
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture those
     const std::string path = detail::dotted(prefix, key);
-    switch (value.type()) {
-      case nlohmann::json::value_t::object: {
-        toml::table child;
-        json_into_table(value, path, child, errors);
-        out.insert(key, std::move(child));
-        break;
-      }
-      case nlohmann::json::value_t::array:
-        // No key takes an array: an empty one is enough for the "got an array" error.
-        out.insert(key, toml::array{});
-        break;
-      case nlohmann::json::value_t::string: out.insert(key, value.get<std::string>()); break;
-      case nlohmann::json::value_t::boolean: out.insert(key, value.get<bool>()); break;
-      case nlohmann::json::value_t::number_integer: out.insert(key, value.get<std::int64_t>()); break;
-      case nlohmann::json::value_t::number_unsigned: {
-        const auto v = value.get<std::uint64_t>();
-        if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-          errors.push_back(SpecError{"", 0, 0, path, "number too large", SpecErrc::out_of_range});
-        else
-          out.insert(key, static_cast<std::int64_t>(v));
-        break;
-      }
-      case nlohmann::json::value_t::number_float: out.insert(key, value.get<double>()); break;
-      case nlohmann::json::value_t::null:
-        errors.push_back(SpecError{"", 0, 0, path, "null is not allowed; leave the key out to get its default",
-                                   SpecErrc::wrong_type});
-        break;
-      default:
-        errors.push_back(SpecError{"", 0, 0, path, "unsupported JSON value", SpecErrc::wrong_type});
-        break;
-    }
+    json_value(item.value(), path, errors, [&](auto&& node) { out.insert(key, std::forward<decltype(node)>(node)); });
+  }
+}
+
+void json_into_array(const nlohmann::json& array, const std::string& path, toml::array& out,
+                     std::vector<SpecError>& errors) {
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    json_value(array[i], item, errors, [&](auto&& node) { out.push_back(std::forward<decltype(node)>(node)); });
   }
 }
 

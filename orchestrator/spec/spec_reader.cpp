@@ -1,15 +1,10 @@
 #include "orchestrator/spec/spec_reader.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <initializer_list>
-#include <limits>
 
-#include "common/units.hpp"
+#include "orchestrator/spec/spec_schedule_reader.hpp"
+#include "orchestrator/spec/toml_reader.hpp"
 
 namespace svl::orchestrator::detail {
 namespace {
@@ -22,277 +17,10 @@ constexpr std::uint64_t kMinMemory = 6 * kMiB;
 // The kernel's upper bound for pid_max.
 constexpr std::int64_t kMaxPids = 4194304;
 // Bounds that catch typos (an extra zero or two) without limiting any real use on one box.
-constexpr std::int64_t kMaxReplicas = 1000;
 constexpr std::int64_t kMaxConcurrency = 1000000;
 constexpr std::int64_t kMaxQueue = 1000000;
 constexpr double kMaxColdStartCost = 1e9;  // GB-s; beyond this a function is simply never unloaded
 constexpr double kMaxCpus = 1024;
-
-std::string toml_key(std::string_view key) {
-  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-';
-  });
-  if (bare) return std::string(key);
-  std::string out = "\"";
-  for (const unsigned char c : key) {
-    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
-    else if (c < 0x20 || c == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else out += static_cast<char>(c);
-  }
-  return out + "\"";
-}
-
-
-
-std::string_view type_name(toml::node_type type) {
-  switch (type) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
-  }
-  return "nothing";
-}
-
-std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-bool has_space_or_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u <= ' ' || u == 0x7f;
-  });
-}
-
-bool is_env_name(std::string_view s) {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-std::string range_text(double lo, double hi) {
-  auto fmt = [](double v) {
-    if (v == std::floor(v) && std::abs(v) < 1e15) return std::to_string(static_cast<std::int64_t>(v));
-    return std::to_string(v);
-  };
-  return "between " + fmt(lo) + " and " + fmt(hi);
-}
-
-// Reads values out of tables; every problem becomes a SpecError naming the file, the
-// position of the offending key or value, and its dotted key.
-class Reader {
-public:
-  Reader(std::string_view file, std::vector<SpecError>& errors) : file_(file), errors_(errors) {}
-
-  void add(const toml::source_region& where, std::string key, SpecErrc code, std::string message) {
-    errors_.push_back(SpecError{file_, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
-                                std::move(key), std::move(message), code});
-  }
-
-  void check_known_keys(const toml::table& table, std::string_view prefix, std::initializer_list<std::string_view> known) {
-    for (auto&& [key, value] : table) {
-      const std::string_view name = key.str();
-      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-      std::string_view closest;
-      std::size_t best = 3;  // suggest only names within two edits
-      for (auto candidate : known) {
-        const auto d = edit_distance(name, candidate);
-        if (d < best) best = d, closest = candidate;
-      }
-      std::string message = "unknown key";
-      if (!closest.empty()) {
-        message += " (did you mean " + in_quotes(closest) + "?)";
-      } else {
-        message += "; known keys";
-        message += prefix.empty() ? "" : std::string(" in [") + std::string(prefix) + "]";
-        message += " are ";
-        bool first = true;
-        for (auto k : known) message += (first ? "" : ", ") + std::string(k), first = false;
-      }
-      add(key.source(), dotted(prefix, name), SpecErrc::unknown_key, std::move(message));
-    }
-  }
-
-  // Each read_* returns the value's node when the key is present and of the right type
-  // (out is then set), nullptr when it is absent or wrong (an error is then recorded).
-  const toml::node* typed(const toml::table& t, std::string_view prefix, std::string_view key, toml::node_type want,
-                          std::string_view want_text) {
-    const toml::node* node = t.get(key);
-    if (!node) return nullptr;
-    if (node->type() != want) {
-      add(node->source(), dotted(prefix, key), SpecErrc::wrong_type,
-          "expected " + std::string(want_text) + ", got " + std::string(type_name(node->type())));
-      return nullptr;
-    }
-    return node;
-  }
-
-  const toml::table* read_table(const toml::table& t, std::string_view prefix, std::string_view key) {
-    const toml::node* node = typed(t, prefix, key, toml::node_type::table, "a table");
-    return node ? node->as_table() : nullptr;
-  }
-
-  const toml::node* read_string(const toml::table& t, std::string_view prefix, std::string_view key, std::string& out) {
-    const toml::node* node = typed(t, prefix, key, toml::node_type::string, "a string");
-    if (node) out = node->as_string()->get();
-    return node;
-  }
-
-  const toml::node* read_bool(const toml::table& t, std::string_view prefix, std::string_view key, bool& out) {
-    const toml::node* node = typed(t, prefix, key, toml::node_type::boolean, "a boolean (true or false)");
-    if (node) out = node->as_boolean()->get();
-    return node;
-  }
-
-  const toml::node* read_int(const toml::table& t, std::string_view prefix, std::string_view key, std::int64_t& out,
-                             std::int64_t lo, std::int64_t hi) {
-    const toml::node* node = typed(t, prefix, key, toml::node_type::integer, "an integer");
-    if (!node) return nullptr;
-    const std::int64_t v = node->as_integer()->get();
-    if (v < lo || v > hi) {
-      add(node->source(), dotted(prefix, key), SpecErrc::out_of_range,
-          std::to_string(v) + " is out of range: must be " +
-              (hi == std::numeric_limits<std::int64_t>::max() ? "at least " + std::to_string(lo)
-                                                              : range_text(static_cast<double>(lo), static_cast<double>(hi))));
-      return nullptr;
-    }
-    out = v;
-    return node;
-  }
-
-  // A float; an integer is accepted too (cpus = 2).
-  const toml::node* read_number(const toml::table& t, std::string_view prefix, std::string_view key, double& out,
-                                double lo, double hi, bool lo_exclusive) {
-    const toml::node* node = t.get(key);
-    if (!node) return nullptr;
-    double v = 0;
-    if (auto* i = node->as_integer()) v = static_cast<double>(i->get());
-    else if (auto* f = node->as_floating_point()) v = f->get();
-    else {
-      add(node->source(), dotted(prefix, key), SpecErrc::wrong_type,
-          "expected a number, got " + std::string(type_name(node->type())));
-      return nullptr;
-    }
-    const bool low_ok = lo_exclusive ? v > lo : v >= lo;
-    if (!(low_ok && v <= hi)) {  // also rejects nan
-      std::string bound = lo_exclusive ? "greater than " + std::to_string(static_cast<std::int64_t>(lo)) + " and at most " +
-                                             std::to_string(static_cast<std::int64_t>(hi))
-                                       : range_text(lo, hi);
-      add(node->source(), dotted(prefix, key), SpecErrc::out_of_range, "out of range: must be " + bound);
-      return nullptr;
-    }
-    out = v;
-    return node;
-  }
-
-  const toml::node* read_duration(const toml::table& t, std::string_view prefix, std::string_view key,
-                                  milliseconds& out, bool allow_zero) {
-    const toml::node* node = typed(t, prefix, key, toml::node_type::string, "a duration string such as \"30s\"");
-    if (!node) return nullptr;
-    auto parsed = svl::parse_duration(node->as_string()->get());
-    if (auto* e = std::get_if<svl::ParseError>(&parsed)) {
-      add(node->source(), dotted(prefix, key), SpecErrc::bad_value, e->message);
-      return nullptr;
-    }
-    const auto d = std::get<milliseconds>(parsed);
-    if (!allow_zero && d.count() == 0) {
-      add(node->source(), dotted(prefix, key), SpecErrc::out_of_range, "must be longer than 0s");
-      return nullptr;
-    }
-    out = d;
-    return node;
-  }
-
-  const toml::node* read_duration_or_off(const toml::table& t, std::string_view prefix, std::string_view key,
-                                         std::optional<milliseconds>& out) {
-    const toml::node* node =
-        typed(t, prefix, key, toml::node_type::string, "a duration string such as \"30s\" or \"off\"");
-    if (!node) return nullptr;
-    auto parsed = svl::parse_duration_or_off(node->as_string()->get());
-    if (auto* e = std::get_if<svl::ParseError>(&parsed)) {
-      add(node->source(), dotted(prefix, key), SpecErrc::bad_value, e->message);
-      return nullptr;
-    }
-    out = std::get<std::optional<milliseconds>>(parsed);
-    return node;
-  }
-
-  const toml::node* read_size(const toml::table& t, std::string_view prefix, std::string_view key, std::uint64_t& out,
-                              std::uint64_t minimum) {
-    const toml::node* node = typed(t, prefix, key, toml::node_type::string, "a size string such as \"256MiB\"");
-    if (!node) return nullptr;
-    auto parsed = svl::parse_size(node->as_string()->get());
-    if (auto* e = std::get_if<svl::ParseError>(&parsed)) {
-      add(node->source(), dotted(prefix, key), SpecErrc::bad_value, e->message);
-      return nullptr;
-    }
-    const auto bytes = std::get<std::uint64_t>(parsed);
-    if (bytes < minimum) {
-      add(node->source(), dotted(prefix, key), SpecErrc::out_of_range,
-          in_quotes(node->as_string()->get()) + " is too small: must be at least " + svl::format_size(minimum));
-      return nullptr;
-    }
-    out = bytes;
-    return node;
-  }
-
-  // A table whose values are all strings ([env], [build.args]).
-  void read_string_table(const toml::table& t, std::string_view prefix, std::map<std::string, std::string>& out,
-                         bool env_names) {
-    for (auto&& [key, value] : t) {
-      const std::string name(key.str());
-      const std::string path = dotted(prefix, name);
-      if (!value.is_string()) {
-        add(value.source(), path, SpecErrc::wrong_type,
-            "expected a string, got " + std::string(type_name(value.type())) + " (quote it: " + name + " = \"...\")");
-        continue;
-      }
-      const std::string& text = value.as_string()->get();
-      if (text.find('\0') != std::string::npos) {
-        add(value.source(), path, SpecErrc::bad_value, "must not contain a NUL character");
-        continue;
-      }
-      if (env_names && !is_env_name(name)) {
-        add(key.source(), path, SpecErrc::bad_value,
-            in_quotes(name) + " is not a valid variable name: use letters, digits and '_', not starting with a digit");
-        continue;
-      }
-      if (env_names && name == "PORT") {
-        add(key.source(), path, SpecErrc::conflict, "svl sets PORT from the top-level port key; set port instead");
-        continue;
-      }
-      out[name] = text;
-    }
-  }
-
-private:
-  std::string file_;
-  std::vector<SpecError>& errors_;
-};
 
 void read_build(Reader& r, const toml::table& t, BuildSpec& build) {
   r.check_known_keys(t, "build", {"context", "dockerfile", "args"});
@@ -313,7 +41,7 @@ void read_resources(Reader& r, const toml::table& t, ResourcesSpec& res) {
 void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
   r.check_known_keys(t, "scale",
                      {"min", "max", "initial", "target_concurrency", "container_concurrency", "policy", "pause_after",
-                      "idle_timeout", "remove_after", "queue", "cold_start_cost"});
+                      "idle_timeout", "remove_after", "queue", "cold_start_cost", "schedule"});
   const auto* min_node = r.read_int(t, "scale", "min", scale.min, 0, kMaxReplicas);
   const auto* max_node = r.read_int(t, "scale", "max", scale.max, 1, kMaxReplicas);
   const auto* initial_node = r.read_int(t, "scale", "initial", scale.initial, 0, kMaxReplicas);
@@ -332,6 +60,7 @@ void read_scale(Reader& r, const toml::table& t, ScaleSpec& scale) {
   double cost = 0;
   const auto* cost_node = r.read_number(t, "scale", "cold_start_cost", cost, 0, kMaxColdStartCost, true);
   if (cost_node) scale.cold_start_cost = cost;
+  read_schedule_windows(r, t, scale);
 
   // Cross-key checks, reported where the user most likely needs to edit.
   // The other policies pick their own timeouts: a value here would be silently ignored.
@@ -415,7 +144,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   Reader r(file, errors);
   FunctionSpec spec;
   r.check_known_keys(root, "",
-                     {"name", "port", "image", "build", "env", "resources", "scale", "health", "http", "run", "dev"});
+                     {"name", "port", "image", "build", "env", "resources", "scale", "health", "http", "run", "dev", "cron"});
 
   if (auto* n = r.read_string(root, "", "name", spec.name)) {
     if (!is_valid_function_name(spec.name))
@@ -450,6 +179,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   if (auto* t = r.read_table(root, "", "http")) read_http(r, *t, spec.http);
   if (auto* t = r.read_table(root, "", "run")) read_run(r, *t, spec.run);
   if (auto* t = r.read_table(root, "", "dev")) read_dev(r, *t, spec.dev);
+  read_crons(r, root, spec);
 
   if (errors.size() != errors_before) return std::nullopt;
   return spec;
