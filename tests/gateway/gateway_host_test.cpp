@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/gateway.hpp"
+#include "gateway_test_support.hpp"
 #include "test_client.hpp"
 #include "upstream_server.hpp"
 
@@ -18,46 +19,11 @@ using json = nlohmann::json;
 
 namespace {
 
-// The gateway counts a request once its response is written, so the client may read it first.
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!pred() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  return pred();
-}
-
-struct NullListener : Listener {
-  void on_capacity_needed(const std::string&, std::size_t) override {}
-  void on_replica_drained(const std::string&, const std::string&) override {}
-};
-
-struct RecordingObserver : Observer {
-  std::mutex mu;
-  std::map<std::string, int> rejected;  // reason -> count
-  std::map<std::string, int> done;      // function -> count
-  void on_request_done(const std::string& fn, unsigned, double, double) override {
-    std::lock_guard l(mu);
-    ++done[fn];
-  }
-  void on_rejected(const std::string&, std::string_view reason) override {
-    std::lock_guard l(mu);
-    ++rejected[std::string(reason)];
-  }
-  int rejections(const std::string& r) {
-    std::lock_guard l(mu);
-    return rejected[r];
-  }
-  int done_for(const std::string& fn) {
-    std::lock_guard l(mu);
-    return done[fn];
-  }
-};
-
 // Two functions, a and b, each with its own upstream, behind a gateway with two threads.
 struct TwoFunctions {
   UpstreamServer up_a{"ua"}, up_b{"ub"};
-  NullListener listener;
-  RecordingObserver observer;
+  RecordingListener listener;
+  CountingObserver observer;
   std::unique_ptr<Gateway> gw;
   TwoFunctions() {
     Options o;
@@ -113,7 +79,7 @@ TEST_CASE("duplicate or comma-separated Host: 400 JSON naming it, counted as bad
     CHECK(e.res["X-Request-Id"] == std::string(j["request_id"]));
     CHECK(e.closed);
   }
-  CHECK(eventually([&] { return f.observer.rejections("bad_request") == 4; }));
+  CHECK(wait_until([&] { return f.observer.rejections("bad_request") == 4; }));
   CHECK(f.up_a.requests.load() == 1);  // only the good request above
   CHECK(f.up_b.requests.load() == 0);
 
@@ -154,8 +120,8 @@ TEST_CASE("absolute-form target: routed by its authority, origin-form upstream w
   CHECK(f.up_a.requests.load() == 0);
   CHECK(f.up_b.requests.load() == 1);
   // the load signal and the metrics agree with where the request went
-  CHECK(eventually([&] { return f.gw->load("b").requests_total == 1; }));
-  CHECK(eventually([&] { return f.observer.done_for("b") == 1; }));
+  CHECK(wait_until([&] { return f.gw->load("b").requests_total == 1; }));
+  CHECK(wait_until([&] { return f.observer.done_for("b") == 1; }));
   CHECK(f.gw->load("a").requests_total == 0);
   CHECK(f.observer.done_for("a") == 0);
 
@@ -186,7 +152,7 @@ TEST_CASE("malformed absolute-form target: 400, the gateway keeps serving") {
     CHECK(json::parse(e.res.body())["error"] == "bad_request");
     CHECK(e.closed);
   }
-  CHECK(eventually([&] { return f.observer.rejections("bad_request") == 6; }));
+  CHECK(wait_until([&] { return f.observer.rejections("bad_request") == 6; }));
   CHECK(f.up_a.requests.load() == 0);
   CHECK(f.up_b.requests.load() == 0);
   CHECK(TestClient(f.port()).get("/", "b.localhost").result_int() == 200);

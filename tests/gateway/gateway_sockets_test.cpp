@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/gateway.hpp"
+#include "gateway_test_support.hpp"
 #include "test_client.hpp"
 #include "upstream_server.hpp"
 
@@ -22,54 +23,6 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
-
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds limit = 5000ms) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
-
-struct RecordingListener : Listener {
-  std::mutex mu;
-  std::atomic<int> capacity_calls{0};
-  std::vector<std::string> drained;
-  std::vector<std::string> unreachable;
-  std::function<void(const std::string&, std::size_t)> on_capacity;
-  void on_capacity_needed(const std::string& f, std::size_t q) override {
-    ++capacity_calls;
-    if (on_capacity) on_capacity(f, q);
-  }
-  void on_replica_drained(const std::string&, const std::string& id) override {
-    std::lock_guard l(mu);
-    drained.push_back(id);
-  }
-  void on_replica_unreachable(const std::string&, const std::string& id) override {
-    std::lock_guard l(mu);
-    unreachable.push_back(id);
-  }
-};
-
-struct CountingObserver : Observer {
-  std::mutex mu;
-  std::map<std::string, int> rejected;
-  std::map<unsigned, int> statuses;
-  void on_request_done(const std::string&, unsigned status, double, double) override {
-    std::lock_guard l(mu);
-    ++statuses[status];
-  }
-  void on_rejected(const std::string&, std::string_view reason) override {
-    std::lock_guard l(mu);
-    ++rejected[std::string(reason)];
-  }
-  int rejections(const std::string& r) {
-    std::lock_guard l(mu);
-    return rejected[r];
-  }
-};
 
 unsigned test_workers() {
   const char* env = std::getenv("SVL_GATEWAY_TEST_WORKERS");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/gateway.hpp"
+#include "gateway_test_support.hpp"
 #include "test_client.hpp"
 #include "upstream_server.hpp"
 
@@ -20,11 +21,6 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
-
-struct QuietListener : Listener {
-  void on_capacity_needed(const std::string&, std::size_t) override {}
-  void on_replica_drained(const std::string&, const std::string&) override {}
-};
 
 // Which worker sent requests over which upstream connection (by the gateway's local port).
 struct UpstreamUse {
@@ -38,21 +34,11 @@ struct UpstreamUse {
   }
 };
 
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds limit = 5000ms) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
-
 }  // namespace
 
 TEST_CASE("two workers: both accept, and no upstream connection is used by both") {
   UpstreamServer up("u1");
-  QuietListener listener;
+  RecordingListener listener;
   Observer observer;
   UpstreamUse use;
   Options o;
@@ -115,7 +101,7 @@ struct Traffic {
 
 Traffic same_traffic(unsigned workers) {
   UpstreamServer up("u1");
-  QuietListener listener;
+  RecordingListener listener;
   Observer observer;
   Options o;
   o.port = 0;
@@ -173,7 +159,7 @@ TEST_CASE("a function's load reads the same with one worker and two") {
 }
 
 TEST_CASE("workers share the port: a fixed port taken by another listener fails to bind") {
-  QuietListener listener;
+  RecordingListener listener;
   Observer observer;
   Options o;
   o.port = 0;

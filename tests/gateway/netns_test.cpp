@@ -21,6 +21,7 @@
 
 #include "gateway/gateway.hpp"
 #include "gateway/netns.hpp"
+#include "gateway_test_support.hpp"
 #include "test_client.hpp"
 #include "upstream_server.hpp"
 
@@ -73,23 +74,8 @@ struct NamespacedUpstream {
   ReplicaEndpoint endpoint() const { return {server->id(), "127.0.0.1", server->port(), path(), inode()}; }
 };
 
-struct Unreachable : Listener {
-  std::mutex mu;
-  std::vector<std::string> ids;
-  void on_capacity_needed(const std::string&, std::size_t) override {}
-  void on_replica_drained(const std::string&, const std::string&) override {}
-  void on_replica_unreachable(const std::string&, const std::string& id) override {
-    std::lock_guard l(mu);
-    ids.push_back(id);
-  }
-  std::size_t count() {
-    std::lock_guard l(mu);
-    return ids.size();
-  }
-};
-
 struct Fixture {
-  Unreachable listener;
+  RecordingListener listener;
   Observer observer;
   std::unique_ptr<Gateway> gw;
   Fixture() {
@@ -158,7 +144,7 @@ TEST_CASE("a namespace that no longer is the sandbox's fails fast: the replica i
   const auto res = c.get("/fn/gone/x");
   CHECK(res.result_int() == 504);  // held again after the failed connect, until start_timeout
   CHECK(std::chrono::steady_clock::now() - started < 3s);
-  CHECK(f.listener.count() >= 1);
+  CHECK(f.listener.unreachable_count() >= 1);
   CHECK(up.server->requests.load() == 0);
 
   std::promise<std::pair<bool, std::string>> probed;
