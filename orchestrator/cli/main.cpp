@@ -11,6 +11,7 @@ namespace {
 
 // One example per command, shown at the end of its --help.
 constexpr std::pair<std::string_view, std::string_view> examples[] = {
+    {"certs", "svl certs --dir /var/lib/svl/certs   # names and expiry of each NAME.crt"},
     {"dev", "svl dev ./api   # runs api-dev until Ctrl-C; a saved file answers within a second"},
     {"daemon", "svl daemon --listen 127.0.0.1:8080 --state-dir ~/.local/state/svl"},
     {"down", "svl down api"},
