@@ -312,6 +312,7 @@ int run_daemon(DaemonOptions options) {
   ropts.instance = state_dir.string();
   ropts.sandbox_image = sandbox_image;
   ropts.stopping_dir = state_dir / "stopping";
+  ropts.claimed_dir = state_dir / "claimed";
   ropts.netns = netns_data_path;
   ropts.events_client = docker_options;
   ropts.events_client.observer = nullptr;  // the events stream's own client is not an API call to count

@@ -34,7 +34,9 @@ Status status_of(const docker::Status& s) { return s ? Status() : Status(failed(
 Fault DockerRuntime::fault_of(const docker::Error& e) {
   switch (e.code) {
     case docker::Errc::not_found: return Fault::not_found;
-    case docker::Errc::conflict: return Fault::conflict;
+    // Docker answers 409 for a container that someone is removing: to the core it is gone.
+    case docker::Errc::conflict:
+      return e.message.find("marked for removal") != std::string::npos ? Fault::not_found : Fault::conflict;
     case docker::Errc::unreachable:
     case docker::Errc::timeout: return Fault::unavailable;
     case docker::Errc::cancelled: return Fault::cancelled;
@@ -43,10 +45,7 @@ Fault DockerRuntime::fault_of(const docker::Error& e) {
 }
 
 DockerRuntime::DockerRuntime(docker::AsyncClient& pool, DockerRuntimeOptions options)
-    : pool_(pool), options_(std::move(options)) {
-  if (options_.claimed_dir.empty() && !options_.stopping_dir.empty())
-    options_.claimed_dir = options_.stopping_dir.parent_path() / "claimed";
-}
+    : pool_(pool), options_(std::move(options)) {}
 
 DockerRuntime::~DockerRuntime() { stop_watching(); }
 
@@ -131,12 +130,7 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
 
 awaitable<Status> DockerRuntime::start(std::string id) {
   auto f = [id](docker::Client& c) { return c.start_container(id); };
-  auto started = co_await call(pool_, f);
-  // Docker answers 409 for a container that someone is removing: to the core it is gone.
-  if (!started && started.error().code == docker::Errc::conflict &&
-      started.error().message.find("marked for removal") != std::string::npos)
-    co_return Error{Fault::not_found, started.error().message};
-  co_return status_of(started);
+  co_return status_of(co_await call(pool_, f));
 }
 
 awaitable<Status> DockerRuntime::pause(std::string id) {
@@ -160,12 +154,14 @@ void DockerRuntime::note(const std::filesystem::path& dir, const std::string& id
   }
 }
 
+bool DockerRuntime::noted(const std::filesystem::path& dir, const std::string& id) {
+  std::error_code ec;
+  return !dir.empty() && std::filesystem::exists(dir / id, ec);
+}
+
 void DockerRuntime::note_stopping(const std::string& id, bool stopping) const { note(options_.stopping_dir, id, stopping); }
 
-bool DockerRuntime::noted_stopping(const std::string& id) const {
-  std::error_code ec;
-  return !options_.stopping_dir.empty() && std::filesystem::exists(options_.stopping_dir / id, ec);
-}
+bool DockerRuntime::noted_stopping(const std::string& id) const { return noted(options_.stopping_dir, id); }
 
 awaitable<Status> DockerRuntime::stop(std::string id, std::chrono::seconds grace, bool paused) {
   note_stopping(id, true);
@@ -193,8 +189,12 @@ awaitable<Status> DockerRuntime::remove(std::vector<std::string> ids) {
     if (id.empty()) continue;
     auto f = [id](docker::Client& c) { return c.remove_container(id, {.force = true}); };
     auto r = co_await call(pool_, f);
-    if (r || r.error().code == docker::Errc::not_found) note_stopping(id, false), note(options_.claimed_dir, id, false);
-    else if (outcome) outcome = failed(r.error());
+    if (r || r.error().code == docker::Errc::not_found) {
+      note_stopping(id, false);
+      note(options_.claimed_dir, id, false);
+    } else if (outcome) {
+      outcome = failed(r.error());
+    }
   }
   co_return outcome;
 }
@@ -217,11 +217,10 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
     auto role = c.labels.find(names::role);
     auto port = c.labels.find(names::port);
     const bool spare = role != c.labels.end() && role->second == "pool";
+    const bool sandbox = role != c.labels.end() && role->second == "sandbox" && port != c.labels.end();
     if (c.network_mode.starts_with("container:")) o.home = c.network_mode.substr(10);
-    std::error_code ec;
-    o.claimed = !options_.claimed_dir.empty() && std::filesystem::exists(options_.claimed_dir / c.id, ec);
-    if (role != c.labels.end() && (role->second == "sandbox" || spare) && (port != c.labels.end() || spare) &&
-        c.state == "running") {
+    o.claimed = noted(options_.claimed_dir, c.id);
+    if ((sandbox || spare) && c.state == "running") {
       auto inspect = [id = c.id](docker::Client& cl) { return cl.inspect_container(id); };
       auto info = co_await call(pool_, inspect);
       if (info) o.reach = reach_of(*info, spare ? 0 : std::atoi(port->second.c_str()));

@@ -23,7 +23,7 @@ struct DockerRuntimeOptions {
   // 127.0.0.1 (the fallback where svl cannot enter namespaces: daemon.cpp chooses).
   bool netns = false;
   // Where the sandboxes replicas were created in are written down (Observed::claimed). Empty:
-  // `claimed` next to stopping_dir.
+  // not recorded.
   std::filesystem::path claimed_dir;
 };
 
@@ -54,7 +54,9 @@ private:
   boost::asio::awaitable<Result<std::string>> create(docker::ContainerSpec spec);
   void note_stopping(const std::string& id, bool stopping) const;
   bool noted_stopping(const std::string& id) const;
+  // A note per container id in `dir` (stopping_dir, claimed_dir): made, removed, looked up.
   static void note(const std::filesystem::path& dir, const std::string& id, bool on);
+  static bool noted(const std::filesystem::path& dir, const std::string& id);
   // Where a running sandbox's replicas are reached, unknown when it cannot be.
   control::Reach reach_of(const docker::ContainerInfo& info, int port) const;
 
