@@ -53,8 +53,14 @@ awaitable<Result<std::string>> DockerRuntime::create(docker::ContainerSpec spec)
   auto make = [spec](docker::Client& c) { return c.create_container(spec); };
   auto created = co_await call(pool_, make);
   if (!created && created.error().code == docker::Errc::conflict) {
-    // A container of that name left by a crash of ours.
-    auto drop = [n = spec.name](docker::Client& c) { return c.remove_container(n, {.force = true}); };
+    // A container of that name left by a crash of ours, or one someone is removing: its name stays
+    // taken until that removal ends, so a removal that did not take is waited out (bounded).
+    auto drop = [n = spec.name](docker::Client& c) {
+      auto removed = c.remove_container(n, {.force = true});
+      if (!removed && removed.error().code != docker::Errc::not_found)
+        (void)c.wait_container(n, std::chrono::seconds(10), docker::WaitCondition::removed);
+      return removed;
+    };
     (void)co_await call(pool_, drop);
     created = co_await call(pool_, make);
   }
