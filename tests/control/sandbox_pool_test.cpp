@@ -38,6 +38,13 @@ struct PoolHarness : Harness {
     CHECK(create.spec.port == 0);
     core.outcome(OpKind::create_sandbox, made(create.op, id), now, out);
   }
+  // Function `fn` deployed and adopted, and spare `id` ready for it.
+  void deployed_with_spare(const std::string& fn, const std::string& id) {
+    core.load(Harness::config(fn), true, now, out);
+    core.adopt({}, now, out);
+    take();
+    spare(id);
+  }
 };
 
 }  // namespace
@@ -93,10 +100,7 @@ TEST_CASE("pool: refills one at a time, never while a wake is under way, and rem
 
 TEST_CASE("pool: a wake that needs a sandbox takes the spare at once; the replica's create follows in it") {
   PoolHarness h;
-  h.core.load(Harness::config("a"), true, h.now, h.out);
-  h.core.adopt({}, h.now, h.out);
-  h.take();
-  h.spare("p1");
+  h.deployed_with_spare("a", "p1");
   h.loads["a"].queued = 1;
   h.core.demand("a", h.now, h.out);
   auto steps = h.take();
@@ -117,10 +121,7 @@ TEST_CASE("pool: a wake that needs a sandbox takes the spare at once; the replic
 
 TEST_CASE("pool: a claimed sandbox is removed with its slot, never returned; removing a function removes it") {
   PoolHarness h;
-  h.core.load(Harness::config("a"), true, h.now, h.out);
-  h.core.adopt({}, h.now, h.out);
-  h.take();
-  h.spare("p1");
+  h.deployed_with_spare("a", "p1");
   h.loads["a"].queued = 1;
   h.core.demand("a", h.now, h.out);
   auto create = Harness::one<step::CreateReplica>(h.take());
@@ -185,10 +186,7 @@ TEST_CASE("pool adoption: a spare goes back, the home of a replica goes to its s
 
 TEST_CASE("pool: a spare that exits is removed and replaced at the next tick") {
   PoolHarness h;
-  h.core.load(Harness::config("a"), true, h.now, h.out);
-  h.core.adopt({}, h.now, h.out);
-  h.take();
-  h.spare("p1");
+  h.deployed_with_spare("a", "p1");
   RuntimeEvent e;
   e.id = "p1";
   e.kind = RuntimeEvent::Kind::exited;
