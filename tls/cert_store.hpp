@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tls/ticket_keys.hpp"
+
 struct ssl_ctx_st;
 
 namespace svl::tls {
@@ -36,7 +38,9 @@ void configure_server_context(ssl_ctx_st* ctx);
 
 class CertStore {
 public:
-  explicit CertStore(std::filesystem::path dir);
+  // Session tickets are issued under `tickets` (rotating keys, ticket_keys.hpp).
+  explicit CertStore(std::filesystem::path dir, std::chrono::seconds ticket_key_lifetime = std::chrono::hours(12),
+                     TicketKeys::Clock now = {});
   ~CertStore();
   CertStore(const CertStore&) = delete;
   CertStore& operator=(const CertStore&) = delete;
@@ -53,11 +57,14 @@ public:
   // The context a listener hands its TLS streams: during each handshake its servername callback
   // switches to context_for(SNI), or refuses with unrecognized_name. Lives as long as the store.
   ssl_ctx_st* server_context() const { return base_.get(); }
+  const std::filesystem::path& dir() const { return dir_; }
+  TicketKeys& tickets() { return tickets_; }
 
   struct Snapshot;
 
 private:
   std::filesystem::path dir_;
+  TicketKeys tickets_;
   std::shared_ptr<ssl_ctx_st> base_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
 };

@@ -95,3 +95,27 @@ TEST_CASE("svl certs' listing: names and expiry of each certificate, and what is
   CHECK(list[1].error.find("not a PEM certificate") != std::string::npos);
   CHECK(list[2].error == "no nokey.key beside it");
 }
+
+TEST_CASE("sessions resume by ticket; a rotated key still resumes once, two rotations later it is a full handshake") {
+  svl::test::TempDir dir;
+  write_self_signed(dir.path(), "default", {"a.local"});
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1000);
+  CertStore store(dir.path(), std::chrono::hours(12), [&] { return now; });
+  store.reload();
+  const auto first = handshake(store.server_context(), "a.local");
+  REQUIRE(first.ok);
+  REQUIRE(first.session);
+  CHECK_FALSE(first.resumed);
+  const auto again = handshake(store.server_context(), "a.local", true, first.session);
+  CHECK(again.resumed);
+
+  now += std::chrono::hours(13);  // the key rotates; the one before is still accepted
+  const auto after_one = handshake(store.server_context(), "a.local", true, first.session);
+  CHECK(after_one.resumed);
+  CHECK(store.tickets().rotations() == 1);
+
+  now += std::chrono::hours(25);  // two lifetimes on: the old key is gone
+  const auto after_two = handshake(store.server_context(), "a.local", true, first.session);
+  CHECK(after_two.ok);
+  CHECK_FALSE(after_two.resumed);
+}

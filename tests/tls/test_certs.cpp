@@ -44,7 +44,7 @@ void write_self_signed(const std::filesystem::path& dir, const std::string& stem
   EVP_PKEY_free(key);
 }
 
-Handshake handshake(void* server_ctx, const std::string& sni, bool offer_http11) {
+Handshake handshake(void* server_ctx, const std::string& sni, bool offer_http11, const std::shared_ptr<void>& resume) {
   SSL_CTX* client_ctx = SSL_CTX_new(TLS_client_method());
   SSL* client = SSL_new(client_ctx);
   SSL* server = SSL_new(static_cast<SSL_CTX*>(server_ctx));
@@ -53,6 +53,7 @@ Handshake handshake(void* server_ctx, const std::string& sni, bool offer_http11)
   SSL_set_bio(client, client_bio, client_bio);
   SSL_set_bio(server, server_bio, server_bio);
   SSL_set_connect_state(client);
+  if (resume) SSL_set_session(client, static_cast<SSL_SESSION*>(resume.get()));
   SSL_set_accept_state(server);
   if (!sni.empty()) SSL_set_tlsext_host_name(client, sni.c_str());
   static const unsigned char protos[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
@@ -101,7 +102,14 @@ Handshake handshake(void* server_ctx, const std::string& sni, bool offer_http11)
     unsigned int len = 0;
     SSL_get0_alpn_selected(client, &alpn, &len);
     out.alpn.assign(reinterpret_cast<const char*>(alpn), len);
+    out.resumed = SSL_session_reused(client) == 1;
+    char byte;
+    SSL_read(client, &byte, 1);  // takes in the TLS 1.3 tickets the server sent after its Finished
+    ERR_clear_error();
+    if (SSL_SESSION* session = SSL_get1_session(client)) out.session.reset(session, [](void* p) { SSL_SESSION_free(static_cast<SSL_SESSION*>(p)); });
   }
+  // Closed properly: a session freed without close_notify is marked not resumable.
+  if (out.ok) SSL_shutdown(client);
   SSL_free(client);
   SSL_free(server);
   SSL_CTX_free(client_ctx);

@@ -2,6 +2,7 @@
 // Self-signed certificates for the TLS tests, made with OpenSSL's API (no openssl binary).
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,10 @@ struct Handshake {
   std::vector<std::string> peer_names;
   std::string alpn;
   std::string alert;
+  std::shared_ptr<void> session;  // the client's session (an SSL_SESSION), to resume with
+  bool resumed = false;           // this handshake resumed `resume`
 };
-Handshake handshake(void* server_ctx, const std::string& sni, bool offer_http11 = true);
+Handshake handshake(void* server_ctx, const std::string& sni, bool offer_http11 = true,
+                    const std::shared_ptr<void>& resume = {});
 
 }  // namespace svl::tls::test
