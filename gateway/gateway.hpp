@@ -13,7 +13,22 @@
 #include <string_view>
 #include <vector>
 
+namespace svl::tls {
+class CertStore;
+}
+
 namespace svl::gateway {
+
+// The HTTPS listener (docs/https.md). Each worker accepts on it too, and a TLS connection is
+// served like a plain one after its handshake.
+struct TlsOptions {
+  std::shared_ptr<tls::CertStore> certs{};  // null: no HTTPS listener; reloading it is the caller's
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8443;  // 0 = any free port, see Gateway::tls_port()
+  std::chrono::milliseconds handshake_timeout{10000};  // a stalled handshake is closed
+  unsigned max_handshakes = 256;  // in progress at once, whole gateway; more are closed at once
+  std::uint32_t hsts_max_age = 0;  // seconds of Strict-Transport-Security on HTTPS answers; 0: none
+};
 
 struct Options {
   std::string listen_address = "127.0.0.1";
@@ -37,6 +52,14 @@ struct Options {
   // 20 ms later. Requests dispatched at once never wait (in steady state it cost throughput).
   unsigned max_connections_per_replica = 16;
   std::chrono::milliseconds connection_reuse_wait{20};
+  TlsOptions tls{};
+  // The plain port answers 308 to https (tls.port) instead of serving, except for the ACME
+  // webroot and requests that carry `X-Svl-Internal: <internal_token>` (svl's own calls).
+  bool redirect_http = false;
+  std::string internal_token{};
+  // Serves GET /.well-known/acme-challenge/TOKEN from this directory (certbot --webroot -w DIR)
+  // on the plain port; "" = not served.
+  std::string acme_webroot{};
   // Tests only: called on the worker's thread each time a request goes out over an upstream
   // connection, with the worker's index and the connection's local port.
   std::function<void(unsigned worker, std::uint16_t local_port)> on_upstream_request;
@@ -101,6 +124,10 @@ public:
   // reason: queue_full, start_timeout, body_too_large, header_too_large, header_timeout,
   // bad_request, upstream_reset, upstream_timeout, unknown_function, held_failed
   virtual void on_rejected(const std::string& /*function*/, std::string_view /*reason*/) {}
+  // Each TLS connection's handshake. result: ok, failed (a protocol error: bad ClientHello, no
+  // shared cipher), no_certificate (nothing covers its SNI), plaintext (HTTP on the TLS port),
+  // timeout, closed (the client left), overloaded (max_handshakes already in progress).
+  virtual void on_tls_handshake(std::string_view /*result*/, double /*seconds*/) {}
 };
 
 class Gateway {
@@ -112,6 +139,7 @@ public:
 
   void start();                 // binds and starts the threads; throws std::system_error on bind failure
   std::uint16_t port() const;   // the bound port (useful with port 0)
+  std::uint16_t tls_port() const;  // the bound HTTPS port; 0 without TLS
   void shutdown();              // stop accepting, let in-flight finish within shutdown_grace, join threads
 
   // Control plane.

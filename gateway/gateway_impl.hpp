@@ -16,6 +16,8 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -134,6 +136,7 @@ struct Worker {
   unsigned index;
   asio::io_context ioc;  // one thread; other threads only post to it
   std::optional<tcp::acceptor> acceptor;
+  std::optional<tcp::acceptor> tls_acceptor;  // when Options::tls.certs
   std::thread thread;
   // Below: this worker's thread only.
   Token tokens = 0;
@@ -212,6 +215,12 @@ public:
 
   std::vector<std::unique_ptr<Worker>> workers;  // made by start(), their io_contexts gone after shutdown()
   std::uint16_t bound_port = 0;
+  std::uint16_t bound_tls_port = 0;
+  // The TLS streams' context: the certificate store's, whose SNI callback picks each name's.
+  std::optional<asio::ssl::context> tls_context;
+  std::atomic<unsigned> handshakes{0};  // in progress, all workers
+  // Reads the ACME webroot, so a slow disk never stalls a worker.
+  asio::thread_pool disk{1};
 
   // The table the control plane edits. Each change (a function added, changed or removed) bumps
   // `functions_version` after it is made, and the workers copy the table when they see that.
@@ -242,7 +251,8 @@ private:
 };
 
 // Defined in session.cpp: serves one client connection until it closes.
-void run_session(std::shared_ptr<Gateway::Impl> impl, Worker& worker, tcp::socket socket);
+// `tls`: accepted on the HTTPS listener; the handshake comes first.
+void run_session(std::shared_ptr<Gateway::Impl> impl, Worker& worker, tcp::socket socket, bool tls);
 // Defined in probe.cpp.
 void run_probe(std::shared_ptr<Gateway::Impl> impl, ReplicaEndpoint endpoint, std::string path,
                std::chrono::milliseconds interval, std::chrono::steady_clock::time_point deadline,

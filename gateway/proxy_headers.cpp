@@ -58,8 +58,9 @@ bool is_websocket_upgrade(const http::request<http::empty_body>& req) {
 }
 
 void prepare_upstream_request(http::request<http::empty_body>& req, const Route& route, std::string_view request_id,
-                              std::string_view client_ip, bool upgrade) {
+                              std::string_view client_ip, bool upgrade, bool https) {
   strip_hop_by_hop(req, upgrade);
+  req.erase("X-Svl-Internal");
   if (!route.prefix.empty() || !route.authority.empty()) req.target(route.target);
   if (!route.prefix.empty()) req.set("X-Forwarded-Prefix", route.prefix);
   if (!route.authority.empty()) req.set(http::field::host, route.authority);  // absolute-form: Host ignored
@@ -71,7 +72,7 @@ void prepare_upstream_request(http::request<http::empty_body>& req, const Route&
   } else {
     req.set("X-Forwarded-For", client_ip);
   }
-  req.set("X-Forwarded-Proto", "http");
+  req.set("X-Forwarded-Proto", https ? "https" : "http");
   if (auto host = req.find(http::field::host); host != req.end()) req.set("X-Forwarded-Host", host->value());
   req.set("X-Request-Id", request_id);
   req.version(11);
@@ -96,6 +97,33 @@ http::response<http::string_body> make_error_response(http::status status, std::
   res.set(http::field::content_type, "application/json");
   res.set("X-Request-Id", request_id);
   res.body() = error_body(error, function, request_id, detail);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> make_redirect_response(std::string_view location, std::string_view request_id,
+                                                         bool keep_alive, unsigned version) {
+  http::response<http::string_body> res{http::status::permanent_redirect, version == 10 ? 10u : 11u};
+  res.set(http::field::server, "svl");
+  res.set(http::field::location, location);
+  res.set(http::field::content_type, "text/plain");
+  res.set("X-Request-Id", request_id);
+  res.body() = "Moved to ";
+  res.body() += location;
+  res.body() += "\n";
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> make_text_response(std::string body, std::string_view request_id, bool keep_alive,
+                                                     unsigned version) {
+  http::response<http::string_body> res{http::status::ok, version == 10 ? 10u : 11u};
+  res.set(http::field::server, "svl");
+  res.set(http::field::content_type, "text/plain");
+  res.set("X-Request-Id", request_id);
+  res.body() = std::move(body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
   return res;

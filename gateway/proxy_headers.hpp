@@ -23,8 +23,9 @@ bool is_websocket_upgrade(const http::request<http::empty_body>& req);
 // Target without the /fn/NAME prefix (origin-form, with Host set to the target's authority, for an
 // absolute-form target), X-Forwarded-*, X-Request-Id, hop-by-hop fields removed,
 // HTTP/1.1 keep-alive towards the replica (or the Upgrade handshake when `upgrade`).
+// `https`: the client came over TLS (X-Forwarded-Proto). X-Svl-Internal never reaches a replica.
 void prepare_upstream_request(http::request<http::empty_body>& req, const Route& route, std::string_view request_id,
-                              std::string_view client_ip, bool upgrade);
+                              std::string_view client_ip, bool upgrade, bool https = false);
 
 // Hop-by-hop fields removed, X-Request-Id echoed, keep-alive as decided for the client.
 void prepare_client_response(http::response<http::empty_body>& res, std::string_view request_id, bool keep_alive,
@@ -33,5 +34,13 @@ void prepare_client_response(http::response<http::empty_body>& res, std::string_
 http::response<http::string_body> make_error_response(http::status status, std::string_view error,
                                                       std::string_view function, std::string_view request_id,
                                                       std::string_view detail, bool keep_alive, unsigned version);
+
+// 308 to `location`, the plain port's answer when redirect_http is on.
+http::response<http::string_body> make_redirect_response(std::string_view location, std::string_view request_id,
+                                                         bool keep_alive, unsigned version);
+
+// 200 text/plain with `body` (an ACME challenge's key authorization).
+http::response<http::string_body> make_text_response(std::string body, std::string_view request_id, bool keep_alive,
+                                                     unsigned version);
 
 }  // namespace svl::gateway

@@ -15,14 +15,18 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <openssl/ssl.h>
+
 #include "gateway/gateway_impl.hpp"
+#include "tls/cert_store.hpp"
 
 namespace svl::gateway {
 
 namespace {
-asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl, Worker& w) {
+asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl, Worker& w, bool tls) {
+  auto& acceptor = tls ? *w.tls_acceptor : *w.acceptor;
   for (;;) {
-    auto [ec, socket] = co_await w.acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (impl->stopping.load()) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
@@ -33,7 +37,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl, Worker& w
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    run_session(impl, w, std::move(socket));
+    run_session(impl, w, std::move(socket), tls);
   }
 }
 
@@ -49,21 +53,40 @@ void check(const boost::system::error_code& e, const std::string& what) {
   if (e) throw std::system_error(e, what);
 }
 
+void check_port_free(const tcp::endpoint& ep);
+
 // A listener for worker `w` on `ep` with SO_REUSEPORT: every worker has one on the same port and
 // the kernel spreads new connections over them.
-void listen_on(Worker& w, const tcp::endpoint& ep) {
+void listen_on(Worker& w, std::optional<tcp::acceptor>& acceptor, const tcp::endpoint& ep) {
   boost::system::error_code ec;
-  w.acceptor.emplace(w.ioc);
-  w.acceptor->open(ep.protocol(), ec);
+  acceptor.emplace(w.ioc);
+  acceptor->open(ep.protocol(), ec);
   check(ec, "gateway open");
-  w.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   const int one = 1;
-  if (::setsockopt(w.acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+  if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
     check({errno, boost::system::system_category()}, "gateway SO_REUSEPORT");
-  w.acceptor->bind(ep, ec);
+  acceptor->bind(ep, ec);
   check(ec, "gateway bind " + ep.address().to_string() + ":" + std::to_string(ep.port()));
-  w.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  acceptor->listen(asio::socket_base::max_listen_connections, ec);
   check(ec, "gateway listen");
+}
+
+tcp::endpoint parse_endpoint(const std::string& address, std::uint16_t port) {
+  boost::system::error_code ec;
+  tcp::endpoint ep{asio::ip::make_address(address, ec), port};
+  if (ec) throw std::system_error(ec, "gateway listen address " + address);
+  return ep;
+}
+
+// Every worker listens on `ep`; returns the port (port 0: the one the first listener got).
+std::uint16_t listen_all(std::vector<std::unique_ptr<Worker>>& workers, std::optional<tcp::acceptor> Worker::*which,
+                         tcp::endpoint ep) {
+  if (ep.port() != 0) check_port_free(ep);
+  listen_on(*workers[0], (*workers[0]).*which, ep);
+  ep.port(((*workers[0]).*which)->local_endpoint().port());
+  for (unsigned i = 1; i < workers.size(); ++i) listen_on(*workers[i], (*workers[i]).*which, ep);
+  return ep.port();
 }
 
 // SO_REUSEPORT would let us share a port with another process's SO_REUSEPORT listener (another
@@ -89,16 +112,16 @@ Gateway::Impl::~Impl() = default;
 
 void Gateway::Impl::start() {
   if (started_) throw std::logic_error("gateway already started");
-  boost::system::error_code ec;
-  tcp::endpoint ep{asio::ip::make_address(options.listen_address, ec), options.port};
-  if (ec) throw std::system_error(ec, "gateway listen address " + options.listen_address);
   std::vector<std::unique_ptr<Worker>> made;
   for (unsigned i = 0; i < options.threads; ++i) made.push_back(std::make_unique<Worker>(i));
-  if (ep.port() != 0) check_port_free(ep);
-  listen_on(*made[0], ep);
-  ep.port(made[0]->acceptor->local_endpoint().port());  // port 0: the others bind to the one it got
-  for (unsigned i = 1; i < made.size(); ++i) listen_on(*made[i], ep);
-  bound_port = ep.port();
+  bound_port = listen_all(made, &Worker::acceptor, parse_endpoint(options.listen_address, options.port));
+  if (options.tls.certs) {
+    // asio's context takes ownership of the handle it wraps: it gets a reference of its own.
+    SSL_CTX_up_ref(options.tls.certs->server_context());
+    tls_context.emplace(options.tls.certs->server_context());
+    bound_tls_port =
+        listen_all(made, &Worker::tls_acceptor, parse_endpoint(options.tls.listen_address, options.tls.port));
+  }
   workers = std::move(made);
   started_ = true;
   {
@@ -106,7 +129,8 @@ void Gateway::Impl::start() {
     posting = true;
   }
   for (auto& w : workers) {
-    asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w), asio::detached);
+    asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w, false), asio::detached);
+    if (w->tls_acceptor) asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w, true), asio::detached);
     w->thread = std::thread([w = w.get()] { w->ioc.run(); });
   }
 }
@@ -119,6 +143,7 @@ void Gateway::Impl::shutdown() {
     asio::post(w->ioc, [w = w.get()] {
       boost::system::error_code ignored;
       w->acceptor->close(ignored);
+      if (w->tls_acceptor) w->tls_acceptor->close(ignored);
     });
   }
   {
@@ -131,6 +156,7 @@ void Gateway::Impl::shutdown() {
     std::lock_guard lock(posting_mu);  // from here on, control methods leave the workers alone
     posting = false;
   }
+  disk.join();  // a webroot read still running completes (into a worker that is about to stop)
   for (auto& w : workers) w->ioc.stop();
   for (auto& w : workers)
     if (w->thread.joinable()) w->thread.join();
@@ -161,6 +187,7 @@ void Gateway::Impl::shutdown() {
   for (auto& w : workers) {
     w->functions.clear();
     w->acceptor.reset();
+    w->tls_acceptor.reset();
   }
   for (auto& w : workers) w.reset();
 }

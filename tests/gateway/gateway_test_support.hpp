@@ -63,6 +63,15 @@ struct CountingObserver : Observer {
     std::lock_guard l(mu);
     ++rejected[std::string(reason)];
   }
+  std::map<std::string, int> handshakes;  // result -> count
+  void on_tls_handshake(std::string_view result, double) override {
+    std::lock_guard l(mu);
+    ++handshakes[std::string(result)];
+  }
+  int handshake_count(const std::string& result) {
+    std::lock_guard l(mu);
+    return handshakes[result];
+  }
   int rejections(const std::string& r) {
     std::lock_guard l(mu);
     return rejected[r];
