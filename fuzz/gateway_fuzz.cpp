@@ -51,12 +51,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!parsed) return 0;
   http::request<http::empty_body>& req = *parsed;
   static const std::vector<std::string> domains{"localhost", "fn.example.com"};
+  static const CustomDomains custom = [] {
+    CustomDomains m;
+    add_custom_domains(m, "api", {"api.example.com", "example.org"});
+    return m;
+  }();
 
   std::vector<std::string> host_copies;
   for (auto [it, end] = req.equal_range(http::field::host); it != end; ++it) host_copies.emplace_back(it->value());
   const std::vector<std::string_view> hosts(host_copies.begin(), host_copies.end());
   const std::string original_target(req.target());
-  const auto decision = route_request(hosts, req.version(), original_target, domains);
+  const auto decision = route_request(hosts, req.version(), original_target, domains, custom);
   FUZZ_CHECK(decision.error.empty() || !decision.route);
   if (hosts.size() > 1) FUZZ_CHECK(!decision.error.empty());
   if (!decision.route) return 0;

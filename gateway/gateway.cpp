@@ -51,16 +51,26 @@ std::shared_ptr<FunctionEntry> Gateway::Impl::find_function(const std::string& n
   return it == functions.end() ? nullptr : it->second;
 }
 
-const CachedFunction* Gateway::Impl::find_function(Worker& w, const std::string& name) {
-  if (functions_version.load(std::memory_order_acquire) != w.functions_version) {
-    std::shared_lock lock(functions_mu);
-    w.functions_version = functions_version.load(std::memory_order_acquire);
-    w.functions.clear();
-    for (auto& [n, entry] : functions) {
-      std::lock_guard el(entry->mu);
-      w.functions.emplace(n, CachedFunction{entry, entry->route});
-    }
+void Gateway::Impl::refresh_functions(Worker& w) {
+  if (functions_version.load(std::memory_order_acquire) == w.functions_version) return;
+  std::shared_lock lock(functions_mu);
+  w.functions_version = functions_version.load(std::memory_order_acquire);
+  w.functions.clear();
+  w.custom_domains.clear();
+  for (auto& [n, entry] : functions) {
+    std::lock_guard el(entry->mu);
+    const auto& cached = w.functions.emplace(n, CachedFunction{entry, entry->route}).first->second;
+    add_custom_domains(w.custom_domains, n, cached.route.custom_domains);
   }
+}
+
+const CustomDomains& Gateway::Impl::custom_domains(Worker& w) {
+  refresh_functions(w);
+  return w.custom_domains;
+}
+
+const CachedFunction* Gateway::Impl::find_function(Worker& w, const std::string& name) {
+  refresh_functions(w);
   auto it = w.functions.find(name);
   return it == w.functions.end() ? nullptr : &it->second;
 }

@@ -72,6 +72,8 @@ struct FunctionRoute {
   std::chrono::milliseconds start_timeout{30000};     // held longer -> 504
   std::chrono::milliseconds upstream_timeout{60000};  // no response header within -> 504
   std::uint64_t max_body = 100ull << 20;              // request body; larger -> 413
+  // Hosts (no port) that route here with the whole path, besides NAME.<domain>; any case.
+  std::vector<std::string> custom_domains{};
 };
 
 struct ReplicaEndpoint {

@@ -25,6 +25,7 @@
 #include "gateway/dispatcher.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/netns.hpp"
+#include "gateway/routing.hpp"
 
 namespace svl::gateway {
 
@@ -144,6 +145,7 @@ struct Worker {
   // on the request path, copied again under Impl::functions_mu when the version moved.
   std::uint64_t functions_version = ~std::uint64_t{0};
   std::unordered_map<std::string, CachedFunction> functions;
+  CustomDomains custom_domains;  // built from `functions`' routes, with them
 };
 
 class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
@@ -157,6 +159,9 @@ public:
   std::shared_ptr<FunctionEntry> find_function(const std::string& name) const;
   // On worker `w`'s thread: the function and its route, from the worker's copy of the table.
   const CachedFunction* find_function(Worker& w, const std::string& name);
+  // On worker `w`'s thread: the custom domain -> function map of the worker's copy of the table.
+  const CustomDomains& custom_domains(Worker& w);
+  void refresh_functions(Worker& w);  // copies the table when functions_version moved
 
   // Carries out dispatcher actions (entry.mu held): wakes waiters; listener calls go to `after`.
   void apply(FunctionEntry& entry, Actions& actions, std::vector<std::function<void()>>& after);

@@ -1,5 +1,6 @@
 #include "gateway/routing.hpp"
 
+#include <array>
 #include <cctype>
 
 #include <boost/url/authority_view.hpp>
@@ -57,8 +58,27 @@ std::optional<std::string> function_from_host(std::string_view host, const std::
   return std::nullopt;
 }
 
+void add_custom_domains(CustomDomains& map, const std::string& function, const std::vector<std::string>& domains) {
+  for (std::string domain : domains) {
+    for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto [it, added] = map.emplace(std::move(domain), function);
+    if (!added && function < it->second) it->second = function;
+  }
+}
+
+const std::string* function_from_custom_domain(std::string_view host, const CustomDomains& custom_domains) {
+  if (custom_domains.empty()) return nullptr;
+  host = strip_port(host);
+  std::array<char, 253> lowered;  // the longest host name
+  if (host.empty() || host.size() > lowered.size()) return nullptr;
+  for (std::size_t i = 0; i < host.size(); ++i)
+    lowered[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(host[i])));
+  auto it = custom_domains.find(std::string_view(lowered.data(), host.size()));
+  return it == custom_domains.end() ? nullptr : &it->second;
+}
+
 std::optional<Route> resolve_route(std::string_view host, std::string_view target,
-                                   const std::vector<std::string>& domains) {
+                                   const std::vector<std::string>& domains, const CustomDomains& custom_domains) {
   constexpr std::string_view fn = "/fn/";
   if (target.substr(0, fn.size()) == fn) {
     const auto rest = target.substr(fn.size());
@@ -77,12 +97,14 @@ std::optional<Route> resolve_route(std::string_view host, std::string_view targe
       return r;
     }
   }
+  if (const auto* name = function_from_custom_domain(host, custom_domains))
+    return Route{*name, std::string(target), {}, {}};
   if (auto name = function_from_host(host, domains)) return Route{std::move(*name), std::string(target), {}, {}};
   return std::nullopt;
 }
 
 RouteDecision route_request(std::span<const std::string_view> hosts, unsigned version, std::string_view target,
-                            const std::vector<std::string>& domains) {
+                            const std::vector<std::string>& domains, const CustomDomains& custom_domains) {
   // RFC 9112 section 3.2: more than one Host, or one that is not a single authority, is a 400
   // whatever the target says (two proxies in a chain could otherwise read different ones).
   if (hosts.size() > 1) return reject("duplicate Host header");
@@ -92,7 +114,7 @@ RouteDecision route_request(std::span<const std::string_view> hosts, unsigned ve
 
   if (target.empty() || target.front() == '/' || target == "*") {  // origin-form, asterisk-form
     if (hosts.empty() && version >= 11) return reject("missing Host header");
-    return RouteDecision{resolve_route(host, target, domains), {}};
+    return RouteDecision{resolve_route(host, target, domains, custom_domains), {}};
   }
 
   // absolute-form (RFC 9112 section 3.2.2): the target's authority wins over Host.
@@ -112,7 +134,7 @@ RouteDecision route_request(std::span<const std::string_view> hosts, unsigned ve
     origin += '?';
     origin += std::string_view(u.encoded_query());
   }
-  auto route = resolve_route(authority, origin, domains);
+  auto route = resolve_route(authority, origin, domains, custom_domains);
   if (route) route->authority = std::string(authority);
   return RouteDecision{std::move(route), {}};
 }

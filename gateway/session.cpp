@@ -105,7 +105,8 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
   std::size_t host_count = 0;
   for (auto [it, end] = req.equal_range(http::field::host); it != end && host_count < hosts.size(); ++it)
     hosts[host_count++] = it->value();
-  auto decision = route_request(std::span(hosts.data(), host_count), rq.version, req.target(), impl.options.domains);
+  auto decision = route_request(std::span(hosts.data(), host_count), rq.version, req.target(), impl.options.domains,
+                                impl.custom_domains(s.worker));
   if (!decision.error.empty()) {  // closed, like the parser's 400s
     auto o = co_await respond_error(s, http::status::bad_request, Error::bad_request, "", rq.request_id,
                                     decision.error, false, rq.version);

@@ -90,11 +90,23 @@ svl::Result<Deployed, Failure> put_function(AdminClient& admin, const FunctionSp
   auto put = admin.request("PUT", "/v1/functions/" + spec.name, body.dump(), std::chrono::minutes(2));
   if (put.status != 200 && put.status != 201) {
     auto msg = error_message(put);
-    if (put.status == 409 && dev.is_null()) msg += " (run `svl up --force` to move the name to this folder)";
+    const auto reply = json::parse(put.body, nullptr, false);
+    const bool domain_clash = reply.is_object() && reply.contains("details") && reply["details"].is_object() &&
+                              reply["details"].contains("clashes");
+    if (put.status == 409 && dev.is_null() && !domain_clash)
+      msg += " (run `svl up --force` to move the name to this folder)";
     return Failure(msg, put.status);
   }
   auto deployed = json::parse(put.body, nullptr, false);
-  return Deployed{deployed.value("revision", 0L), deployed.value("created", false)};
+  Deployed out{deployed.value("revision", 0L), deployed.value("created", false)};
+  if (deployed.is_object() && deployed.contains("warnings") && deployed["warnings"].is_array())
+    for (const auto& w : deployed["warnings"])
+      if (w.is_string()) out.warnings.push_back(w.get<std::string>());
+  return out;
+}
+
+void print_warnings(std::ostream& out, const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) out << "warning: " << w << "\n";
 }
 
 svl::Result<json, Failure> wait_ready(AdminClient& admin, const FunctionSpec& spec, long revision) {

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "orchestrator/cli/admin_client.hpp"
@@ -27,7 +29,12 @@ svl::Result<std::string, Failure> build_image(const std::filesystem::path& dir, 
 struct Deployed {
   long revision = 0;
   bool created = false;
+  std::vector<std::string> warnings{};  // the daemon deployed it but says so (a domain without a certificate)
 };
+
+// Each warning on its own line, prefixed "warning: ".
+void print_warnings(std::ostream& out, const std::vector<std::string>& warnings);
+
 // PUT /v1/functions/NAME. `dev`: null, or svl dev's lease ({"session", "lease_seconds"}).
 svl::Result<Deployed, Failure> put_function(AdminClient& admin, const orchestrator::FunctionSpec& spec,
                                             const std::string& image, const std::filesystem::path& dir, bool force,

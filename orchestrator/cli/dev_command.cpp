@@ -73,6 +73,7 @@ svl::Result<orchestrator::FunctionSpec, Failure> load_dev_spec(const fs::path& d
   if (!parsed) return Failure(orchestrator::to_string(parsed.errors));
   auto spec = std::move(*parsed.spec);
   spec.name = name.empty() ? dev::dev_function_name(spec.name) : name;
+  spec.custom_domains.clear();  // they belong to the production function; the dev one has NAME-dev.<domain>
   if (!orchestrator::is_valid_function_name(spec.name))
     return Failure("--name: \"" + spec.name + "\" is not a function name ([a-z0-9-], 1-63 characters)");
   const fs::path env_file = dir / ".env";

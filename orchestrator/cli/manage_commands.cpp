@@ -114,6 +114,11 @@ void print_status(const json& f) {
   else if (f.contains("last_failure") && f["last_failure"].is_object())
     std::cout << "last failure:    " << str(f["last_failure"], "message") << " ("
               << static_cast<long>(f["last_failure"].value("seconds_ago", 0.0)) << " s ago, served since)\n";
+  if (f.contains("custom_domains") && !f["custom_domains"].empty()) {
+    std::string domains;
+    for (const auto& d : f["custom_domains"]) domains += (domains.empty() ? "" : ", ") + d.get<std::string>();
+    std::cout << "custom domains:  " << domains << "\n";
+  }
   if (f.contains("urls"))
     for (const auto& u : f["urls"]) std::cout << "url:             " << u.get<std::string>() << "\n";
   if (f.contains("revisions")) {

@@ -55,6 +55,7 @@ int up(const UpOptions& opts) {
   auto deployed = put_function(admin, spec, *image, dir, opts.force);
   if (!deployed) return fail(deployed.error().message);
   const long revision = deployed->revision;
+  print_warnings(std::cerr, deployed->warnings);
   if (!opts.quiet && !opts.json_out)
     std::cerr << (deployed->created ? "deployed " : "unchanged: ") << spec.name << " revision " << revision
               << "; waiting until it is ready\n";

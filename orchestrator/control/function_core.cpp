@@ -34,6 +34,7 @@ gateway::FunctionRoute FunctionCore::route() const {
   r.start_timeout = config_.spec.health.start_timeout;
   r.upstream_timeout = config_.spec.http.timeout;
   r.max_body = config_.spec.http.max_body_bytes;
+  r.custom_domains = config_.spec.custom_domains;
   return r;
 }
 

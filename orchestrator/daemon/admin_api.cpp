@@ -43,7 +43,8 @@ awaitable<AdminResponse> put_function(const AdminRequest& req, const std::string
   auto outcome = co_await ctx.ops.deploy(std::move(deploy));
   if (auto* e = std::get_if<ControlError>(&outcome)) co_return from(*e);
   auto& ok = std::get<DeployOutcome>(outcome);
-  co_return reply(ok.created ? 201 : 200, json{{"name", name}, {"revision", ok.revision}, {"created", ok.created}});
+  co_return reply(ok.created ? 201 : 200,
+                  json{{"name", name}, {"revision", ok.revision}, {"created", ok.created}, {"warnings", ok.warnings}});
 }
 
 // Logs of every replica container; with follow, one thread per container streams new lines.

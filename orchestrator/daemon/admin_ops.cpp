@@ -1,6 +1,7 @@
 #include "orchestrator/daemon/admin_ops.hpp"
 
 #include "orchestrator/daemon/daemon_log.hpp"
+#include "orchestrator/daemon/domain_checks.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -112,6 +113,16 @@ awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(DeployRequ
       co_return ControlError{400, "image: " + image + " does not exist in the local Docker engine (build it first, e.g. with `svl up`)"};
     co_return ControlError{503, "image: cannot inspect " + image + ": " + image_id.error().message};
   }
+  // Checked after the last wait, so no other deploy can take a domain between the check and the
+  // store (everything here runs on the control thread).
+  std::map<std::string, std::vector<std::string>> deployed;
+  for (const auto& [other, f] : controller_.core().functions()) deployed[other] = f->spec().custom_domains;
+  if (auto clashes = custom_domain_clashes(name, spec.custom_domains, deployed, controller_.options().domains);
+      !clashes.empty()) {
+    std::string message;
+    for (const auto& c : clashes) message += (message.empty() ? "" : "; ") + c;
+    co_return ControlError{409, message, nlohmann::json{{"clashes", clashes}}};
+  }
   PutRevisionOptions options{request.force, std::nullopt};
   if (request.dev) options.lease = DevLease{request.dev->session, std::chrono::system_clock::now() + request.dev->length};
   auto put = registry_.put_revision(name, spec, *image_id, request.source_dir, options);
@@ -131,7 +142,8 @@ awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(DeployRequ
     core.apply(std::move(config), clock_.now(), out);
   core.deployed(name, clock_.now(), out);
   controller_.run(std::move(out));
-  co_return DeployOutcome{put->revision, put->created};
+  co_return DeployOutcome{put->revision, put->created,
+                          certificate_warnings(spec.custom_domains, controller_.options().certificate_covers)};
 }
 
 awaitable<std::optional<ControlError>> AdminOps::wait_ready(std::string name, long revision,

@@ -23,6 +23,7 @@ namespace svl::orchestrator {
 struct DeployOutcome {
   long revision = 0;
   bool created = false;  // false: the spec and image were unchanged, no new revision
+  std::vector<std::string> warnings{};  // deployed, but the user should know (a domain without a certificate)
 };
 
 // Errors the admin API maps to HTTP statuses; the message names the problem.

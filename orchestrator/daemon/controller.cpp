@@ -264,7 +264,8 @@ void Controller::publish_metrics(const std::string& name) {
 nlohmann::json Controller::status(const std::string& name, bool detailed) const {
   const auto* f = core_.find(name);
   if (!f) return nullptr;
-  StatusContext ctx{options_.core.gateway_host, options_.gateway_port, options_.domains, clock_.now()};
+  StatusContext ctx{options_.core.gateway_host, options_.gateway_port, options_.domains, clock_.now(),
+                    options_.tls_port};
   return function_status(*f, gateway_.load(name), ctx, detailed ? &registry_ : nullptr);
 }
 

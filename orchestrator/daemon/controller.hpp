@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -27,7 +28,11 @@ struct ControllerOptions {
   control::CoreOptions core;
   DriverOptions driver;
   std::uint16_t gateway_port = 8080;
+  std::uint16_t tls_port = 0;  // the gateway's HTTPS port, for the URLs status shows; 0: TLS is off
   std::vector<std::string> domains{"localhost"};
+  // Whether a TLS certificate covers a custom domain; a deploy with one it does not cover succeeds
+  // with a warning. Null: TLS is off, nothing to warn about.
+  std::function<bool(const std::string& domain)> certificate_covers{};
 };
 
 control::FunctionConfig config_of(const FunctionRecord& function);
@@ -57,6 +62,7 @@ public:
 
   // For the admin operations (admin_ops.hpp): the core, and carrying out what it decided.
   control::Reconciler& core() { return core_; }
+  const ControllerOptions& options() const { return options_; }
   void run(control::Steps steps);
 
 private:

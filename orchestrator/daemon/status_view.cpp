@@ -4,6 +4,20 @@
 
 namespace svl::orchestrator {
 
+std::vector<std::string> function_urls(const std::string& name, const std::vector<std::string>& custom_domains,
+                                       const StatusContext& ctx) {
+  const bool tls = ctx.tls_port != 0;
+  const std::uint16_t port = tls ? ctx.tls_port : ctx.gateway_port;
+  const std::string scheme = tls ? "https://" : "http://";
+  const std::string suffix = (port == (tls ? 443 : 80) ? "" : ":" + std::to_string(port)) + "/";
+  const std::string plain = ctx.gateway_port == 80 ? "" : ":" + std::to_string(ctx.gateway_port);
+  std::vector<std::string> urls;
+  if (!ctx.domains.empty()) urls.push_back(scheme + name + "." + ctx.domains.front() + suffix);
+  for (const auto& d : custom_domains) urls.push_back(scheme + d + suffix);
+  urls.push_back("http://" + ctx.gateway_host + plain + "/fn/" + name + "/");
+  return urls;
+}
+
 nlohmann::json function_status(const control::FunctionCore& f, const gateway::LoadSnapshot& load,
                                const StatusContext& ctx, Registry* registry) {
   const auto c = f.replicas().counts();
@@ -31,8 +45,8 @@ nlohmann::json function_status(const control::FunctionCore& f, const gateway::Lo
       {"inflight", load.inflight},
       {"queued", load.queued},
       {"requests", load.requests_total},
-      {"urls", {"http://" + name + "." + ctx.domains.front() + ":" + std::to_string(ctx.gateway_port) + "/",
-                "http://" + ctx.gateway_host + ":" + std::to_string(ctx.gateway_port) + "/fn/" + name + "/"}},
+      {"urls", function_urls(name, f.spec().custom_domains, ctx)},
+      {"custom_domains", f.spec().custom_domains},
   };
   j["keep_alive_plan"] = f.keep_alive_plan().empty() ? nlohmann::json(nullptr) : nlohmann::json(f.keep_alive_plan());
   j["last_cold_start"] = nullptr;

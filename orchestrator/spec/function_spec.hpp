@@ -147,6 +147,9 @@ struct FunctionSpec {
   RunSpec run;
   DevSpec dev;
   std::vector<CronSpec> cron;  // in file order
+  // Host names that route to this function as they are, besides NAME.<base domain> (lower case,
+  // no port, no duplicates; the daemon refuses one another function has or could have).
+  std::vector<std::string> custom_domains{};
 
   bool operator==(const FunctionSpec&) const = default;
 };
@@ -157,5 +160,10 @@ std::vector<std::string> container_environment(const FunctionSpec& spec);
 // The limits of a function name: [a-z0-9-], 1-63 characters, no leading or trailing '-'
 // (a DNS label, so NAME.localhost works).
 bool is_valid_function_name(std::string_view name);
+
+// Why `domain` cannot be a custom domain, or "" when it can: a DNS host name in lower case
+// (labels of a-z, 0-9 and '-', 1-63 characters, not starting or ending with '-', at most 253 in
+// all), not an IP address, without scheme, port, path, wildcard or trailing dot.
+std::string custom_domain_problem(std::string_view domain);
 
 }  // namespace svl::orchestrator

@@ -19,6 +19,7 @@ nlohmann::json to_json(const FunctionSpec& spec) {
   } else {
     out["image"] = spec.image;
   }
+  if (!spec.custom_domains.empty()) out["custom_domains"] = spec.custom_domains;  // so older specs keep their hash
   out["env"] = spec.env;
   out["resources"] = {{"memory", format_size(spec.resources.memory_bytes)},
                       {"cpus", spec.resources.cpus},

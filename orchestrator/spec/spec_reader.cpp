@@ -127,6 +127,34 @@ void read_dev(Reader& r, const toml::table& t, DevSpec& dev) {
   }
 }
 
+void read_custom_domains(Reader& r, const toml::table& root, std::vector<std::string>& out) {
+  const toml::node* node = r.typed(root, "", "custom_domains", toml::node_type::array,
+                                   "an array of host names, e.g. [\"api.example.com\"]");
+  if (!node) return;
+  const auto& array = *node->as_array();
+  std::vector<std::size_t> written_at;  // each of out's entries' index in the array
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const auto& item = array[i];
+    const std::string key = "custom_domains[" + std::to_string(i) + "]";
+    if (!item.is_string()) {
+      r.add(item.source(), key, SpecErrc::wrong_type, "expected a string, got " + std::string(type_name(item.type())));
+      continue;
+    }
+    const std::string& domain = item.as_string()->get();
+    if (auto problem = custom_domain_problem(domain); !problem.empty()) {
+      r.add(item.source(), key, SpecErrc::bad_value, in_quotes(domain) + " is not a valid domain: " + problem);
+      continue;
+    }
+    if (auto seen = std::find(out.begin(), out.end(), domain); seen != out.end()) {
+      r.add(item.source(), key, SpecErrc::bad_value,
+            in_quotes(domain) + " is listed twice (also custom_domains[" + std::to_string(written_at[static_cast<std::size_t>(seen - out.begin())]) + "])");
+      continue;
+    }
+    out.push_back(domain);
+    written_at.push_back(i);
+  }
+}
+
 void read_run(Reader& r, const toml::table& t, RunSpec& run) {
   r.check_known_keys(t, "run", {"init"});
   r.read_bool(t, "run", "init", run.init);
@@ -144,7 +172,8 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   Reader r(file, errors);
   FunctionSpec spec;
   r.check_known_keys(root, "",
-                     {"name", "port", "image", "build", "env", "resources", "scale", "health", "http", "run", "dev", "cron"});
+                     {"name", "port", "image", "custom_domains", "build", "env", "resources", "scale", "health", "http",
+                      "run", "dev", "cron"});
 
   if (auto* n = r.read_string(root, "", "name", spec.name)) {
     if (!is_valid_function_name(spec.name))
@@ -172,6 +201,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   if (!root.contains("image") && !root.contains("build"))
     r.add({}, "image", SpecErrc::missing_key, "set image = \"...\" to run a prebuilt image, or add a [build] table");
 
+  read_custom_domains(r, root, spec.custom_domains);
   if (auto* env = r.read_table(root, "", "env")) r.read_string_table(*env, "env", spec.env, true);
   if (auto* t = r.read_table(root, "", "resources")) read_resources(r, *t, spec.resources);
   if (auto* t = r.read_table(root, "", "scale")) read_scale(r, *t, spec.scale);

@@ -157,3 +157,53 @@ TEST_CASE("malformed absolute-form target: 400, the gateway keeps serving") {
   CHECK(f.up_b.requests.load() == 0);
   CHECK(TestClient(f.port()).get("/", "b.localhost").result_int() == 200);
 }
+
+TEST_CASE("custom domain: its Host reaches the function with the whole path, an unknown host is a 404") {
+  TwoFunctions f;
+  FunctionRoute a;
+  a.name = "a";
+  a.custom_domains = {"api.example.com"};
+  f.gw->upsert_function(a);
+
+  TestClient c(f.port());
+  auto res = c.get("/v1/users?x=1", "api.example.com");
+  REQUIRE(res.result_int() == 200);
+  auto j = json::parse(res.body());
+  CHECK(j["id"] == "ua");
+  CHECK(j["target"] == "/v1/users?x=1");
+  CHECK(j["headers"]["Host"] == "api.example.com");
+  CHECK(!j["headers"].contains("X-Forwarded-Prefix"));
+  res = c.get("/fn/b/z", "api.example.com");  // the path style still wins
+  REQUIRE(res.result_int() == 200);
+  CHECK(json::parse(res.body())["id"] == "ub");
+  res = c.get("/", "API.Example.com:8080");  // any case, any port
+  REQUIRE(res.result_int() == 200);
+  CHECK(json::parse(res.body())["id"] == "ua");
+  c.send_raw("GET http://api.example.com/abs HTTP/1.1\r\nHost: b.localhost\r\n\r\n");
+  res = c.read();
+  REQUIRE(res.result_int() == 200);
+  CHECK(json::parse(res.body())["target"] == "/abs");
+  CHECK(json::parse(res.body())["id"] == "ua");
+
+  res = c.get("/", "www.example.com");
+  CHECK(res.result_int() == 404);
+  CHECK(json::parse(res.body())["error"] == "unknown_function");
+  CHECK(f.up_a.requests.load() == 3);
+  CHECK(f.up_b.requests.load() == 1);
+
+  // The domain moves to b on the next request of every worker (each builds its own map).
+  a.custom_domains.clear();
+  f.gw->upsert_function(a);
+  FunctionRoute b;
+  b.name = "b";
+  b.custom_domains = {"api.example.com"};
+  f.gw->upsert_function(b);
+  for (int i = 0; i < 4; ++i) {  // fresh connections: the kernel spreads them over the workers
+    res = TestClient(f.port()).get("/", "api.example.com");
+    REQUIRE(res.result_int() == 200);
+    CHECK(json::parse(res.body())["id"] == "ub");
+  }
+  // Removing the function removes its domain.
+  f.gw->remove_function("b");
+  CHECK(TestClient(f.port()).get("/", "api.example.com").result_int() == 404);
+}

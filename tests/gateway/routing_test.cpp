@@ -155,3 +155,57 @@ TEST_CASE("route_request: a malformed or non-http absolute-form target is a 400"
     CHECK(!d.route);
   }
 }
+
+TEST_CASE("custom domains: the Host or the absolute target's authority routes with the whole path") {
+  const std::vector<std::string> domains{"localhost"};
+  CustomDomains custom;
+  add_custom_domains(custom, "api", {"api.example.com", "Www.Example.com"});
+  add_custom_domains(custom, "site", {"example.org"});
+  CHECK(custom.at("www.example.com") == "api");  // stored lower-cased
+
+  auto r = resolve_route("API.example.com:8443", "/v1/x?y=1", domains, custom);
+  REQUIRE(r);
+  CHECK(r->function == "api");
+  CHECK(r->target == "/v1/x?y=1");  // nothing stripped
+  CHECK(r->prefix.empty());
+  r = resolve_route("example.org.", "/", domains, custom);  // a trailing dot is the same name
+  REQUIRE(r);
+  CHECK(r->function == "site");
+  CHECK(!resolve_route("other.example.com", "/", domains, custom));
+  CHECK(!resolve_route("example.com", "/", domains, custom));
+  CHECK(!resolve_route("xapi.example.com", "/", domains, custom));
+  CHECK(!resolve_route(std::string(300, 'a'), "/", domains, custom));
+  // the path style still wins; NAME.<domain> still works beside custom domains
+  r = resolve_route("api.example.com", "/fn/site/p", domains, custom);
+  REQUIRE(r);
+  CHECK(r->function == "site");
+  CHECK(r->target == "/p");
+  r = resolve_route("site.localhost", "/q", domains, custom);
+  REQUIRE(r);
+  CHECK(r->function == "site");
+  // without the map nothing routes by custom domain
+  CHECK(!resolve_route("api.example.com", "/", domains));
+
+  auto d = route_request(std::vector<std::string_view>{"site.localhost"}, 11, "http://api.example.com:80/a/b", domains, custom);
+  CHECK(d.error.empty());
+  REQUIRE(d.route);
+  CHECK(d.route->function == "api");  // the absolute target's authority, not Host
+  CHECK(d.route->target == "/a/b");
+  CHECK(d.route->authority == "api.example.com:80");
+  d = route_request(std::vector<std::string_view>{"WWW.example.COM"}, 11, "/", domains, custom);
+  REQUIRE(d.route);
+  CHECK(d.route->function == "api");
+  d = route_request(std::vector<std::string_view>{"unknown.example.com"}, 11, "/", domains, custom);
+  CHECK(d.error.empty());
+  CHECK(!d.route);  // 404
+}
+
+TEST_CASE("custom domains: a domain two functions claim goes to the name that sorts first, in any order") {
+  CustomDomains one, other;
+  add_custom_domains(one, "b", {"x.example"});
+  add_custom_domains(one, "a", {"x.example"});
+  add_custom_domains(other, "a", {"x.example"});
+  add_custom_domains(other, "b", {"x.example"});
+  CHECK(one.at("x.example") == "a");
+  CHECK(other.at("x.example") == "a");
+}
