@@ -72,7 +72,7 @@ struct CertStore::Snapshot {
   std::vector<Entry> entries;
   Stamps stamps;
 
-  std::shared_ptr<ssl_ctx_st> pick(std::string_view name) const {
+  std::shared_ptr<ssl_ctx_st> pick(std::string_view name, bool use_default = true) const {
     std::vector<Candidate> candidates;
     std::optional<std::size_t> fallback;
     std::vector<std::size_t> index;
@@ -82,7 +82,7 @@ struct CertStore::Snapshot {
       candidates.push_back({entries[i].info.names});
       index.push_back(i);
     }
-    const auto chosen = tls::pick(candidates, fallback, name);
+    const auto chosen = tls::pick(candidates, use_default ? fallback : std::nullopt, name);
     return chosen ? entries[index[*chosen]].ctx : nullptr;
   }
 };
@@ -215,5 +215,7 @@ std::vector<CertInfo> CertStore::certificates() const {
 std::shared_ptr<ssl_ctx_st> CertStore::context_for(std::string_view server_name) const {
   return current_.load()->pick(server_name);
 }
+
+bool CertStore::covers(std::string_view server_name) const { return current_.load()->pick(server_name, false) != nullptr; }
 
 }  // namespace svl::tls

@@ -54,6 +54,8 @@ public:
 
   // The context for a server name, or null: no certificate covers it and there is no default.
   std::shared_ptr<ssl_ctx_st> context_for(std::string_view server_name) const;
+  // Whether a certificate other than the default one names `server_name` (exactly or by wildcard).
+  bool covers(std::string_view server_name) const;
   // The context a listener hands its TLS streams: during each handshake its servername callback
   // switches to context_for(SNI), or refuses with unrecognized_name. Lives as long as the store.
   ssl_ctx_st* server_context() const { return base_.get(); }

@@ -31,6 +31,14 @@ void add_daemon_command(CLI::App& app, Run& run) {
                   "(127.0.0.1 ports through docker-proxy), or auto")
       ->check(CLI::IsMember({"auto", "netns", "published"}))
       ->capture_default_str();
+  cmd->add_option("--tls-listen", opts->tls_listen, "HTTPS address ADDR:PORT (off when empty; docs/https.md)");
+  cmd->add_option("--certs-dir", opts->certs_dir, "Certificates NAME.crt/NAME.key by SNI (default <state-dir>/certs)");
+  cmd->add_option("--acme-webroot", opts->acme_webroot,
+                  "Served at /.well-known/acme-challenge/ for certbot --webroot (default <state-dir>/acme-webroot)");
+  cmd->add_flag("--redirect-http", opts->redirect_http, "Answer plain HTTP with 308 to https (needs --tls-listen)");
+  cmd->add_option("--hsts-max-age", opts->hsts_max_age, "Strict-Transport-Security max-age in seconds (0 = off)")
+      ->check(CLI::Range(0, 63072000))
+      ->capture_default_str();
   cmd->add_option("--config", *config, "TOML file with the same settings (flags win)")->check(CLI::ExistingFile);
   cmd->add_option("--label", opts->label, "KEY=VALUE label added to every container (used by tests)");
   cmd->callback([&run, opts, config, cmd] {
@@ -39,7 +47,8 @@ void add_daemon_command(CLI::App& app, Run& run) {
         if (!config->empty()) {
           std::vector<std::string> by_flags;
           for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads",
-                                  "memory-budget", "idle-slot-ttl", "data-path"}) {
+                                  "memory-budget", "idle-slot-ttl", "data-path", "tls-listen", "certs-dir", "acme-webroot",
+                                  "redirect-http", "hsts-max-age"}) {
             if (cmd->count(std::string("--") + key) == 0) continue;
             std::string k = key;
             for (auto& c : k) if (c == '-') c = '_';

@@ -20,6 +20,7 @@
 #include "orchestrator/daemon/admin_api.hpp"
 #include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/controller.hpp"
+#include "orchestrator/daemon/https.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/runtime/docker_runtime.hpp"
 #include "orchestrator/metrics/metrics_server.hpp"
@@ -45,7 +46,8 @@ std::pair<std::string, std::uint16_t> split_host_port(const std::string& text, c
 struct GatewayBridge final : gateway::Listener, gateway::Observer {
   Controller* controller = nullptr;
   Metrics& metrics;
-  explicit GatewayBridge(Metrics& m) : metrics(m) {}
+  TlsMetrics& tls_metrics;
+  GatewayBridge(Metrics& m, TlsMetrics& t) : metrics(m), tls_metrics(t) {}
   void on_capacity_needed(const std::string& function, std::size_t queued) override {
     if (controller) controller->capacity_needed(function, queued);
   }
@@ -61,6 +63,7 @@ struct GatewayBridge final : gateway::Listener, gateway::Observer {
   void on_rejected(const std::string& function, std::string_view reason) override {
     if (auto r = reject_reason_from_label(reason)) metrics.rejected(function, *r);
   }
+  void on_tls_handshake(std::string_view result, double seconds) override { tls_metrics.handshake(result, seconds); }
 };
 
 struct DockerMetrics final : docker::Observer {
@@ -147,7 +150,8 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       return *node.value<std::string>();
     };
     if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host" ||
-        k == "memory_budget" || k == "idle_slot_ttl" || k == "data_path") {
+        k == "memory_budget" || k == "idle_slot_ttl" || k == "data_path" || k == "tls_listen" || k == "certs_dir" ||
+        k == "acme_webroot") {
       auto value = str();
       try {
         if (k == "memory_budget") (void)resolve_memory_budget(value);
@@ -164,6 +168,9 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       else if (k == "admin") options.admin = value;
       else if (k == "metrics_listen") options.metrics_listen = value;
       else if (k == "state_dir") options.state_dir = value;
+      else if (k == "tls_listen") options.tls_listen = value;
+      else if (k == "certs_dir") options.certs_dir = value;
+      else if (k == "acme_webroot") options.acme_webroot = value;
       else options.docker_host = value;
     } else if (k == "domains") {
       auto* arr = node.as_array();
@@ -179,13 +186,21 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       auto* prices = node.as_table();
       if (!prices) throw std::invalid_argument(where + "expected a table ([pricing])");
       load_pricing(*prices, file.string(), options.pricing);
+    } else if (k == "redirect_http") {
+      if (!node.is_boolean()) throw std::invalid_argument(where + "expected true or false");
+      if (!set_by_flag(k)) options.redirect_http = *node.value<bool>();
+    } else if (k == "hsts_max_age") {
+      if (!node.is_integer() || *node.value<std::int64_t>() < 0 || *node.value<std::int64_t>() > 63072000)
+        throw std::invalid_argument(where + "expected seconds from 0 (no HSTS) to 63072000 (two years)");
+      if (!set_by_flag(k)) options.hsts_max_age = static_cast<std::uint32_t>(*node.value<std::int64_t>());
     } else if (k == "gateway_threads") {
       if (!node.is_integer() || *node.value<std::int64_t>() < 0 || *node.value<std::int64_t>() > 64)
         throw std::invalid_argument(where + "expected an integer from 0 (one per core) to 64");
       if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
-                                          "domains, gateway_threads, memory_budget, idle_slot_ttl, data_path, [pricing])");
+                                          "domains, gateway_threads, memory_budget, idle_slot_ttl, data_path, tls_listen, "
+                                          "certs_dir, acme_webroot, redirect_http, hsts_max_age, [pricing])");
     }
   }
 }
@@ -318,17 +333,27 @@ int run_daemon(DaemonOptions options) {
   ropts.events_client.observer = nullptr;  // the events stream's own client is not an API call to count
   runtime::DockerRuntime runtime(docker_pool, ropts);
 
-  GatewayBridge bridge(metrics);
+  TlsMetrics tls_metrics(*metrics.registry());
+  GatewayBridge bridge(metrics, tls_metrics);
   gateway::Options gw;
   gw.listen_address = gw_host;
   gw.port = gw_port;
   gw.domains = options.domains;
   gw.threads = options.gateway_threads;
+  std::optional<Https> https;
+  try {
+    https.emplace(options, state_dir, tls_metrics);
+    https->configure(gw);
+  } catch (const std::exception& e) {
+    std::cerr << "svl daemon: " << e.what() << "\n";
+    return 2;
+  }
   gateway::Gateway gateway(gw, bridge, bridge);
   try {
     gateway.start();
   } catch (const std::exception& e) {
-    std::cerr << "svl daemon: --listen " << options.listen << ": " << e.what() << "\n";
+    std::cerr << "svl daemon: --listen " << options.listen << (https->enabled() ? " / --tls-listen " + options.tls_listen : "")
+              << ": " << e.what() << "\n";
     return 1;
   }
 
@@ -342,6 +367,8 @@ int run_daemon(DaemonOptions options) {
   copts.core.idle_slot_ttl = idle_slot_ttl;
   copts.gateway_port = gateway.port();
   copts.domains = options.domains;
+  copts.tls_port = gateway.tls_port();
+  if (https->enabled()) copts.certificate_covers = [&https](const std::string& domain) { return https->covers(domain); };
   Controller controller(ctl, copts, **registry, runtime, gateway, metrics, clock);
   bridge.controller = &controller;
 
@@ -373,13 +400,17 @@ int run_daemon(DaemonOptions options) {
     }
     // One line that scripts and tests can wait for.
     std::cout << "svl daemon ready: gateway " << gateway_url << " admin " << options.admin << " metrics "
-              << metrics_server->url() << std::endl;
+              << metrics_server->url();
+    if (gateway.tls_port()) std::cout << " https https://" << gw.tls.listen_address << ":" << gateway.tls_port();
+    std::cout << std::endl;
   });
 
+  https->watch(ctl);
   asio::signal_set signals(ctl, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; finishing in-flight requests");
+    https->stop();
     admin.stop();
     admin_ops.stop();
     controller.stop();   // held requests get 503 + Retry-After now; nothing new starts
@@ -388,6 +419,7 @@ int run_daemon(DaemonOptions options) {
   });
   ctl.run();
   signals.cancel();
+  https->stop();
   admin.stop();
   admin_ops.stop();
   controller.stop();

@@ -26,6 +26,14 @@ struct DaemonOptions {
   // namespace; nothing is published on the host), "published" (each sandbox publishes the app's
   // port on 127.0.0.1, through docker-proxy), or "auto" (netns where it works, else published).
   std::string data_path = "auto";
+  // HTTPS (docs/https.md). tls_listen "" = no HTTPS listener. Certificates: <certs_dir>/NAME.crt
+  // and NAME.key (default <state_dir>/certs), reloaded when they change and on SIGHUP.
+  std::string tls_listen;
+  std::string certs_dir;
+  // Served at /.well-known/acme-challenge/ on the plain port (default <state_dir>/acme-webroot).
+  std::string acme_webroot;
+  bool redirect_http = false;      // the plain port answers 308 to https (needs tls_listen)
+  std::uint32_t hsts_max_age = 0;  // seconds of Strict-Transport-Security; 0 = none
   std::chrono::milliseconds tick{1000};
   std::string label;                               // "key=value" added to every container (tests)
   Pricing pricing;                                 // [pricing] in the config file; none by default

@@ -63,6 +63,7 @@ public:
   std::chrono::steady_clock::time_point ready_at() const { return ready_at_; }
 
   std::uint16_t gateway_port() const { return gateway_port_; }
+  pid_t pid() const { return pid_; }
   std::uint16_t metrics_port() const { return metrics_port_; }
   const std::string& admin() const { return admin_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }

@@ -52,6 +52,27 @@ public:
     return out;
   }
 
+  // The served certificate's serial number (hex) and issuer (one line), to tell two apart.
+  std::string serial() {
+    X509* peer = SSL_get1_peer_certificate(stream_.native_handle());
+    if (!peer) return {};
+    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(peer), nullptr);
+    char* hex = BN_bn2hex(bn);
+    std::string out = hex;
+    OPENSSL_free(hex);
+    BN_free(bn);
+    X509_free(peer);
+    return out;
+  }
+  std::string issuer() {
+    X509* peer = SSL_get1_peer_certificate(stream_.native_handle());
+    if (!peer) return {};
+    char buf[512] = {};
+    X509_NAME_oneline(X509_get_issuer_name(peer), buf, sizeof buf);
+    X509_free(peer);
+    return buf;
+  }
+
   http::response<http::string_body> get(const std::string& target, const std::string& host) {
     http::request<http::string_body> req{http::verb::get, target, 11};
     req.set(http::field::host, host);
