@@ -74,6 +74,9 @@ struct FunctionRoute {
   std::uint64_t max_body = 100ull << 20;              // request body; larger -> 413
   // Hosts (no port) that route here with the whole path, besides NAME.<domain>; any case.
   std::vector<std::string> custom_domains{};
+  // Paths only svl's own calls may reach (private cron triggers; svl_calls.hpp's comparable
+  // form): outside requests for one get 404.
+  std::vector<std::string> private_paths{};
 };
 
 struct ReplicaEndpoint {

@@ -27,12 +27,6 @@ asio::awaitable<std::optional<std::string>> read_challenge(std::filesystem::path
   co_return body;
 }
 
-bool internal_call(const Gateway::Impl& impl, const http::request<http::empty_body>& req) {
-  if (impl.options.internal_token.empty()) return false;
-  const auto it = req.find("X-Svl-Internal");
-  return it != req.end() && it->value() == impl.options.internal_token;
-}
-
 template <class Response>
 asio::awaitable<Outcome> write_answer(Session& s, Response& res) {
   s.arm(write_timeout, Phase::client_write);
@@ -61,7 +55,7 @@ asio::awaitable<std::optional<Outcome>> answer_on_plain_port(Session& s, http::r
       co_return co_await write_answer(s, res);
     }
   }
-  if (impl.options.redirect_http && impl.bound_tls_port && !internal_call(impl, req)) {
+  if (impl.options.redirect_http && impl.bound_tls_port && !rq.internal) {
     auto res = make_redirect_response(https_location(host, req.target(), impl.bound_tls_port), rq.request_id, keep,
                                       rq.version);
     co_return co_await write_answer(s, res);

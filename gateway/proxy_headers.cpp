@@ -7,6 +7,7 @@
 
 #include "gateway/error_body.hpp"
 #include "gateway/request_id.hpp"
+#include "gateway/svl_calls.hpp"
 
 namespace svl::gateway {
 
@@ -42,6 +43,12 @@ void strip_hop_by_hop(Fields& f, bool upgrade) {
 
 }  // namespace
 
+std::optional<std::string_view> header_value(const http::request<http::empty_body>& req, std::string_view name) {
+  const auto it = req.find(name);
+  if (it == req.end()) return std::nullopt;
+  return std::string_view(it->value());
+}
+
 std::string request_id_for(const http::request<http::empty_body>& req) {
   if (auto it = req.find("X-Request-Id"); it != req.end() && printable_id(it->value())) return std::string(it->value());
   return generate_request_id();
@@ -60,7 +67,8 @@ bool is_websocket_upgrade(const http::request<http::empty_body>& req) {
 void prepare_upstream_request(http::request<http::empty_body>& req, const Route& route, std::string_view request_id,
                               std::string_view client_ip, bool upgrade, bool https) {
   strip_hop_by_hop(req, upgrade);
-  req.erase("X-Svl-Internal");
+  req.erase(internal_header);
+  req.erase(timeout_header);
   if (!route.prefix.empty() || !route.authority.empty()) req.target(route.target);
   if (!route.prefix.empty()) req.set("X-Forwarded-Prefix", route.prefix);
   if (!route.authority.empty()) req.set(http::field::host, route.authority);  // absolute-form: Host ignored

@@ -2,6 +2,7 @@
 // The request handler's pure part, apart from session I/O: how a client request header is
 // rewritten for a replica, how a replica's response header is rewritten for the client, and the
 // gateway's own JSON answers. Beast message types only; no sockets.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@ namespace svl::gateway {
 
 namespace http = boost::beast::http;
 
+// The first field named `name`; nullopt when there is none.
+std::optional<std::string_view> header_value(const http::request<http::empty_body>& req, std::string_view name);
+
 // A client X-Request-Id is kept when it is short and printable; otherwise a new one is made.
 std::string request_id_for(const http::request<http::empty_body>& req);
 
@@ -23,7 +27,7 @@ bool is_websocket_upgrade(const http::request<http::empty_body>& req);
 // Target without the /fn/NAME prefix (origin-form, with Host set to the target's authority, for an
 // absolute-form target), X-Forwarded-*, X-Request-Id, hop-by-hop fields removed,
 // HTTP/1.1 keep-alive towards the replica (or the Upgrade handshake when `upgrade`).
-// `https`: the client came over TLS (X-Forwarded-Proto). X-Svl-Internal never reaches a replica.
+// `https`: the client came over TLS (X-Forwarded-Proto). X-Svl-Internal and X-Svl-Timeout never reach a replica.
 void prepare_upstream_request(http::request<http::empty_body>& req, const Route& route, std::string_view request_id,
                               std::string_view client_ip, bool upgrade, bool https = false);
 

@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 
 #include "gateway/proxy_headers.hpp"
+#include "gateway/svl_calls.hpp"
 #include "gateway/request_id.hpp"
 #include "gateway/session.hpp"
 
@@ -96,6 +97,8 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
   }
   // Without the body read we cannot find the next request on this connection.
   const bool keep_if_refused = rq.client_keep_alive && !rq.has_body;
+  rq.internal = is_internal(header_value(req, internal_header), impl.options.internal_token);
+  if (!rq.internal) req.erase(cron_header);  // only svl says a call is a cron trigger's
 
   auto done = [&](const std::string& fn, unsigned status, double held) {
     impl.observer.on_request_done(fn, status, std::chrono::duration<double>(Clock::now() - t0).count(), held);
@@ -135,6 +138,14 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
   rq.target = std::move(*route);
   rq.route = cached->route;  // the worker's copy: no lock
   const auto& fn = rq.route.name;
+  if (rq.internal) {
+    if (auto timeout = internal_timeout(header_value(req, timeout_header))) rq.route.upstream_timeout = *timeout;
+  } else if (names_private_path(rq.route.private_paths, rq.target.target.empty() ? std::string_view(req.target()) : std::string_view(rq.target.target))) {
+    auto o = co_await respond_error(s, http::status::not_found, Error::unknown_function, fn, rq.request_id,
+                                    "no such path", keep_if_refused, rq.version);
+    done(fn, o.status, 0);
+    co_return o.keep_alive;
+  }
   if (parser.content_length() && *parser.content_length() > rq.route.max_body) {
     const std::string detail = "request body over " + std::to_string(rq.route.max_body) + " bytes";
     auto o = co_await respond_error(s, http::status::payload_too_large, Error::body_too_large, fn, rq.request_id,

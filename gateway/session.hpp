@@ -108,6 +108,7 @@ struct RequestState {
   bool upgrade = false;
   bool expect_continue = false;
   bool idempotent = false;
+  bool internal = false;  // svl's own call (X-Svl-Internal carries the token)
   unsigned version = 11;
   http::verb method = http::verb::get;
   // Exactly one body representation once dispatched.

@@ -97,6 +97,23 @@ std::string local_time_ago(const json& value, std::time_t now = std::time(nullpt
   return std::string(date) + " (" + rel + ")";
 }
 
+// [[scale.schedule]]: the window in force, or the next to open, and when that changes.
+void print_schedule(const json& s) {
+  if (!s.is_object()) return;
+  const auto local = [](const json& t) { return t.is_object() ? t.value("local", std::string()) : std::string("never"); };
+  const auto& in = s["in_force"];
+  std::string line = in.is_object() ? "window " + str(in, "window") + " in force since " + local(in["since"]) + ", min " +
+                                          str(in, "min")
+                                    : std::string("no window in force");
+  line += "; next change " + local(s["next_change"]);
+  std::cout << "schedule:        " << line << "\n";
+  if (const auto& ahead = s["ahead"]; ahead.is_object())
+    std::cout << "                 window " << str(ahead, "window") << " (min " << str(ahead, "min") << ") opens "
+              << local(ahead["starts"]) << ", replicas ready from " << local(ahead["ready_from"])
+              << (ahead.value("started", false) ? " (starting now)" : "") << "\n";
+  if (s.value("overridden", false)) std::cout << "                 svl scale's min and max win over the schedule\n";
+}
+
 void print_status(const json& f) {
   std::cout << "name:            " << str(f, "name") << "\n"
             << "revision:        " << str(f, "revision") << "\n"
@@ -114,6 +131,7 @@ void print_status(const json& f) {
   else if (f.contains("last_failure") && f["last_failure"].is_object())
     std::cout << "last failure:    " << str(f["last_failure"], "message") << " ("
               << static_cast<long>(f["last_failure"].value("seconds_ago", 0.0)) << " s ago, served since)\n";
+  print_schedule(f.contains("schedule") ? f["schedule"] : json());
   if (f.contains("custom_domains") && !f["custom_domains"].empty()) {
     std::string domains;
     for (const auto& d : f["custom_domains"]) domains += (domains.empty() ? "" : ", ") + d.get<std::string>();
@@ -210,6 +228,7 @@ void add_manage_commands(CLI::App& app, Run& run) {
       if (*max >= 0) body["max"] = *max;
       return call(*opts, "POST", "/v1/functions/" + url_encode(*name) + "/scale", body, [&](const json& r) {
         std::cout << *name << ": min " << str(r, "min") << ", max " << str(r, "max") << "\n";
+        if (r.contains("note")) std::cout << "note: " << r["note"].get<std::string>() << "\n";
       });
     };
   });

@@ -6,6 +6,8 @@
 #include "orchestrator/control/autoscaling.hpp"
 #include "orchestrator/control/container_specs.hpp"
 #include "orchestrator/control/idle_ladder.hpp"
+#include "gateway/svl_calls.hpp"
+#include "orchestrator/spec/spec_schedule.hpp"
 
 namespace svl::control {
 namespace {
@@ -17,13 +19,57 @@ double seconds_between(TimePoint a, TimePoint b) { return std::chrono::duration<
 FunctionCore::FunctionCore(FunctionConfig config, std::uint64_t epoch, autoscaler::FunctionId budget_id,
                            const CoreOptions& options, TimePoint now)
     : options_(options), config_(std::move(config)), epoch_(epoch), budget_id_(budget_id), usage_(now) {
-  scaler_ = make_autoscaler(config_.spec, effective_min(), effective_max(), options_.tick, now);
+  scaler_ = make_autoscaler(config_.spec, unscheduled_min(), effective_max(), options_.tick, now);
+  Steps ignored;  // the function is new: a window it cannot build was refused at deploy
+  build_windows(ignored);
 }
 
 void FunctionCore::apply(FunctionConfig config, TimePoint now, Steps& out) {
   config_ = std::move(config);
-  scaler_ = make_autoscaler(config_.spec, effective_min(), effective_max(), options_.tick, now);
+  scaler_ = make_autoscaler(config_.spec, unscheduled_min(), effective_max(), options_.tick, now);
+  build_windows(out);
   out.push_back(step::Route{route()});
+}
+
+void FunctionCore::build_windows(Steps& out) {
+  windows_.clear();
+  schedule_.reset();
+  auto windows = orchestrator::capacity_windows(config_.spec.scale);
+  if (!windows) {
+    out.push_back(step::Log{name() + ": [[scale.schedule]] ignored: " + windows.error().message});
+    return;
+  }
+  windows_ = std::move(*windows);
+}
+
+std::chrono::milliseconds FunctionCore::wake_estimate() const {
+  constexpr auto unmeasured = std::chrono::seconds(10);
+  if (slowest_wake_seconds_ <= 0) return unmeasured;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(slowest_wake_seconds_ * 1000)));
+}
+
+void FunctionCore::plan_at(schedule::sys_seconds wall) {
+  if (!windows_.empty()) schedule_ = schedule::plan(windows_, wall, wake_estimate());
+}
+
+void FunctionCore::schedule(schedule::sys_seconds wall, Context& c) {
+  if (windows_.empty()) return;
+  const long min = effective_min(), max = effective_max();
+  const bool opened = schedule_ && schedule_->in_force.window;
+  plan_at(wall);
+  const bool opens = schedule_->in_force.window.has_value();
+  if (opens != opened)
+    c.out.push_back(step::Log{name() + ": scheduled window " +
+                              (opens ? std::to_string(*schedule_->in_force.window + 1) + " opened, min " +
+                                           std::to_string(schedule_->in_force.min)
+                                     : std::string("closed")) +
+                              (config_.min_override ? " (svl scale's min " + std::to_string(*config_.min_override) +
+                                                          " wins over it)"
+                                                    : "")});
+  if (min == effective_min() && max == effective_max() && desired_ >= static_cast<std::uint32_t>(min)) return;
+  if (crash_.backing_off(c.now) || !c.runtime_ok) return;
+  // Raised: started now (ready, not paused). Lowered: the policy's next tick lets them go.
+  scale_to(desired_, "schedule", c);
 }
 
 gateway::FunctionRoute FunctionCore::route() const {
@@ -35,6 +81,9 @@ gateway::FunctionRoute FunctionCore::route() const {
   r.upstream_timeout = config_.spec.http.timeout;
   r.max_body = config_.spec.http.max_body_bytes;
   r.custom_domains = config_.spec.custom_domains;
+  for (const auto& cron : config_.spec.cron)
+    if (cron.private_path)
+      if (auto path = gateway::comparable_path(cron.path)) r.private_paths.push_back(std::move(*path));
   return r;
 }
 
@@ -86,6 +135,8 @@ bool FunctionCore::first_wake_in_flight() const {
 }
 
 void FunctionCore::scale_to(std::uint32_t desired, std::string_view reason, Context& c) {
+  // The schedule's min is applied here, over the policy's decisions (its own bound is unscheduled_min()).
+  if (static_cast<long>(desired) < effective_min() && effective_min() > unscheduled_min()) reason = "schedule";
   desired = static_cast<std::uint32_t>(std::clamp<long>(desired, effective_min(), std::max<long>(effective_max(), 1)));
   if (desired != desired_) {
     c.out.push_back(step::ScaleEvent{name(), desired > desired_, std::string(reason)});
@@ -187,6 +238,7 @@ void FunctionCore::became_ready(Slot& s, Context& c) {
     const double secs = seconds_between(s.wake_started, c.now);
     c.out.push_back(step::ColdStart{name(), s.wake_from, secs});
     last_cold_start_ = ColdStartRecord{s.wake_from, secs};
+    if (s.wake_from != Tier::paused) slowest_wake_seconds_ = std::max(slowest_wake_seconds_, secs);
     usage_.cold_start(s.wake_from);
     if (c.memory && s.wake_from != Tier::paused) c.memory->cold_start_measured(*this, secs);
     // A cheap wake whose replica takes the whole held burst (the Serve above releases it to this

@@ -14,6 +14,7 @@
 #include "orchestrator/control/replica_set.hpp"
 #include "orchestrator/control/steps.hpp"
 #include "orchestrator/control/usage_meter.hpp"
+#include "schedule/windows.hpp"
 
 namespace svl::control {
 
@@ -51,6 +52,11 @@ public:
   // A deploy: backoff forgotten, the revision proven with `initial` replicas.
   void deployed(Context& c);
   void set_proven(long revision) { proven_revision_ = revision; }
+  // Scheduled capacity ([[scale.schedule]]) at the wall-clock time `wall`: the replicas a window
+  // keeps ready, from ahead of its start (by wake_estimate() and a margin) to its end. `plan_at`
+  // only works the plan out (a new revision or function); `schedule` also scales to it.
+  void plan_at(schedule::sys_seconds wall);
+  void schedule(schedule::sys_seconds wall, Context& c);
 
   void demand(Context& c);
   struct TickReport {
@@ -82,12 +88,28 @@ public:
   const FunctionSpec& spec() const { return config_.spec; }
   long revision() const { return config_.revision; }
   long proven_revision() const { return proven_revision_; }
-  // A dev function keeps one replica ready while svl dev runs.
+  // `svl scale` overrides win over the schedule, which wins over the spec's own min and max; a
+  // dev function keeps one replica ready while svl dev runs.
   long effective_min() const {
+    const long min = config_.min_override ? unscheduled_min() : std::max(unscheduled_min(), scheduled_min());
+    return std::min(min, effective_max());
+  }
+  // Without the schedule: the autoscaler's own bound (the schedule's is applied over its decisions).
+  long unscheduled_min() const {
     const long min = config_.min_override.value_or(config_.spec.scale.min);
     return config_.dev ? std::max(min, 1L) : min;
   }
-  long effective_max() const { return config_.max_override.value_or(config_.spec.scale.max); }
+  long effective_max() const {
+    return config_.max_override.value_or(schedule_ && schedule_->in_force.max ? *schedule_->in_force.max
+                                                                              : config_.spec.scale.max);
+  }
+  // The replicas the schedule keeps ready now (0: no window, or none open or about to open).
+  long scheduled_min() const { return schedule_ ? static_cast<long>(schedule_->ready_min) : 0; }
+  const std::vector<schedule::Window>& windows() const { return windows_; }
+  // Worked out at the latest plan_at or schedule; nullopt without windows.
+  const std::optional<schedule::Plan>& schedule_plan() const { return schedule_; }
+  // How long a wake takes: the slowest measured from stopped or removed, else a guess.
+  std::chrono::milliseconds wake_estimate() const;
   const ReplicaSet& replicas() const { return replicas_; }
   autoscaler::FunctionId budget_id() const { return budget_id_; }
   std::uint32_t desired() const { return desired_; }
@@ -132,6 +154,7 @@ private:
   void remove_slot(Slot& s, Context& c);
   void apply_idle_tier(Context& c);
   void trim_idle_slots(Context& c);
+  void build_windows(Steps& out);
   void decide(const autoscaler::FunctionDecision& d);
   gateway::ReplicaEndpoint endpoint(const Slot& s) const;
   autoscaler::Load scaler_load(const Load& load) const;
@@ -151,6 +174,9 @@ private:
   CrashLoop crash_;
   Failure failure_;
   std::optional<ColdStartRecord> last_cold_start_;
+  double slowest_wake_seconds_ = 0;  // from stopped or removed
+  std::vector<schedule::Window> windows_;  // from spec.scale.schedule
+  std::optional<schedule::Plan> schedule_;
   UsageMeter usage_;
   std::uint64_t requests_seen_ = 0;
   TimePoint scale_out_after_{};  // burst_settle after a cheap wake

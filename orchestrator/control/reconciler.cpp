@@ -65,6 +65,7 @@ void Reconciler::load(FunctionConfig config, bool proven, TimePoint now, Steps& 
   const std::string name = config.name;
   auto core = std::make_unique<FunctionCore>(std::move(config), next_epoch_++, next_budget_id_++, options_, now);
   if (proven) core->set_proven(core->revision());
+  if (wall_) core->plan_at(*wall_);
   if (budget_) budget_->set_function(core->budget_id(), core->spec().resources.memory_bytes, 0.25);
   out.push_back(step::Route{core->route()});
   functions_[name] = std::move(core);
@@ -74,6 +75,7 @@ void Reconciler::apply(FunctionConfig config, TimePoint now, Steps& out) {
   auto* f = find(config.name);
   if (!f) return;
   f->apply(std::move(config), now, out);
+  if (wall_) f->plan_at(*wall_);
   if (budget_)
     budget_->set_function(f->budget_id(), f->spec().resources.memory_bytes,
                           f->last_cold_start() ? f->last_cold_start()->seconds : 0.25);
@@ -101,6 +103,13 @@ void Reconciler::remove(const std::string& name, TimePoint, Steps& out) {
   if (budget_) budget_->forget(f.budget_id());
   functions_.erase(it);
   if (!tomb.pending.empty()) tombstones_[name] = std::move(tomb);
+}
+
+void Reconciler::schedule(schedule::sys_seconds wall, TimePoint now, Steps& out) {
+  wall_ = wall;
+  if (!adopted_) return;
+  for (const auto& [name, f] : functions_)
+    if (!f->windows().empty()) with(name, now, out, [wall](FunctionCore& core, Context& c) { core.schedule(wall, c); });
 }
 
 void Reconciler::demand(const std::string& name, TimePoint now, Steps& out) {

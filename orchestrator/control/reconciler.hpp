@@ -37,6 +37,9 @@ public:
 
   void demand(const std::string& name, TimePoint now, Steps& out);
   void tick(TimePoint now, Steps& out);
+  // Scheduled capacity at the wall-clock time `wall` (every tick): windows opening, ahead of a
+  // start, or closing. Functions loaded or applied later are planned at the latest `wall`.
+  void schedule(schedule::sys_seconds wall, TimePoint now, Steps& out);
   void timer(const std::string& name, TimePoint now, Steps& out);
   void outcome(OpKind kind, const Outcome& o, TimePoint now, Steps& out);
   void event(const RuntimeEvent& e, TimePoint now, Steps& out);
@@ -96,6 +99,7 @@ private:
   autoscaler::FunctionId next_budget_id_ = 1;
   std::optional<autoscaler::MemoryBudget> budget_;
   bool runtime_ok_ = true;
+  std::optional<schedule::sys_seconds> wall_;  // the latest schedule()'s
   // No wake starts before the first adoption: a new slot could hide a sandbox that exists.
   bool adopted_ = false;
 };

@@ -228,6 +228,13 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     if (auto e = ctx.ops.restart(name)) co_return from(*e);
     co_return reply(202, json{{"restarting", name}});
   }
+  if (verb == "cron" && method == "GET") {
+    auto parsed = parse_cron_query(req.query);
+    if (auto* e = std::get_if<RequestError>(&parsed)) co_return bad_request(*e);
+    auto view = ctx.cron.view(name, std::get<std::size_t>(parsed));
+    if (view.is_null()) co_return error(404, "function " + name + " does not exist");
+    co_return reply(200, view);
+  }
   if (verb == "logs" && method == "GET") {
     if (ctx.controller.status(name, false).is_null()) co_return error(404, "function " + name + " does not exist");
     auto logs = co_await logs_response(req, name, ctx, executor);

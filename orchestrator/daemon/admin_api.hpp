@@ -9,12 +9,14 @@
 //   POST   /v1/functions/NAME/rollback        {"revision": N}   (optional: the previous one)
 //   POST   /v1/functions/NAME/scale           {"min": N, "max": M}
 //   GET    /v1/functions/NAME/logs?tail=N&since=10m&follow=1   text, streamed
+//   GET    /v1/functions/NAME/cron?limit=N    triggers, their next fire times and latest runs
 //   GET    /v1/usage?function=NAME&since=24h   (with "cost" per function when [pricing] is set)
 #include <boost/asio/awaitable.hpp>
 
 #include "orchestrator/admin/admin_server.hpp"
 #include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/controller.hpp"
+#include "orchestrator/daemon/cron_runner.hpp"
 #include "orchestrator/daemon/pricing.hpp"
 #include "orchestrator/docker/async_client.hpp"
 #include "orchestrator/docker/client.hpp"
@@ -24,6 +26,7 @@ namespace svl::orchestrator {
 struct AdminContext {
   Controller& controller;  // views: status, list, container ids
   AdminOps& ops;           // changes: deploy, remove, rollback, scale
+  CronRunner& cron;        // svl cron: triggers and their runs
   Registry& registry;
   docker::ClientOptions docker;  // followed logs are streamed with clients of their own (they can last long)
   docker::AsyncClient& docker_pool;  // every other Docker call

@@ -216,7 +216,9 @@ awaitable<std::variant<nlohmann::json, ControlError>> AdminOps::set_scale(std::s
   auto& core = controller_.core();
   const auto* f = core.find(name);
   if (!f) co_return ControlError{404, "function " + name + " does not exist"};
-  const long new_min = min.value_or(f->effective_min()), new_max = max.value_or(f->effective_max());
+  // The function's own bounds, not a scheduled window's: an override written now outlives the window.
+  const long new_min = min.value_or(f->config().min_override.value_or(f->spec().scale.min));
+  const long new_max = max.value_or(f->config().max_override.value_or(f->spec().scale.max));
   if (new_min < 0) co_return ControlError{400, "min: must be 0 or more"};
   if (new_max < 1) co_return ControlError{400, "max: must be 1 or more"};
   if (new_min > new_max)
@@ -230,7 +232,11 @@ awaitable<std::variant<nlohmann::json, ControlError>> AdminOps::set_scale(std::s
   core.apply(std::move(config), clock_.now(), out);
   core.deployed(name, clock_.now(), out);  // min replicas start now
   controller_.run(std::move(out));
-  co_return nlohmann::json{{"name", name}, {"min", new_min}, {"max", new_max}};
+  nlohmann::json reply{{"name", name}, {"min", new_min}, {"max", new_max}};
+  if (!f->windows().empty())
+    reply["note"] = "svl scale's min " + std::to_string(new_min) + " and max " + std::to_string(new_max) +
+                    " win over the function's [[scale.schedule]] windows until the overrides are cleared";
+  co_return reply;
 }
 
 }  // namespace svl::orchestrator

@@ -143,6 +143,16 @@ Parsed<LogsQuery> parse_logs_query(const QueryParams& query) {
   return out;
 }
 
+Parsed<std::size_t> parse_cron_query(const QueryParams& query) {
+  std::size_t limit = 20;
+  if (auto it = query.find("limit"); it != query.end()) {
+    auto n = integer_param(it->second, 1, static_cast<long>(kCronRunsKept));
+    if (!n) return fail("limit: \"" + it->second + "\" is not a number of runs (1 to " + std::to_string(kCronRunsKept) + ")");
+    limit = static_cast<std::size_t>(*n);
+  }
+  return limit;
+}
+
 Parsed<UsageQuery> parse_usage_query(const QueryParams& query) {
   UsageQuery out;
   std::string problem;

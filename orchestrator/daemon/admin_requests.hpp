@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/registry/cron_runs.hpp"
 #include "orchestrator/spec/function_spec.hpp"
 
 namespace svl::orchestrator {
@@ -67,6 +68,9 @@ struct LogsQuery {
   bool follow = false;
 };
 Parsed<LogsQuery> parse_logs_query(const QueryParams& query);
+
+// GET /v1/functions/NAME/cron?limit=N: runs per trigger, 1 to kCronRunsKept (default 20).
+Parsed<std::size_t> parse_cron_query(const QueryParams& query);
 
 // GET /v1/usage?function=NAME&since=24h
 struct UsageQuery {

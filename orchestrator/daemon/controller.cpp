@@ -214,6 +214,7 @@ awaitable<void> Controller::tick_loop() {
     if (ec || stopping_) co_return;
     try {
       control::Steps out;
+      core_.schedule(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), clock_.now(), out);
       core_.tick(clock_.now(), out);
       run(std::move(out));
       for (const auto& [name, f] : core_.functions()) {

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fstream>
+#include <random>
 #include <iostream>
 #include <toml++/toml.h>
 
@@ -20,9 +21,11 @@
 #include "orchestrator/daemon/admin_api.hpp"
 #include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/controller.hpp"
+#include "orchestrator/daemon/cron_runner.hpp"
 #include "orchestrator/daemon/https.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/runtime/docker_runtime.hpp"
+#include "orchestrator/metrics/cron_metrics.hpp"
 #include "orchestrator/metrics/metrics_server.hpp"
 
 namespace svl::orchestrator {
@@ -32,6 +35,25 @@ namespace fs = std::filesystem;
 namespace names = control::names;
 
 namespace {
+
+// A token only this daemon knows: its own calls through the gateway carry it (X-Svl-Internal).
+std::string random_token() {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08x", rd());
+    out += buf;
+  }
+  return out;
+}
+
+// Where the daemon itself reaches a gateway listening on `host` (any address: loopback).
+std::string loopback_for(const std::string& host) {
+  if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
+  if (host == "::" || host == "[::]") return "::1";
+  return host;
+}
 
 std::pair<std::string, std::uint16_t> split_host_port(const std::string& text, const char* what) {
   auto colon = text.rfind(':');
@@ -340,6 +362,7 @@ int run_daemon(DaemonOptions options) {
   gw.port = gw_port;
   gw.domains = options.domains;
   gw.threads = options.gateway_threads;
+  gw.internal_token = random_token();
   std::optional<Https> https;
   try {
     https.emplace(options, state_dir, tls_metrics);
@@ -371,11 +394,14 @@ int run_daemon(DaemonOptions options) {
   if (https->enabled()) copts.certificate_covers = [&https](const std::string& domain) { return https->covers(domain); };
   Controller controller(ctl, copts, **registry, runtime, gateway, metrics, clock);
   bridge.controller = &controller;
+  CronMetrics cron_metrics(*metrics.registry());
+  CronRunner cron(ctl, {loopback_for(gw_host), gateway.port(), gw.internal_token}, controller.core(), **registry,
+                  cron_metrics);
 
   int exit_code = 0;
   const std::string gateway_url = "http://" + gw_host + ":" + std::to_string(gateway.port());
   AdminOps admin_ops(ctl, controller, **registry, runtime, clock);
-  AdminContext admin_context{controller, admin_ops, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
+  AdminContext admin_context{controller, admin_ops, cron, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
   AdminServer admin(ctl.get_executor(), options.admin,
                     [&admin_context](AdminRequest req) { return handle_admin(std::move(req), admin_context); });
 
@@ -390,6 +416,7 @@ int run_daemon(DaemonOptions options) {
       ctl.stop();
       return;
     }
+    cron.start();
     try {
       admin.start();
     } catch (const std::exception& ex) {
@@ -411,6 +438,7 @@ int run_daemon(DaemonOptions options) {
     if (ec) return;
     log(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; finishing in-flight requests");
     https->stop();
+    cron.stop();
     admin.stop();
     admin_ops.stop();
     controller.stop();   // held requests get 503 + Retry-After now; nothing new starts
@@ -420,6 +448,7 @@ int run_daemon(DaemonOptions options) {
   ctl.run();
   signals.cancel();
   https->stop();
+  cron.stop();
   admin.stop();
   admin_ops.stop();
   controller.stop();

@@ -1,6 +1,5 @@
 #include "orchestrator/daemon/https.hpp"
 
-#include <random>
 
 #include "orchestrator/daemon/daemon_log.hpp"
 #include "tls/cert_store.hpp"
@@ -18,17 +17,6 @@ std::string format_expiry(std::chrono::system_clock::time_point t) {
   return "expires in " + std::to_string(days) + " days";
 }
 
-// A token only this daemon knows: its own calls through the gateway carry it (X-Svl-Internal).
-std::string random_token() {
-  std::random_device rd;
-  std::string out;
-  for (int i = 0; i < 4; ++i) {
-    char buf[9];
-    std::snprintf(buf, sizeof buf, "%08x", rd());
-    out += buf;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -52,7 +40,6 @@ Https::~Https() = default;
 
 void Https::configure(gateway::Options& gw) const {
   gw.acme_webroot = webroot_.string();
-  gw.internal_token = random_token();
   if (!store_) return;
   const auto colon = options_.tls_listen.rfind(':');
   const auto port = colon == std::string::npos ? std::string() : options_.tls_listen.substr(colon + 1);

@@ -18,6 +18,50 @@ std::vector<std::string> function_urls(const std::string& name, const std::vecto
   return urls;
 }
 
+namespace {
+
+std::int64_t unix_seconds(schedule::sys_seconds t) { return t.time_since_epoch().count(); }
+
+// The window in force and the next change, each time in its window's own zone.
+nlohmann::json schedule_status(const control::FunctionCore& f) {
+  const auto& windows = f.windows();
+  const auto& plan = f.schedule_plan();
+  if (windows.empty()) return nullptr;
+  const auto& specs = f.spec().scale.schedule;
+  nlohmann::json j{{"windows", nlohmann::json::array()}, {"in_force", nullptr}, {"next_change", nullptr},
+                   {"ahead", nullptr}, {"ready_min", f.scheduled_min()},
+                   {"overridden", f.config().min_override.has_value()}};
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    nlohmann::json w{{"window", i + 1}, {"start", specs[i].start}, {"end", specs[i].end},
+                     {"timezone", specs[i].timezone}, {"min", specs[i].min}};
+    w["max"] = specs[i].max ? nlohmann::json(*specs[i].max) : nlohmann::json(nullptr);
+    j["windows"].push_back(std::move(w));
+  }
+  if (!plan) return j;
+  const auto& zone = [&](std::optional<std::size_t> w) -> const schedule::TimeZone& {
+    return windows[w.value_or(0)].start.zone();
+  };
+  const auto& in = plan->in_force;
+  if (in.window) {
+    j["in_force"] = {{"window", *in.window + 1}, {"min", in.min}};
+    j["in_force"]["max"] = in.max ? nlohmann::json(*in.max) : nlohmann::json(nullptr);
+    if (in.since) j["in_force"]["since"] = {{"unix", unix_seconds(*in.since)}, {"local", zone(in.window).format(*in.since)}};
+  }
+  if (in.next_change)
+    j["next_change"] = {{"unix", unix_seconds(*in.next_change)}, {"local", zone(in.window).format(*in.next_change)}};
+  const auto& lead = plan->lead;
+  if (lead.starts_at && lead.begin_at)
+    j["ahead"] = {{"window", lead.window.value_or(0) + 1},
+                  {"min", lead.min},
+                  {"lead_seconds", lead.lead.count()},
+                  {"starts", {{"unix", unix_seconds(*lead.starts_at)}, {"local", zone(lead.window).format(*lead.starts_at)}}},
+                  {"ready_from", {{"unix", unix_seconds(*lead.begin_at)}, {"local", zone(lead.window).format(*lead.begin_at)}}},
+                  {"started", lead.in_lead}};
+  return j;
+}
+
+}  // namespace
+
 nlohmann::json function_status(const control::FunctionCore& f, const gateway::LoadSnapshot& load,
                                const StatusContext& ctx, Registry* registry) {
   const auto c = f.replicas().counts();
@@ -48,6 +92,7 @@ nlohmann::json function_status(const control::FunctionCore& f, const gateway::Lo
       {"urls", function_urls(name, f.spec().custom_domains, ctx)},
       {"custom_domains", f.spec().custom_domains},
   };
+  j["schedule"] = schedule_status(f);
   j["keep_alive_plan"] = f.keep_alive_plan().empty() ? nlohmann::json(nullptr) : nlohmann::json(f.keep_alive_plan());
   j["last_cold_start"] = nullptr;
   if (const auto& cs = f.last_cold_start()) j["last_cold_start"] = {{"tier", std::string(control::to_string(cs->from))}, {"seconds", cs->seconds}};

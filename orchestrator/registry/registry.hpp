@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "orchestrator/registry/cron_runs.hpp"
 #include "orchestrator/registry/registry_error.hpp"
 #include "orchestrator/spec/function_spec.hpp"
 
@@ -144,6 +145,14 @@ public:
   // Without: every live function (zeros included) and deleted ones that have usage.
   virtual RegistryResult<std::vector<FunctionUsage>> usage(std::optional<std::string_view> name, WallTime since,
                                                            std::optional<WallTime> until = std::nullopt) = 0;
+
+  // Cron triggers' history (cron_runs.hpp). add: returns the record's row, and drops the
+  // trigger's records beyond the newest kCronRunsKept. finish: the run's end (result, status,
+  // detail). cron_runs: the function's records, newest first, at most `limit` per trigger.
+  virtual RegistryResult<std::int64_t> add_cron_run(const CronRun& run) = 0;
+  virtual RegistryStatus finish_cron_run(std::int64_t row, WallTime finished, CronResult result,
+                                         std::optional<int> status, std::string_view detail) = 0;
+  virtual RegistryResult<std::vector<CronRun>> cron_runs(std::string_view function, std::size_t limit) = 0;
 };
 
 struct RegistryOptions {

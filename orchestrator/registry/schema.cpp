@@ -10,7 +10,7 @@ namespace svl::orchestrator::detail {
 namespace {
 
 // Append only: never edit a migration that has shipped.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: functions, revisions, hourly usage.
     R"sql(
 CREATE TABLE functions (
@@ -54,6 +54,24 @@ CREATE TABLE usage_hourly (
     R"sql(
 ALTER TABLE functions ADD COLUMN dev_session TEXT;
 ALTER TABLE functions ADD COLUMN dev_expires_ms INTEGER;
+)sql",
+    // 3: cron triggers' runs (no foreign key: history outlives a redeploy that drops the trigger).
+    R"sql(
+CREATE TABLE cron_runs (
+  id           INTEGER PRIMARY KEY,
+  function     TEXT NOT NULL,
+  trigger      TEXT NOT NULL,
+  run          INTEGER,          -- the trigger's run id; NULL for skipped and missed records
+  scheduled_ms INTEGER NOT NULL,
+  started_ms   INTEGER,
+  finished_ms  INTEGER,
+  result       TEXT NOT NULL,
+  status       INTEGER,
+  count        INTEGER NOT NULL DEFAULT 1,
+  catch_up     INTEGER NOT NULL DEFAULT 0,
+  detail       TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX cron_runs_by_trigger ON cron_runs (function, trigger, id);
 )sql",
 };
 

@@ -14,6 +14,7 @@
 
 #include "orchestrator/registry/registry.hpp"
 #include "orchestrator/registry/schema.hpp"
+#include "orchestrator/registry/sqlite_cron_runs.hpp"
 #include "orchestrator/registry/sqlite.hpp"
 #include "orchestrator/spec/spec_json.hpp"
 #include "orchestrator/spec/spec_parser.hpp"
@@ -357,6 +358,27 @@ public:
       std::vector<FunctionUsage> out;
       for (auto& [function, counters] : totals) out.push_back(FunctionUsage{function, counters});
       return out;
+    });
+  }
+
+  RegistryResult<std::int64_t> add_cron_run(const CronRun& run) override {
+    if (run.function.empty() || run.trigger.empty()) return error(RegistryErrc::invalid, "a cron run without function or trigger");
+    return guarded("record a cron run of " + in_quotes(run.function),
+                   [&]() -> RegistryResult<std::int64_t> { return detail::insert_cron_run(db_, run); });
+  }
+
+  RegistryStatus finish_cron_run(std::int64_t row, WallTime finished, CronResult result, std::optional<int> status,
+                                 std::string_view detail) override {
+    return guarded("record the end of a cron run", [&]() -> RegistryStatus {
+      if (!detail::update_cron_run(db_, row, finished, result, status, detail))
+        return error(RegistryErrc::not_found, "no cron run " + std::to_string(row));
+      return {};
+    });
+  }
+
+  RegistryResult<std::vector<CronRun>> cron_runs(std::string_view function, std::size_t limit) override {
+    return guarded("read the cron runs of " + in_quotes(function), [&]() -> RegistryResult<std::vector<CronRun>> {
+      return detail::select_cron_runs(db_, function, limit);
     });
   }
 

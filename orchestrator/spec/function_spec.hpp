@@ -118,6 +118,7 @@ struct DevSpec {
 
 // [[cron]]: a call svl makes to the function on a schedule, through its own gateway.
 struct CronSpec {
+  std::string name;              // "" : the path; unique among the function's triggers
   std::string schedule;          // cron (schedule/cron.hpp)
   std::string timezone = "UTC";  // IANA
   std::string path;              // request path, starting with '/'
@@ -129,6 +130,8 @@ struct CronSpec {
   bool private_path = true;  // the key `private`: only svl may call this path (404 to others)
   bool catch_up = false;     // run the most recent fire time missed while the daemon was down
 
+  // What runs are recorded under and X-Svl-Cron carries.
+  const std::string& trigger() const { return name.empty() ? path : name; }
   bool operator==(const CronSpec&) const = default;
 };
 

@@ -62,6 +62,7 @@ nlohmann::json to_json(const FunctionSpec& spec) {
                           {"concurrency", std::string(schedule::to_string(c.concurrency))},
                           {"private", c.private_path},
                           {"catch_up", c.catch_up}};
+      if (!c.name.empty()) j["name"] = c.name;
       if (c.body) j["body"] = *c.body;
       if (c.timeout) j["timeout"] = format_duration(*c.timeout);
       crons.push_back(std::move(j));

@@ -1,6 +1,7 @@
 #include "orchestrator/spec/spec_schedule_reader.hpp"
 
 #include <array>
+#include <algorithm>
 #include <cctype>
 
 #include "orchestrator/spec/toml_reader.hpp"
@@ -135,9 +136,13 @@ void read_crons(Reader& r, const toml::table& root, FunctionSpec& spec) {
   constexpr std::string_view example = "e.g. [[cron]] schedule = \"*/14 * * * *\", path = \"/tasks/cleanup\"";
   for (const auto& [t, prefix] : entries(r, root, "", "cron", example)) {
     r.check_known_keys(*t, prefix,
-                       {"schedule", "timezone", "path", "method", "body", "headers", "timeout", "concurrency", "private",
-                        "catch_up"});
+                       {"name", "schedule", "timezone", "path", "method", "body", "headers", "timeout", "concurrency",
+                        "private", "catch_up"});
     CronSpec c;
+    const toml::node* name = r.read_string(*t, prefix, "name", c.name);
+    if (name && (c.name.empty() || c.name.size() > 100 || has_space_or_control(c.name)))
+      r.add(name->source(), dotted(prefix, "name"), SpecErrc::bad_value,
+            in_quotes(c.name) + " is not a trigger name: 1 to 100 characters, no spaces");
     if (const toml::node* n = r.read_string(*t, prefix, "schedule", c.schedule))
       check_cron(r, *n, dotted(prefix, "schedule"), c.schedule);
     else if (!t->contains("schedule"))
@@ -176,6 +181,12 @@ void read_crons(Reader& r, const toml::table& root, FunctionSpec& spec) {
     }
     r.read_bool(*t, prefix, "private", c.private_path);
     r.read_bool(*t, prefix, "catch_up", c.catch_up);
+    const auto same = std::find_if(spec.cron.begin(), spec.cron.end(),
+                                   [&](const CronSpec& o) { return !c.path.empty() && o.trigger() == c.trigger(); });
+    if (same != spec.cron.end())
+      r.add((name ? name : t)->source(), dotted(prefix, name ? "name" : "path"), SpecErrc::conflict,
+            "another [[cron]] entry is already called " + in_quotes(c.trigger()) +
+                ": give one of them a name, e.g. name = \"cleanup-hourly\"");
     spec.cron.push_back(std::move(c));
   }
 }

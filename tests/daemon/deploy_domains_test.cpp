@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include <prometheus/registry.h>
 
 #include "common/clock.hpp"
 #include "gateway/gateway.hpp"
@@ -68,6 +69,9 @@ struct Daemon {
   std::unique_ptr<Registry> registry;
   std::unique_ptr<Controller> controller;
   std::unique_ptr<AdminOps> ops;
+  prometheus::Registry prometheus_registry;
+  CronMetrics cron_metrics{prometheus_registry};
+  std::unique_ptr<CronRunner> cron;
   docker::AsyncClient docker_pool{{}, 1};
   std::unique_ptr<AdminContext> context;
 
@@ -81,8 +85,9 @@ struct Daemon {
     options.certificate_covers = std::move(covers);
     controller = std::make_unique<Controller>(ctl, options, *registry, runtime, gateway, metrics, clock);
     ops = std::make_unique<AdminOps>(ctl, *controller, *registry, runtime, clock);
+    cron = std::make_unique<CronRunner>(ctl, CronRunnerOptions{}, controller->core(), *registry, cron_metrics);
     context = std::make_unique<AdminContext>(
-        AdminContext{*controller, *ops, *registry, {}, docker_pool, "test", "http://127.0.0.1:8080", {}});
+        AdminContext{*controller, *ops, *cron, *registry, {}, docker_pool, "test", "http://127.0.0.1:8080", {}});
   }
   ~Daemon() {
     ops->stop();
