@@ -12,6 +12,7 @@ namespace {
 // One example per command, shown at the end of its --help.
 constexpr std::pair<std::string_view, std::string_view> examples[] = {
     {"certs", "svl certs --dir /var/lib/svl/certs   # names and expiry of each NAME.crt"},
+    {"cron", "svl cron api   # each [[cron]] trigger's next fire time and latest runs"},
     {"dev", "svl dev ./api   # runs api-dev until Ctrl-C; a saved file answers within a second"},
     {"daemon", "svl daemon --listen 127.0.0.1:8080 --state-dir ~/.local/state/svl"},
     {"down", "svl down api"},

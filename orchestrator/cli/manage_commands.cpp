@@ -1,4 +1,4 @@
-// Commands that only talk to the daemon: ls, status, down, rollback, scale, usage, logs.
+// Commands that only talk to the daemon: ls, status, down, rollback, scale, cron, usage, logs.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
@@ -168,6 +168,35 @@ void print_usage(const json& r) {
   if (priced && r["usage"].size() > 1) std::printf("%-24s %10s %18s %14s %16.6f\n", "total", "", "", "", total);
 }
 
+// svl cron: each trigger and its next fire time, then the latest runs, newest first.
+void print_cron(const json& c) {
+  const auto local = [](const json& t) { return t.is_object() ? t.value("local", std::string()) : std::string("-"); };
+  if (c["triggers"].empty()) std::cout << str(c, "function") << " has no [[cron]] triggers\n";
+  for (const auto& t : c["triggers"])
+    std::cout << str(t, "trigger") << ": \"" << str(t, "schedule") << "\" " << str(t, "timezone") << ", "
+              << str(t, "method") << " " << str(t, "path") << (t.value("private", true) ? " (private)" : "")
+              << ", next " << local(t["next"])
+              << (t.value("in_flight", 0) > 0 ? ", " + str(t, "in_flight") + " in flight" : "") << "\n";
+  if (c["runs"].empty()) return;
+  std::cout << "\n" << std::left << std::setw(26) << "SCHEDULED" << std::setw(18) << "TRIGGER" << std::setw(11)
+            << "RESULT" << std::setw(7) << "HTTP" << std::setw(10) << "LATE" << std::setw(10) << "TOOK" << "DETAIL\n";
+  const auto secs = [](const json& v) {
+    if (!v.is_number()) return std::string("-");
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(3) << v.get<double>() << "s";
+    return o.str();
+  };
+  for (const auto& r : c["runs"]) {
+    std::string result = str(r, "result");
+    if (r.value("count", 1) > 1) result += " x" + str(r, "count");
+    if (r.value("catch_up", false) && r["run"].is_number()) result += " (catch-up)";
+    std::cout << std::left << std::setw(26) << local(r["scheduled"]) << std::setw(18) << str(r, "trigger")
+              << std::setw(11) << result << std::setw(7) << str(r, "status") << std::setw(10)
+              << secs(r["lateness_seconds"]) << std::setw(10) << secs(r["duration_seconds"]) << str(r, "detail", "")
+              << "\n";
+  }
+}
+
 }  // namespace
 
 void add_manage_commands(CLI::App& app, Run& run) {
@@ -230,6 +259,18 @@ void add_manage_commands(CLI::App& app, Run& run) {
         std::cout << *name << ": min " << str(r, "min") << ", max " << str(r, "max") << "\n";
         if (r.contains("note")) std::cout << "note: " << r["note"].get<std::string>() << "\n";
       });
+    };
+  });
+
+  auto limit = std::make_shared<int>(20);
+  auto* cron = app.add_subcommand("cron", "A function's cron triggers: next fire times and latest runs");
+  add_admin_flags(cron, *opts);
+  cron->add_option("name", *name, "Function name")->required();
+  cron->add_option("--limit", *limit, "Runs shown per trigger (default 20)")->check(CLI::Range(1, 200));
+  cron->callback([&run, opts, name, limit] {
+    run = [opts, name, limit] {
+      return call(*opts, "GET", "/v1/functions/" + url_encode(*name) + "/cron?limit=" + std::to_string(*limit), nullptr,
+                  print_cron);
     };
   });
 
