@@ -164,6 +164,17 @@ timeseries("Docker events stream reconnects", "Times the events stream had to be
            [(f"sum(increase(svl_docker_events_reconnects_total[{RI}]))", "reconnects")], w=8,
            bars=True)
 
+row("Cron triggers")
+timeseries("Cron runs by result",
+           "[[cron]] fire times per function and result: ok, failed, timeout, cancelled, abandoned, "
+           "skipped, missed (a failed or missed run shows here first).", "short",
+           [(f"sum by (function, result) (increase(svl_cron_runs_total{{{FN}}}[{RI}]))",
+             "{{function}} {{result}}")], bars=True)
+timeseries("Cron call lateness p50 / p99",
+           "From a trigger's fire time to its call leaving for the gateway (the wake is not in it).",
+           "s", [(f"histogram_quantile({q}, sum by (le) (rate(svl_cron_lateness_seconds_bucket[{RI}])))", f"p{p}")
+                 for q, p in ((0.5, 50), (0.99, 99))])
+
 row("Usage")
 timeseries("Running replicas (container-seconds per second)",
            "Replica running time accrued per second: the average number of running replicas.",

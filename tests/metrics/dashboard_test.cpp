@@ -69,7 +69,9 @@ struct Exported {
 
 Exported exported() {
   svl::orchestrator::Metrics m("test");
+  svl::orchestrator::CronMetrics cron(*m.registry());
   svl::test::record_sample_data(m, 0);
+  svl::test::record_cron_sample_data(cron, 0);
   Exported e;
   for (const auto& sample : svl::test::parse_exposition(m.serialize())) {
     e.names.insert(sample.name);
@@ -191,7 +193,8 @@ TEST_CASE("dashboard: every metric a query uses is one svl exports") {
         "svl_cold_start_duration_seconds_bucket", "svl_scale_events_total",
         "svl_docker_api_calls_total", "svl_docker_api_call_duration_seconds_bucket",
         "svl_docker_events_reconnects_total", "svl_usage_container_seconds_total",
-        "svl_usage_memory_byte_seconds_total", "svl_build_info"}) {
+        "svl_usage_memory_byte_seconds_total", "svl_build_info", "svl_cron_runs_total",
+        "svl_cron_lateness_seconds_bucket"}) {
     CAPTURE(family);
     CHECK(used.count(family) == 1);
   }

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, request_stop);
 
   svl::orchestrator::Metrics metrics("demo");
+  svl::orchestrator::CronMetrics cron(*metrics.registry());
   std::error_code ec;
   auto server = svl::orchestrator::MetricsServer::start(listen, metrics, ec);
   if (!server) {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   for (int round = 0; !stop_requested && std::chrono::steady_clock::now() < deadline; ++round) {
     svl::test::record_sample_data(metrics, round);
+    svl::test::record_cron_sample_data(cron, round);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return 0;

@@ -3,9 +3,18 @@
 // Used by the dashboard test (metric names) and svl_metrics_demo (Prometheus proof).
 #include <string>
 
+#include "orchestrator/metrics/cron_metrics.hpp"
 #include "orchestrator/metrics/metrics.hpp"
 
 namespace svl::test {
+
+// Cron triggers' metrics (their own class, on the same registry).
+inline void record_cron_sample_data(svl::orchestrator::CronMetrics& c, int round) {
+  c.runs("hello", "ok");
+  if (round % 4 == 0) c.runs("hello", "failed");
+  if (round % 7 == 0) c.runs("resize", "skipped", 2);
+  c.lateness(0.002 + 0.001 * (round % 3));
+}
 
 // One round of traffic; call repeatedly (round = 0, 1, 2...) for moving rates.
 inline void record_sample_data(svl::orchestrator::Metrics& m, int round) {
