@@ -5,7 +5,6 @@
 // daemon is down are skipped, or run once with catch_up.
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <ctime>
 
 #include "tests/daemon/daemon_it_support.hpp"
@@ -41,16 +40,6 @@ std::vector<nlohmann::json> runs_of(const DaemonProcess& d, const std::string& n
   if (!c.is_object()) return out;
   for (const auto& r : c["runs"])
     if (r["trigger"] == trigger && r["result"] == result) out.push_back(r);
-  return out;
-}
-
-std::string shell(const std::string& command) {
-  std::string out;
-  if (FILE* p = popen(command.c_str(), "r")) {
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    pclose(p);
-  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -62,6 +63,17 @@ inline std::vector<docker::ContainerSummary> instance_containers(const std::file
   auto listed = client.list_containers(opts);
   REQUIRE_MESSAGE(listed.ok(), listed.error().describe());
   return *listed;
+}
+
+// Output of a shell command (the docker CLI, curl with headers of its own).
+inline std::string shell(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
 }
 
 inline double seconds_since(std::chrono::steady_clock::time_point t) {

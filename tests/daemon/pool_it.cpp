@@ -34,17 +34,6 @@ std::vector<svl::docker::ContainerSummary> with_role(const DaemonProcess& d, con
   return out;
 }
 
-// Output of a shell command (docker CLI: `docker cp` reads a file of a FROM-scratch container).
-std::string shell(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    std::array<char, 4096> buf{};
-    while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    ::pclose(p);
-  }
-  return out;
-}
-
 std::string hosts_of(const std::string& container) { return shell("docker cp " + container + ":/etc/hosts - 2>/dev/null"); }
 
 bool exists(const std::string& id) { return svl::docker::Client().inspect_container(id).ok(); }
