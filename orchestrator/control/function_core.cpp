@@ -20,7 +20,7 @@ FunctionCore::FunctionCore(FunctionConfig config, std::uint64_t epoch, autoscale
                            const CoreOptions& options, TimePoint now)
     : options_(options), config_(std::move(config)), epoch_(epoch), budget_id_(budget_id), usage_(now) {
   scaler_ = make_autoscaler(config_.spec, unscheduled_min(), effective_max(), options_.tick, now);
-  Steps ignored;  // the function is new: a window it cannot build was refused at deploy
+  Steps ignored;  // windows were checked at deploy; one tzdata has lost since is logged at the next apply
   build_windows(ignored);
 }
 
