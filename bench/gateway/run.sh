@@ -119,7 +119,8 @@ start_proxies() {  # workers
   gw_pub_port="$(port_from_log "$tmp/gw-pub-$w.log")"
   [[ "$tls" == 1 ]] && gw_tls_port="$(port_from_log "$tmp/gw-netns-$w.log" "tls ")"
 
-  # nginx: keep-alive upstream pools, W workers, foreground, everything in the temp dir.
+  # nginx: keep-alive upstream pools, W workers, foreground, everything in the temp dir. No limit
+  # on requests per client connection, as in svl (nginx's 1000 would re-handshake mid-row).
   ng_pub_port="$(free_port)"
   ng_bridge_port="$(free_port)"
   ng_tls_port="$(free_port)"
@@ -143,6 +144,7 @@ error_log $d/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
+  keepalive_requests 1000000;
   client_body_temp_path $d/body;
   proxy_temp_path $d/proxy;
   upstream published { server 127.0.0.1:$pub_port; keepalive 128; }
