@@ -7,7 +7,9 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include <openssl/ssl.h>
 
@@ -21,6 +23,17 @@ namespace {
 struct NoopListener : svl::gateway::Listener {
   void on_capacity_needed(const std::string&, std::size_t) override {}
   void on_replica_drained(const std::string&, const std::string&) override {}
+};
+// Handshakes by result, printed at exit: tells a refused or failed handshake from a client's error.
+struct HandshakeCounter : svl::gateway::Observer {
+  std::mutex mutex;
+  std::map<std::string, unsigned long, std::less<>> results;
+  void on_tls_handshake(std::string_view result, double) override {
+    std::lock_guard lock(mutex);
+    auto it = results.find(result);
+    if (it == results.end()) it = results.emplace(std::string(result), 0).first;
+    ++it->second;
+  }
 };
 }  // namespace
 
@@ -90,7 +103,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   NoopListener listener;
-  svl::gateway::Observer observer;
+  HandshakeCounter observer;
   svl::gateway::Gateway gateway(options, listener, observer);
   gateway.start();
   svl::gateway::FunctionRoute route;
@@ -106,5 +119,10 @@ int main(int argc, char** argv) {
   gateway.shutdown();
   auto load = gateway.load(function);
   std::cout << "requests " << load.requests_total << " concurrency-seconds " << load.concurrency_integral << std::endl;
+  if (options.tls.certs) {
+    std::cout << "tls handshakes";
+    for (const auto& [result, n] : observer.results) std::cout << " " << result << " " << n;
+    std::cout << std::endl;
+  }
   return 0;
 }

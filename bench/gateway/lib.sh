@@ -89,3 +89,34 @@ samples() { tr ' ' '\n' | awk '$1 != "" && $1 != "-"' | sort -g; }  # (awk: no f
 median() { samples | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'; }
 range() { samples | awk 'NR==1 {lo=$1} {hi=$1} END {if (NR > 1) printf "%s-%s", lo, hi; else print "-"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "  -  "; else printf "%5.2f", a / b}'; }
+
+# Full handshakes: `clients` openssl s_time -new processes at once for `seconds`, each connecting,
+# handshaking with a fresh SSL object (no session to resume), sending `GET page HTTP/1.0` and
+# reading the answer until the server closes. Prints "connections wall-seconds failed-clients"
+# (a client that did not finish, or read nothing, counts as failed).
+s_time_run() {  # port page clients seconds
+  local port="$1" page="$2" n="$3" secs="$4" sp=() i t0 t1
+  t0="$(date +%s.%N)"
+  for ((i = 0; i < n; i++)); do
+    openssl s_time -connect "127.0.0.1:$port" -new -time "$secs" -www "$page" >"$tmp/s_time-$i.txt" 2>&1 &
+    sp+=($!)
+  done
+  wait "${sp[@]}" || true
+  t1="$(date +%s.%N)"
+  cat "$tmp"/s_time-*.txt | awk -v t0="$t0" -v t1="$t1" -v n="$n" '
+    /connections in [0-9.]+ real seconds/ {c += $1; ok++; if ($(NF - 4) + 0 == 0) bad++}
+    END {printf "%d %.3f %d\n", c, t1 - t0, n - ok + bad}'
+  rm -f "$tmp"/s_time-*.txt
+}
+
+# Whether a port resumes a TLS 1.3 session from its own ticket: "resumes" or "no resumption".
+tls_resumes() {  # port
+  local s="$tmp/session.pem"
+  (sleep 0.3) | openssl s_client -connect "127.0.0.1:$1" -sess_out "$s" >/dev/null 2>&1 || true
+  if openssl s_client -connect "127.0.0.1:$1" -sess_in "$s" </dev/null 2>/dev/null | grep -q '^Reused, '; then
+    echo resumes
+  else
+    echo "no resumption"
+  fi
+  rm -f "$s"
+}

@@ -14,10 +14,13 @@
 #   nginx-https      nginx `listen ... ssl` -> the bridge address (like-for-like with svl-https:
 #                    neither goes through docker-proxy)
 #   nginx-https-published  nginx `listen ... ssl` -> the published port (what a Docker user runs)
-#   svl-https-new, nginx-https-new   as svl-https and nginx-https, but every request on a new
-#                    connection (wrk -H 'Connection: close': both answer and close, wrk reconnects
-#                    without resuming a session), so req/s = full handshakes/s and the CPU per
-#                    request includes one full handshake; conns/req checks it (about 1.0)
+#   svl-https-resumed, nginx-https-resumed   as svl-https and nginx-https, but every request on a
+#                    new connection (wrk -H 'Connection: close': both answer and close): wrk keeps
+#                    the session ticket it got and resumes (TLS 1.3 PSK with X25519, no certificate
+#                    signature), so req/s = resumed handshakes/s; conns/req checks it (about 1.0)
+#   svl-https-full, nginx-https-full   full handshakes: HS_CLIENTS `openssl s_time -new` clients
+#                    at once (a fresh session each time), each connection one GET over HTTP/1.0;
+#                    run once per round (listed under the first connection count); no percentiles
 # svl runs with --threads W and nginx with worker_processes W, for each W in WORKERS, and each row
 # at each connection count in CONNECTIONS. For each row: requests/s, p50, p99 (wrk --latency) and
 # the CPU each process on the path spent per request (/proc/PID/stat utime+stime before and after,
@@ -32,6 +35,10 @@
 #              connection)  UPSTREAM_THREADS=1 (event loop threads)  PATH_UNDER_TEST=/
 #              ROWS="svl-netns ..." (a subset)  GW_MAX_CONNECTIONS (max_connections_per_replica)
 #              TLS=1 (0: no HTTPS rows)  TLS_CIPHER=TLS_AES_128_GCM_SHA256
+#              HS_CLIENTS=4 (s_time clients on the -full rows)  NGINX_KEEPALIVE=1024 (nginx's idle
+#              upstream connections per worker; with fewer than CONNECTIONS it opens and closes
+#              upstream connections all the time, and at 512 spent its time in the kernel's search
+#              for a free local port among TIME_WAIT ones)
 #              GW_MAX_HANDSHAKES (svl's cap on handshakes in progress; default here the largest of
 #              CONNECTIONS, as nginx has none; the daemon runs with 256, which refuses some of 512
 #              clients connecting at once: wrk counts those as connect errors)
@@ -58,7 +65,11 @@ tls="${TLS:-1}"
 tls_cipher="${TLS_CIPHER:-TLS_AES_128_GCM_SHA256}"
 all_rows="svl-netns svl-published nginx-published nginx-bridge direct-published direct-bridge"
 max_handshakes="${GW_MAX_HANDSHAKES:-$(tr ' ' '\n' <<<"$connections_list" | sort -n | tail -1)}"
-[[ "$tls" == 1 ]] && all_rows+=" svl-https nginx-https nginx-https-published svl-https-new nginx-https-new"
+hs_clients="${HS_CLIENTS:-4}"
+nginx_keepalive="${NGINX_KEEPALIVE:-1024}"
+[[ "$tls" == 1 ]] && all_rows+=" svl-https nginx-https nginx-https-published svl-https-resumed nginx-https-resumed"
+[[ "$tls" == 1 ]] && all_rows+=" svl-https-full nginx-https-full"
+first_c="${connections_list%% *}"
 rows="${ROWS:-$all_rows}"
 
 server="$build/tests/fixtures/svl_test_server"
@@ -94,9 +105,11 @@ to_ms() {  # wrk latency like 1.23ms, 456.00us, 1.02s -> ms
 # --- the proxies, per worker count -------------------------------------------------------------
 gw_netns_pid="" gw_pub_pid="" nginx_pid="" gw_netns_port="" gw_pub_port="" ng_pub_port="" ng_bridge_port=""
 gw_tls_port="" ng_tls_port="" ng_tls_pub_port=""
-stop_proxies() {
+stop_proxies() {  # [workers: print svl's handshake counts]
   local p
   for p in $gw_netns_pid $gw_pub_pid $nginx_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  [[ "$tls" != 1 || -z "${1:-}" ]] ||
+    echo "W=$1 svl handshakes by result: $(grep -h '^tls handshakes' "$tmp/gw-netns-$1.log" | cut -d' ' -f3-)"
   local kept=()  # forget them, so that cleanup never signals a recycled pid
   for p in "${pids[@]}"; do [[ " $gw_netns_pid $gw_pub_pid $nginx_pid " == *" $p "* ]] || kept+=("$p"); done
   pids=("${kept[@]}")
@@ -147,8 +160,8 @@ http {
   keepalive_requests 1000000;
   client_body_temp_path $d/body;
   proxy_temp_path $d/proxy;
-  upstream published { server 127.0.0.1:$pub_port; keepalive 128; }
-  upstream bridge { server $bridge_ip:8080; keepalive 128; }
+  upstream published { server 127.0.0.1:$pub_port; keepalive $nginx_keepalive; }
+  upstream bridge { server $bridge_ip:8080; keepalive $nginx_keepalive; }
   server { listen 127.0.0.1:$ng_pub_port; location / { proxy_pass http://published; $loc } }
   server { listen 127.0.0.1:$ng_bridge_port; location / { proxy_pass http://bridge; $loc } }$tls_servers
 }
@@ -164,8 +177,8 @@ EOF
     wait_200 "https://127.0.0.1:$gw_tls_port/fn/bench$path"
     wait_200 "https://127.0.0.1:$ng_tls_port$path"
     wait_200 "https://127.0.0.1:$ng_tls_pub_port$path"
-    echo "W=$w negotiated: svl $(tls_params "$gw_tls_port"); nginx $(tls_params "$ng_tls_port");" \
-      "svl --tls-max-handshakes $max_handshakes"
+    echo "W=$w negotiated: svl $(tls_params "$gw_tls_port"), $(tls_resumes "$gw_tls_port");" \
+      "nginx $(tls_params "$ng_tls_port"), $(tls_resumes "$ng_tls_port"); svl --tls-max-handshakes $max_handshakes"
   fi
 }
 
@@ -178,8 +191,8 @@ row_url() {
     nginx-bridge) echo "http://127.0.0.1:$ng_bridge_port$path" ;;
     direct-published) echo "http://127.0.0.1:$pub_port$path" ;;
     direct-bridge) echo "http://$bridge_ip:8080$path" ;;
-    svl-https | svl-https-new) echo "https://127.0.0.1:$gw_tls_port$path" ;;
-    nginx-https | nginx-https-new) echo "https://127.0.0.1:$ng_tls_port$path" ;;
+    svl-https | svl-https-*) echo "https://127.0.0.1:$gw_tls_port$path" ;;
+    nginx-https | nginx-https-resumed | nginx-https-full) echo "https://127.0.0.1:$ng_tls_port$path" ;;
     nginx-https-published) echo "https://127.0.0.1:$ng_tls_pub_port$path" ;;
   esac
 }
@@ -199,9 +212,10 @@ run_row() {  # row workers connections
   local name="$1" w="$2" c="$3" url key="$1|$2|$3"
   url="$(row_url "$name")"
   local hdr=(-H "Host: bench.localhost")
-  [[ "$name" == *-new ]] && hdr+=(-H "Connection: close")
+  [[ "$name" == *-resumed ]] && hdr+=(-H "Connection: close")
   local -a proxy_pids
   read -r -a proxy_pids <<<"$(row_proxy_pids "$name")"
+  if [[ "$name" == *-full ]]; then full_row "$name" "$key" "$url" "${proxy_pids[@]}"; return; fi
   local dp=""
   row_uses_docker_proxy "$name" && dp="$proxy_pid"
   wrk -t"$wrk_threads" -c"$c" -d"$warmup" "${hdr[@]}" "$url" >/dev/null
@@ -228,6 +242,25 @@ run_row() {  # row workers connections
   if ((e + t)); then echo "  $name W=$w c=$c: $(grep -E 'Socket errors|Non-2xx' <<<"$out" | tr -s ' ' | tr '\n' ';')" >&2; fi
 }
 
+# s_time sends no Host header: svl is reached by /fn/NAME, nginx by the path.
+full_row() {  # row key url proxy-pids...
+  local name="$1" key="$2" port="${3#https://127.0.0.1:}" page="$path" b a b_app a_app b_o a_o res n secs f
+  shift 3
+  port="${port%%/*}"
+  [[ "$name" == svl-* ]] && page="/fn/bench$path"
+  b="$(cpu_ticks "$@")" b_app="$(cpu_ticks "$app_pid")" b_o="$(passive_opens)"
+  res="$(s_time_run "$port" "$page" "$hs_clients" "${duration%s}")"
+  a="$(cpu_ticks "$@")" a_app="$(cpu_ticks "$app_pid")" a_o="$(passive_opens)"
+  read -r n secs f <<<"$res"
+  rps[$key]+=" $(awk -v n="$n" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')"
+  cpu_proxy[$key]+=" $(us_per_request $((a - b)) "$n")"
+  cpu_app[$key]+=" $(us_per_request $((a_app - b_app)) "$n")"
+  opens[$key]+=" $(awk -v o=$((a_o - b_o)) -v n="$n" 'BEGIN {printf "%.2f", (n > 0 ? o / n : 0)}')"
+  errs[$key]=$(( ${errs[$key]:-0} + f ))
+  tmos[$key]=0
+  ((f == 0)) || echo "  $name: $f of $hs_clients s_time clients failed or read nothing" >&2
+}
+
 echo "upstream: $image ($upstream, THREADS=$upstream_threads), container ${container:0:12}, pid $app_pid," \
   "published 127.0.0.1:$pub_port (docker-proxy pid ${proxy_pid:-none}), bridge $bridge_ip:8080"
 echo "wrk -t$wrk_threads -d$duration --timeout $wrk_timeout --latency (after a $warmup warm-up each); workers: $workers_list;" \
@@ -236,10 +269,13 @@ for w in $workers_list; do
   start_proxies "$w"
   for ((i = 0; i < rounds; i++)); do
     for c in $connections_list; do
-      for r in $rows; do run_row "$r" "$w" "$c"; done
+      for r in $rows; do
+        [[ "$r" == *-full && "$c" != "$first_c" ]] && continue
+        run_row "$r" "$w" "$c"
+      done
     done
   done
-  stop_proxies
+  stop_proxies "$w"
 done
 
 # --- the table ---------------------------------------------------------------------------------
@@ -254,14 +290,17 @@ for w in $workers_list; do
   for c in $connections_list; do
     for r in $rows; do
       k="$r|$w|$c"
+      [[ -n "${rps[$k]:-}" ]] || continue  # (-full rows: first connection count only)
       M[$k|rps]="$(echo "${rps[$k]}" | median)"
-      M[$k|p50]="$(echo "${p50[$k]}" | median)"
-      M[$k|p99]="$(echo "${p99[$k]}" | median)"
+      M[$k|p50]="$(echo "${p50[$k]:-}" | median)"
+      M[$k|p99]="$(echo "${p99[$k]:-}" | median)"
       M[$k|proxy]="$(echo "${cpu_proxy[$k]:-}" | median)"
       M[$k|dp]="$(echo "${cpu_dp[$k]:-}" | median)"
       M[$k|app]="$(echo "${cpu_app[$k]:-}" | median)"
       M[$k|path]="$(sum "${M[$k|proxy]}" "${M[$k|dp]}")"
-      printf "$fmt" "$w" "$c" "$r" "${M[$k|rps]}" \
+      cn="$c"
+      [[ "$r" == *-full ]] && cn="${hs_clients}cl"  # s_time clients, not connections
+      printf "$fmt" "$w" "$cn" "$r" "${M[$k|rps]}" \
         "$(echo "${rps[$k]}" | range)" "${M[$k|p50]}" "${M[$k|p99]}" "${M[$k|proxy]}" "${M[$k|dp]}" \
         "${M[$k|path]}" "${M[$k|app]}" "$(echo "${opens[$k]}" | median)" "${errs[$k]}" "${tmos[$k]}"
     done
@@ -270,8 +309,9 @@ done
 echo "proxy = svl or nginx workers; dproxy = docker-proxy; path = proxy + dproxy: CPU per request of what sits"
 echo "between wrk and the app (app = the upstream container's process). Medians over rounds; fail = socket"
 echo "errors and non-2xx answers, tmo = wrk timeouts ($wrk_timeout), summed over rounds. conns/req = TCP"
-echo "connections accepted in this network namespace per request (wrk's and docker-proxy's; ~1 on -new rows)."
-echo "On *-new rows req/s = full TLS handshakes/s and the CPU per request includes one handshake."
+echo "connections accepted in this network namespace per request (wrk's and docker-proxy's; ~1 on the"
+echo "-resumed and -full rows). There req/s = handshakes/s (resumed / full) and the CPU per request"
+echo "includes one handshake; -full rows: ${hs_clients}cl = $hs_clients openssl s_time -new clients."
 
 has_row() { [[ " $rows " == *" $1 "* ]]; }
 echo
@@ -279,10 +319,11 @@ echo "ratios (path CPU: proxy + docker-proxy; goal: req/s >= 1, p99 <= 1, cpu/re
 for w in $workers_list; do
   for c in $connections_list; do
     for pair in svl-netns/nginx-published svl-netns/nginx-bridge svl-https/nginx-https \
-      svl-https/nginx-https-published svl-https-new/nginx-https-new; do
+      svl-https/nginx-https-published svl-https-resumed/nginx-https-resumed svl-https-full/nginx-https-full; do
       mine="${pair%/*}" peer="${pair#*/}"
       has_row "$mine" && has_row "$peer" || continue
       a="$mine|$w|$c" b="$peer|$w|$c"
+      [[ -n "${rps[$a]:-}" && -n "${rps[$b]:-}" ]] || continue
       printf "W=%s c=%-4s %13s / %-21s req/s %s  p99 %s  cpu/request %s\n" "$w" "$c" "$mine" "$peer" \
         "$(ratio "${M[$a|rps]}" "${M[$b|rps]}")" "$(ratio "${M[$a|p99]}" "${M[$b|p99]}")" \
         "$(ratio "${M[$a|path]}" "${M[$b|path]}")"
@@ -303,7 +344,7 @@ if [[ " $workers_list " == *" 1 "* && " $workers_list " == *" 2 "* ]]; then
   for c in $connections_list; do
     line="  c=$c"
     for r in $rows; do
-      [[ "$r" == direct-* ]] && continue
+      [[ "$r" == direct-* || -z "${M[$r|1|$c|path]:-}" || -z "${M[$r|2|$c|path]:-}" ]] && continue
       line+="  $r $(ratio "${M[$r|2|$c|path]}" "${M[$r|1|$c|path]}")"
     done
     echo "$line"
