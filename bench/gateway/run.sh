@@ -324,7 +324,7 @@ for w in $workers_list; do
       has_row "$mine" && has_row "$peer" || continue
       a="$mine|$w|$c" b="$peer|$w|$c"
       [[ -n "${rps[$a]:-}" && -n "${rps[$b]:-}" ]] || continue
-      printf "W=%s c=%-4s %13s / %-21s req/s %s  p99 %s  cpu/request %s\n" "$w" "$c" "$mine" "$peer" \
+      printf "W=%s c=%-4s %17s / %-21s req/s %s  p99 %s  cpu/request %s\n" "$w" "$c" "$mine" "$peer" \
         "$(ratio "${M[$a|rps]}" "${M[$b|rps]}")" "$(ratio "${M[$a|p99]}" "${M[$b|p99]}")" \
         "$(ratio "${M[$a|path]}" "${M[$b|path]}")"
     done
