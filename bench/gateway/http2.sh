@@ -47,7 +47,7 @@ cleanup() {
   [[ -z "$container" ]] || docker rm -f "$container" >/dev/null 2>&1 || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
+  [[ -n "${KEEP_TMP:-}" ]] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -136,6 +136,7 @@ run_row() {  # row workers
   else
     "${cmd[@]}" -D"$warmup" "$url" >/dev/null
     b_cpu="$(cpu_ticks "${ng[@]}")" b_op="$(passive_opens)"
+    rm -f "$tmp/log"  # h2load appends to it
     out="$("${cmd[@]}" -D"$duration" --log-file="$tmp/log" "$url")"
     a_cpu="$(cpu_ticks "${ng[@]}")" a_op="$(passive_opens)"
     grep -qi "application protocol: $([[ $name == h1* ]] && echo http/1.1 || echo h2)" <<<"$out" ||
