@@ -15,7 +15,7 @@ packages=(
 )
 # Extra tools some targets need: the benchmarks' peers and the observability proof.
 if [[ "${SVL_DEPS_EXTRA:-}" == 1 ]]; then
-  packages+=(wrk nginx-light prometheus)
+  packages+=(wrk nginx-light nghttp2-client prometheus)
 fi
 
 missing=()
