@@ -1,5 +1,7 @@
 #include "orchestrator/registry/sqlite_cron_runs.hpp"
 
+#include "orchestrator/registry/schema.hpp"
+
 #include <array>
 
 namespace svl::orchestrator {
@@ -25,12 +27,12 @@ namespace {
 
 using WallTime = std::chrono::system_clock::time_point;
 
-std::int64_t ms(WallTime t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
-std::optional<std::int64_t> ms(const std::optional<WallTime>& t) {
-  return t ? std::optional<std::int64_t>(ms(*t)) : std::nullopt;
+// The nullable columns (started_ms, finished_ms).
+std::optional<std::int64_t> nullable_ms(const std::optional<WallTime>& t) {
+  return t ? std::optional<std::int64_t>(to_ms(*t)) : std::nullopt;
 }
-std::optional<WallTime> wall(std::optional<std::int64_t> v) {
-  return v ? std::optional<WallTime>(WallTime(std::chrono::milliseconds(*v))) : std::nullopt;
+std::optional<WallTime> nullable_time(std::optional<std::int64_t> v) {
+  return v ? std::optional<WallTime>(from_ms(*v)) : std::nullopt;
 }
 
 std::string_view clipped(std::string_view detail) {
@@ -49,8 +51,8 @@ std::int64_t insert_cron_run(sqlite::Database& db, const CronRun& r) {
                       "INSERT INTO cron_runs (function, trigger, run, scheduled_ms, started_ms, finished_ms, result, "
                       "status, count, catch_up, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   const auto status = r.status ? std::optional<std::int64_t>(*r.status) : std::nullopt;
-  s.bind(1, r.function).bind(2, r.trigger).bind(3, r.run).bind(4, ms(r.scheduled)).bind(5, ms(r.started));
-  s.bind(6, ms(r.finished)).bind(7, to_string(r.result)).bind(8, status).bind(9, r.count);
+  s.bind(1, r.function).bind(2, r.trigger).bind(3, r.run).bind(4, to_ms(r.scheduled)).bind(5, nullable_ms(r.started));
+  s.bind(6, nullable_ms(r.finished)).bind(7, to_string(r.result)).bind(8, status).bind(9, r.count);
   s.bind(10, std::int64_t{r.catch_up ? 1 : 0}).bind(11, clipped(r.detail));
   s.run();
   const std::int64_t row = db.query_int("SELECT last_insert_rowid()");
@@ -67,7 +69,7 @@ bool update_cron_run(sqlite::Database& db, std::int64_t row, WallTime finished, 
                      std::optional<int> status, std::string_view detail) {
   sqlite::Statement s(db, "UPDATE cron_runs SET finished_ms = ?2, result = ?3, status = ?4, detail = ?5 WHERE id = ?1");
   const auto code = status ? std::optional<std::int64_t>(*status) : std::nullopt;
-  s.bind(1, row).bind(2, ms(finished)).bind(3, to_string(result)).bind(4, code).bind(5, clipped(detail));
+  s.bind(1, row).bind(2, to_ms(finished)).bind(3, to_string(result)).bind(4, code).bind(5, clipped(detail));
   s.run();
   return db.changes() > 0;
 }
@@ -85,9 +87,9 @@ std::vector<CronRun> select_cron_runs(sqlite::Database& db, std::string_view fun
     r.function = std::string(function);
     r.trigger = s.column_text(1);
     r.run = s.column_optional_int(2);
-    r.scheduled = WallTime(std::chrono::milliseconds(s.column_int(3)));
-    r.started = wall(s.column_optional_int(4));
-    r.finished = wall(s.column_optional_int(5));
+    r.scheduled = from_ms(s.column_int(3));
+    r.started = nullable_time(s.column_optional_int(4));
+    r.finished = nullable_time(s.column_optional_int(5));
     r.result = cron_result_from_string(s.column_text(6)).value_or(CronResult::failed);
     if (auto st = s.column_optional_int(7)) r.status = static_cast<int>(*st);
     r.count = s.column_int(8);

@@ -35,14 +35,11 @@ std::filesystem::path registry_database_path(const std::filesystem::path& state_
 
 namespace {
 
+using detail::from_ms;
+using detail::to_ms;
+
 // Same bounds as svl.toml's [scale] min and max.
 constexpr std::int64_t kMaxReplicas = 1000;
-
-std::int64_t to_ms(WallTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-WallTime from_ms(std::int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 std::int64_t bucket_of(WallTime t) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
