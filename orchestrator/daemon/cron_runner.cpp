@@ -155,15 +155,15 @@ void CronRunner::add(const Key& key, const CronSpec& cron, sys_seconds now) {
   log(label(key) + ": scheduled \"" + cron.schedule + "\" (" + cron.timezone + ")" +
       (e.trigger.next_fire() ? ", next at " + e.trigger.schedule().zone().format(*e.trigger.next_fire()) : ""));
   entries_.emplace(key, std::move(e));
-  carry_out(key, std::move(actions), now);
+  carry_out(key, std::move(actions));
 }
 
 void CronRunner::fire(sys_seconds now) {
   for (auto& [key, e] : entries_)
-    if (auto next = e.trigger.next_fire(); next && *next <= now) carry_out(key, e.trigger.tick(now), now);
+    if (auto next = e.trigger.next_fire(); next && *next <= now) carry_out(key, e.trigger.tick(now));
 }
 
-void CronRunner::carry_out(const Key& key, std::vector<schedule::Action> actions, sys_seconds) {
+void CronRunner::carry_out(const Key& key, std::vector<schedule::Action> actions) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   Entry& e = it->second;

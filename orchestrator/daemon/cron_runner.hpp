@@ -61,7 +61,7 @@ private:
   void sync(schedule::sys_seconds now);
   void add(const Key& key, const CronSpec& cron, schedule::sys_seconds now);
   void fire(schedule::sys_seconds now);
-  void carry_out(const Key& key, std::vector<schedule::Action> actions, schedule::sys_seconds now);
+  void carry_out(const Key& key, std::vector<schedule::Action> actions);
   void start_run(const Key& key, Entry& e, const schedule::action::StartRun& run);
   void run_ended(const Key& key, schedule::RunId id, std::int64_t row, std::chrono::system_clock::time_point started,
                  const CallResult& result);
