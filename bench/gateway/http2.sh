@@ -61,20 +61,11 @@ start_nginx() {  # workers
   local w="$1" d="$tmp/nginx-$1"
   port="$(free_port)"
   mkdir -p "$d"
-  # As run.sh's nginx-https (upstream keepalive 1024: see its NGINX_KEEPALIVE). keepalive_requests
-  # raised so that no connection is closed (and handshaken again) mid-row: with 32 streams a
-  # connection reaches nginx's default of 1000 in a fraction of a second.
+  # As run.sh's nginx-https (upstream keepalive 1024: see its NGINX_KEEPALIVE). The head lifts
+  # keepalive_requests: with 32 streams a connection reaches nginx's default of 1000 in a
+  # fraction of a second.
   cat >"$d/nginx.conf" <<EOF
-worker_processes $w;
-daemon off;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $d/body;
-  proxy_temp_path $d/proxy;
+$(nginx_conf_head "$d" "$w")
   upstream bridge { server $bridge_ip:8080; keepalive 1024; }
   server {
     listen 127.0.0.1:$port ssl http2;

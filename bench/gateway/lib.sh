@@ -70,6 +70,24 @@ tls_params() {  # port
 }
 
 hz="$(getconf CLK_TCK)"
+# The start of every bench nginx.conf, up to the inside of `http {`: workers, foreground, files
+# under DIR, no access log, and no keep-alive limit (a connection closed mid-row would be
+# handshaken again on the HTTPS rows).
+nginx_conf_head() {  # dir workers
+  cat <<EOF
+worker_processes $2;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $1/body;
+  proxy_temp_path $1/proxy;
+EOF
+}
+
 cpu_ticks() {  # utime+stime of processes (all their threads)
   local total=0 p
   for p in "$@"; do

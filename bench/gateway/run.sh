@@ -150,16 +150,7 @@ start_proxies() {  # workers
   local d="$tmp/nginx-$w"
   mkdir -p "$d"
   cat >"$d/nginx.conf" <<EOF
-worker_processes $w;
-daemon off;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $d/body;
-  proxy_temp_path $d/proxy;
+$(nginx_conf_head "$d" "$w")
   upstream published { server 127.0.0.1:$pub_port; keepalive $nginx_keepalive; }
   upstream bridge { server $bridge_ip:8080; keepalive $nginx_keepalive; }
   server { listen 127.0.0.1:$ng_pub_port; location / { proxy_pass http://published; $loc } }
