@@ -1,15 +1,21 @@
 #include "orchestrator/admin/admin_server.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <system_error>
@@ -20,17 +26,23 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
-using Stream = beast::basic_stream<local, asio::any_io_executor, beast::unlimited_rate_policy>;
+using tcp = asio::ip::tcp;
+using LocalStream = beast::basic_stream<local, asio::any_io_executor, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
 constexpr auto kReadTimeout = std::chrono::seconds(30);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kShutdownTimeout = std::chrono::seconds(2);
 
-AdminRequest to_admin_request(const http::request<http::string_body>& req) {
+AdminRequest to_admin_request(const http::request<http::string_body>& req, std::string peer) {
   AdminRequest out;
   out.method = std::string(req.method_string());
   out.body = req.body();
+  out.peer = std::move(peer);
+  out.authorization = std::string(req[http::field::authorization]);
   auto parsed = boost::urls::parse_origin_form(req.target());
   if (parsed) {
     out.path = std::string(parsed->path());
@@ -56,13 +68,14 @@ http::response<http::string_body> error_response(unsigned status, std::string me
 }
 
 // Writes a streamed body with chunked encoding, chunk by chunk as the handler yields them.
+template <class Stream>
 asio::awaitable<bool> write_streamed(Stream& stream, AdminResponse& response, bool keep_alive) {
   http::response<http::empty_body> head{static_cast<http::status>(response.status), 11};
   head.set(http::field::content_type, response.content_type);
   head.chunked(true);
   head.keep_alive(keep_alive);
   http::response_serializer<http::empty_body> sr{head};
-  stream.expires_never();
+  beast::get_lowest_layer(stream).expires_never();
   auto [ec, n] = co_await http::async_write_header(stream, sr, use_tuple);
   if (ec) co_return false;
   while (auto chunk = co_await response.next_chunk()) {
@@ -86,26 +99,81 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::any_io_executor ex, std::string p, AdminHandler h, std::uint64_t limit)
       : executor(ex), path(std::move(p)), handler(std::move(h)), body_limit(limit), acceptor(ex) {}
 
+  tcp::acceptor tls_acceptor{executor};
+  std::optional<asio::ssl::context> tls;
+
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) continue;
-      asio::co_spawn(executor, session(Stream(std::move(socket))), asio::detached);
+      asio::co_spawn(executor, serve_local(LocalStream(std::move(socket))), asio::detached);
     }
   }
 
-  asio::awaitable<void> session(Stream stream) {
+  asio::awaitable<void> accept_tls_loop() {
     auto self = shared_from_this();
+    for (;;) {
+      auto [ec, socket] = co_await tls_acceptor.async_accept(use_tuple);
+      if (ec == asio::error::operation_aborted || !tls_acceptor.is_open()) co_return;
+      if (ec) continue;
+      asio::co_spawn(executor, serve_tls(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve_local(LocalStream stream) {
+    auto self = shared_from_this();
+    co_await serve(stream, std::string());
+    beast::error_code ignored;
+    stream.socket().shutdown(local::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<void> serve_tls(tcp::socket socket) {
+    auto self = shared_from_this();
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) co_return;
+    std::string peer = remote.address().to_string();
+    TlsStream stream(beast::tcp_stream(std::move(socket)), *tls);
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    tcp_layer.expires_after(kHandshakeTimeout);
+    // Plain HTTP sent here: a TLS record starts with 0x16, a request with a method's letter.
+    auto [wec] = co_await tcp_layer.socket().async_wait(tcp::socket::wait_read, use_tuple);
+    unsigned char first = 0;
+    if (wec || ::recv(tcp_layer.socket().native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT) != 1) co_return;
+    if (first != 0x16) {
+      if (first >= 'A' && first <= 'Z') {
+        auto res = error_response(400, "plain HTTP sent to the admin API's HTTPS port: use https://", false);
+        co_await http::async_write(tcp_layer, res, use_tuple);
+      }
+      co_return;
+    }
+    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (hec) co_return;
+    const bool clean = co_await serve(stream, std::move(peer));
+    if (!clean) co_return;
+    tcp_layer.expires_after(kShutdownTimeout);  // close_notify; the client's answer is not awaited long
+    co_await stream.async_shutdown(use_tuple);
+  }
+
+  // Serves requests until the client leaves; false when the connection broke (no TLS shutdown).
+  template <class Stream>
+  asio::awaitable<bool> serve(Stream& stream, std::string peer) {
+    auto& lowest = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
+    bool clean = true;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(16 * 1024);
       parser.body_limit(body_limit);
-      stream.expires_after(kReadTimeout);
+      lowest.expires_after(kReadTimeout);
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
-      if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
+      if (ec == http::error::end_of_stream) break;
+      if (ec == beast::error::timeout) {
+        clean = false;
+        break;
+      }
       if (ec == http::error::body_limit) {
         auto res = error_response(413, "request body larger than " + std::to_string(body_limit) + " bytes", false);
         co_await http::async_write(stream, res, use_tuple);
@@ -114,34 +182,41 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
       if (ec) {
         auto res = error_response(400, "malformed request: " + ec.message(), false);
         co_await http::async_write(stream, res, use_tuple);
+        clean = false;
         break;
       }
       auto req = parser.release();
       bool keep_alive = req.keep_alive();
       AdminResponse response;
       try {
-        auto admin_request = to_admin_request(req);  // not a temporary in co_await (GCC 12 bug)
+        auto admin_request = to_admin_request(req, peer);  // not a temporary in co_await (GCC 12 bug)
         response = co_await handler(std::move(admin_request));
       } catch (const std::exception& e) {
         response.status = 500;
         response.body = error_response(500, std::string("internal error: ") + e.what(), true).body();
       }
       if (response.next_chunk) {
-        if (!co_await write_streamed(stream, response, keep_alive)) break;
+        if (!co_await write_streamed(stream, response, keep_alive)) {
+          clean = false;
+          break;
+        }
       } else {
         http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
         res.set(http::field::content_type, response.content_type);
+        if (response.retry_after) res.set(http::field::retry_after, std::to_string(*response.retry_after));
         res.body() = std::move(response.body);
         res.keep_alive(keep_alive);
         res.prepare_payload();
-        stream.expires_after(kReadTimeout);
+        lowest.expires_after(kReadTimeout);
         auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
-        if (wec) break;
+        if (wec) {
+          clean = false;
+          break;
+        }
       }
       if (!keep_alive) break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(local::socket::shutdown_both, ignored);
+    co_return clean;
   }
 };
 
@@ -174,9 +249,29 @@ void AdminServer::start() {
   asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
 }
 
-void AdminServer::stop() {
-  if (!impl_ || !impl_->acceptor.is_open()) return;
+std::uint16_t AdminServer::listen_tls(const std::string& host, std::uint16_t port, ssl_ctx_st* tls) {
   boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  const std::string where = host + ":" + std::to_string(port);
+  if (ec) throw std::system_error(ec, "the admin listen address " + where + " is not a numeric address");
+  SSL_CTX_up_ref(tls);  // asio's context frees the one it holds
+  impl_->tls.emplace(tls);
+  const tcp::endpoint endpoint(address, port);
+  auto& a = impl_->tls_acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::system_error(ec, "cannot listen on " + where + " for the admin API");
+  asio::co_spawn(impl_->executor, impl_->accept_tls_loop(), asio::detached);
+  return a.local_endpoint().port();
+}
+
+void AdminServer::stop() {
+  if (!impl_) return;
+  boost::system::error_code ec;
+  impl_->tls_acceptor.close(ec);
+  if (!impl_->acceptor.is_open()) return;
   impl_->acceptor.close(ec);
   ::unlink(impl_->path.c_str());
 }

@@ -1,6 +1,7 @@
 #pragma once
-// The admin API's transport: HTTP/1.1 over a unix socket (mode 0660). Routing and
-// behaviour live in the handler (admin_api.cpp); this file only moves bytes.
+// The admin API's transport: HTTP/1.1 over a unix socket (mode 0660), and over TLS on a TCP port
+// for remote use (docs/remote.md). Routing, authentication and behaviour live in the handler
+// (admin_api.cpp); this file only moves bytes.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -10,6 +11,8 @@
 #include <optional>
 #include <string>
 
+struct ssl_ctx_st;
+
 namespace svl::orchestrator {
 
 struct AdminRequest {
@@ -17,6 +20,10 @@ struct AdminRequest {
   std::string path;  // decoded path, without the query
   std::map<std::string, std::string> query;
   std::string body;
+  // "" for the unix socket (trusted by its file mode); the client's IP address for TLS.
+  std::string peer;
+  std::string authorization;  // the Authorization header
+  bool remote() const { return !peer.empty(); }
 };
 
 struct AdminResponse {
@@ -25,6 +32,7 @@ struct AdminResponse {
   std::string content_type = "application/json";
   // Set for streamed bodies (logs): each call yields the next chunk; nullopt ends the stream.
   std::function<boost::asio::awaitable<std::optional<std::string>>()> next_chunk;
+  std::optional<unsigned> retry_after;  // seconds, for 429
 };
 
 using AdminHandler = std::function<boost::asio::awaitable<AdminResponse>(AdminRequest)>;
@@ -40,6 +48,10 @@ public:
   // Binds the socket (replacing a stale one, refusing if another daemon answers on it)
   // and starts accepting. Throws std::system_error naming the path on failure.
   void start();
+  // Also serves the API over TLS on host:port (numeric host; port 0: any), with the server context `tls`
+  // (which must outlive the server). Plain HTTP there gets a 400 that says to use https.
+  // Throws std::system_error naming the address on failure. Returns the bound port.
+  std::uint16_t listen_tls(const std::string& host, std::uint16_t port, ssl_ctx_st* tls);
   void stop();
 
 private:

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "orchestrator/daemon/admin_reply.hpp"
 #include "orchestrator/daemon/admin_requests.hpp"
 
 namespace svl::orchestrator {
@@ -20,15 +21,9 @@ using nlohmann::json;
 
 namespace {
 
-// Messages can quote the URL's decoded name, which need not be UTF-8: replaced, not a dump() throw (500).
-AdminResponse reply(unsigned status, const json& body) {
-  return AdminResponse{status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json", {}};
-}
-
+AdminResponse reply(unsigned status, const json& body) { return json_reply(status, body); }
 AdminResponse error(unsigned status, const std::string& message, const json& details = nullptr) {
-  json body{{"error", message}};
-  if (!details.is_null()) body["details"] = details;
-  return reply(status, body);
+  return json_error(status, message, details);
 }
 
 AdminResponse from(const ControlError& e) { return error(e.status, e.message, e.details); }
@@ -138,6 +133,8 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
   auto executor = co_await asio::this_coro::executor;
   const auto& path = req.path;
   const auto& method = req.method;
+  if (auto refused = ctx.access.check(req)) co_return *refused;
+  if (auto tokens = ctx.access.handle_tokens(req)) co_return *tokens;
 
   if (path == "/v1/health") {
     co_return reply(200, json{{"status", "ok"},

@@ -11,9 +11,12 @@
 //   GET    /v1/functions/NAME/logs?tail=N&since=10m&follow=1   text, streamed
 //   GET    /v1/functions/NAME/cron?limit=N    triggers, their next fire times and latest runs
 //   GET    /v1/usage?function=NAME&since=24h   (with "cost" per function when [pricing] is set)
+//   GET    /v1/tokens, POST /v1/tokens {"name", "scope"}, DELETE /v1/tokens/NAME   (admin_access.hpp)
+// Requests from the TLS listener pass AdminAccess::check first (token and scope).
 #include <boost/asio/awaitable.hpp>
 
 #include "orchestrator/admin/admin_server.hpp"
+#include "orchestrator/daemon/admin_access.hpp"
 #include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/controller.hpp"
 #include "orchestrator/daemon/cron_runner.hpp"
@@ -24,6 +27,7 @@
 namespace svl::orchestrator {
 
 struct AdminContext {
+  AdminAccess& access;     // tokens and scopes of remote requests
   Controller& controller;  // views: status, list, container ids
   AdminOps& ops;           // changes: deploy, remove, rollback, scale
   CronRunner& cron;        // svl cron: triggers and their runs

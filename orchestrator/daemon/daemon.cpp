@@ -23,8 +23,10 @@
 #include "orchestrator/daemon/controller.hpp"
 #include "orchestrator/daemon/cron_runner.hpp"
 #include "orchestrator/daemon/https.hpp"
+#include "orchestrator/daemon/remote_admin.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/runtime/docker_runtime.hpp"
+#include "tls/cert_store.hpp"
 #include "orchestrator/metrics/cron_metrics.hpp"
 #include "orchestrator/metrics/metrics_server.hpp"
 
@@ -173,7 +175,7 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
     };
     if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host" ||
         k == "memory_budget" || k == "idle_slot_ttl" || k == "data_path" || k == "tls_listen" || k == "certs_dir" ||
-        k == "acme_webroot") {
+        k == "acme_webroot" || k == "admin_listen" || k == "admin_cert" || k == "admin_key") {
       auto value = str();
       try {
         if (k == "memory_budget") (void)resolve_memory_budget(value);
@@ -193,6 +195,9 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       else if (k == "tls_listen") options.tls_listen = value;
       else if (k == "certs_dir") options.certs_dir = value;
       else if (k == "acme_webroot") options.acme_webroot = value;
+      else if (k == "admin_listen") options.admin_listen = value;
+      else if (k == "admin_cert") options.admin_cert = value;
+      else if (k == "admin_key") options.admin_key = value;
       else options.docker_host = value;
     } else if (k == "domains") {
       auto* arr = node.as_array();
@@ -222,7 +227,8 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
                                           "domains, gateway_threads, memory_budget, idle_slot_ttl, data_path, tls_listen, "
-                                          "certs_dir, acme_webroot, redirect_http, hsts_max_age, [pricing])");
+                                          "certs_dir, acme_webroot, redirect_http, hsts_max_age, admin_listen, admin_cert, "
+                                          "admin_key, [pricing])");
     }
   }
 }
@@ -371,6 +377,22 @@ int run_daemon(DaemonOptions options) {
     std::cerr << "svl daemon: " << e.what() << "\n";
     return 2;
   }
+  std::optional<AdminTls> admin_tls;
+  std::optional<ListenAddress> admin_address;
+  if (!options.admin_listen.empty()) {
+    admin_address = parse_listen_address(options.admin_listen);
+    if (!admin_address) {
+      std::cerr << "svl daemon: --admin-listen: expected ADDR:PORT with a numeric address, got \"" << options.admin_listen
+                << "\"\n";
+      return 2;
+    }
+    try {
+      admin_tls = prepare_admin_tls(options, state_dir);
+    } catch (const std::exception& e) {
+      std::cerr << "svl daemon: --admin-listen: " << e.what() << "\n";
+      return 2;
+    }
+  }
   gateway::Gateway gateway(gw, bridge, bridge);
   try {
     gateway.start();
@@ -401,7 +423,8 @@ int run_daemon(DaemonOptions options) {
   int exit_code = 0;
   const std::string gateway_url = "http://" + gw_host + ":" + std::to_string(gateway.port());
   AdminOps admin_ops(ctl, controller, **registry, runtime, clock);
-  AdminContext admin_context{controller, admin_ops, cron, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
+  AdminAccess admin_access(**registry, clock);
+  AdminContext admin_context{admin_access, controller, admin_ops, cron, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
   AdminServer admin(ctl.get_executor(), options.admin,
                     [&admin_context](AdminRequest req) { return handle_admin(std::move(req), admin_context); });
 
@@ -425,10 +448,27 @@ int run_daemon(DaemonOptions options) {
       ctl.stop();
       return;
     }
+    std::string admin_url;
+    if (admin_tls) {
+      try {
+        const auto port = admin.listen_tls(admin_address->host, admin_address->port, admin_tls->store->server_context());
+        const auto host = admin_address->ipv6 ? "[" + admin_address->host + "]" : admin_address->host;
+        admin_url = "https://" + host + ":" + std::to_string(port);
+      } catch (const std::exception& ex) {
+        std::cerr << "svl daemon: --admin-listen " << options.admin_listen << ": " << ex.what() << "\n";
+        exit_code = 1;
+        ctl.stop();
+        return;
+      }
+      log("admin API on " + admin_url + ", certificate " + admin_tls->fingerprint +
+          (admin_tls->generated ? " (self-signed, made now)" : "") + "; trust it with: svl context add NAME " +
+          admin_url + " --fingerprint " + admin_tls->fingerprint + " --token-file FILE");
+    }
     // One line that scripts and tests can wait for.
     std::cout << "svl daemon ready: gateway " << gateway_url << " admin " << options.admin << " metrics "
               << metrics_server->url();
     if (gateway.tls_port()) std::cout << " https https://" << gw.tls.listen_address << ":" << gateway.tls_port();
+    if (admin_tls) std::cout << " admin_https " << admin_url << " " << admin_tls->fingerprint;
     std::cout << std::endl;
   });
 

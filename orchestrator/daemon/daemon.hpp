@@ -13,6 +13,11 @@ namespace svl::orchestrator {
 struct DaemonOptions {
   std::string listen = "127.0.0.1:8080";          // gateway
   std::string admin;                               // default <state_dir>/svl.sock
+  // The admin API over HTTPS for remote use (docs/remote.md); "" = the unix socket only. Its
+  // certificate: admin_cert and admin_key, else a self-signed one made at first start.
+  std::string admin_listen;
+  std::string admin_cert;
+  std::string admin_key;
   std::string metrics_listen = "127.0.0.1:9180";  // Prometheus /metrics
   std::string state_dir;                           // default /var/lib/svl as root
   std::string docker_host;                         // default $DOCKER_HOST or the local socket

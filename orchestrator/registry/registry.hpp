@@ -16,6 +16,7 @@
 
 #include "orchestrator/registry/cron_runs.hpp"
 #include "orchestrator/registry/registry_error.hpp"
+#include "orchestrator/registry/tokens.hpp"
 #include "orchestrator/spec/function_spec.hpp"
 
 namespace svl::orchestrator {
@@ -153,6 +154,15 @@ public:
   virtual RegistryStatus finish_cron_run(std::int64_t row, WallTime finished, CronResult result,
                                          std::optional<int> status, std::string_view detail) = 0;
   virtual RegistryResult<std::vector<CronRun>> cron_runs(std::string_view function, std::size_t limit) = 0;
+
+  // API tokens (tokens.hpp). add: name_taken when the name is in use, invalid for an empty name
+  // or hash. find_token: by hash; not_found for an unknown (or revoked) token. mark_token_used
+  // sets last_used_at. delete_token revokes at once; not_found when there is no such token.
+  virtual RegistryStatus add_token(const ApiToken& token) = 0;
+  virtual RegistryResult<std::vector<ApiToken>> tokens() = 0;
+  virtual RegistryResult<ApiToken> find_token(std::string_view hash) = 0;
+  virtual RegistryStatus mark_token_used(std::string_view name, WallTime at) = 0;
+  virtual RegistryStatus delete_token(std::string_view name) = 0;
 };
 
 struct RegistryOptions {

@@ -10,7 +10,7 @@ namespace svl::orchestrator::detail {
 namespace {
 
 // Append only: never edit a migration that has shipped.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: functions, revisions, hourly usage.
     R"sql(
 CREATE TABLE functions (
@@ -72,6 +72,16 @@ CREATE TABLE cron_runs (
   detail       TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX cron_runs_by_trigger ON cron_runs (function, trigger, id);
+)sql",
+    // 4: API tokens of the remote admin API (hashes only).
+    R"sql(
+CREATE TABLE api_tokens (
+  name         TEXT PRIMARY KEY NOT NULL,
+  scope        TEXT NOT NULL CHECK (scope IN ('read', 'deploy', 'admin')),
+  hash         TEXT NOT NULL UNIQUE,
+  created_ms   INTEGER NOT NULL,
+  last_used_ms INTEGER
+) STRICT;
 )sql",
 };
 

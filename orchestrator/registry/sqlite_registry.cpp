@@ -15,6 +15,7 @@
 #include "orchestrator/registry/registry.hpp"
 #include "orchestrator/registry/schema.hpp"
 #include "orchestrator/registry/sqlite_cron_runs.hpp"
+#include "orchestrator/registry/sqlite_tokens.hpp"
 #include "orchestrator/registry/sqlite.hpp"
 #include "orchestrator/spec/spec_json.hpp"
 #include "orchestrator/spec/spec_parser.hpp"
@@ -376,6 +377,41 @@ public:
   RegistryResult<std::vector<CronRun>> cron_runs(std::string_view function, std::size_t limit) override {
     return guarded("read the cron runs of " + in_quotes(function), [&]() -> RegistryResult<std::vector<CronRun>> {
       return detail::select_cron_runs(db_, function, limit);
+    });
+  }
+
+  RegistryStatus add_token(const ApiToken& token) override {
+    if (token.name.empty() || token.hash.empty()) return error(RegistryErrc::invalid, "a token without name or hash");
+    return guarded("add the token " + in_quotes(token.name), [&]() -> RegistryStatus {
+      if (!detail::insert_token(db_, token))
+        return error(RegistryErrc::name_taken, "a token named " + in_quotes(token.name) + " exists");
+      return {};
+    });
+  }
+
+  RegistryResult<std::vector<ApiToken>> tokens() override {
+    return guarded("list the tokens", [&]() -> RegistryResult<std::vector<ApiToken>> { return detail::select_tokens(db_); });
+  }
+
+  RegistryResult<ApiToken> find_token(std::string_view hash) override {
+    return guarded("look a token up", [&]() -> RegistryResult<ApiToken> {
+      auto found = detail::select_token_by_hash(db_, hash);
+      if (!found) return error(RegistryErrc::not_found, "no such token");
+      return std::move(*found);
+    });
+  }
+
+  RegistryStatus mark_token_used(std::string_view name, WallTime at) override {
+    return guarded("record the use of the token " + in_quotes(name), [&]() -> RegistryStatus {
+      if (!detail::update_token_used(db_, name, at)) return error(RegistryErrc::not_found, "no token " + in_quotes(name));
+      return {};
+    });
+  }
+
+  RegistryStatus delete_token(std::string_view name) override {
+    return guarded("remove the token " + in_quotes(name), [&]() -> RegistryStatus {
+      if (!detail::delete_token(db_, name)) return error(RegistryErrc::not_found, "no token " + in_quotes(name));
+      return {};
     });
   }
 
