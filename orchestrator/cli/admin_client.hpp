@@ -1,11 +1,16 @@
 #pragma once
-// The CLI's side of the admin API: JSON over HTTP on the daemon's unix socket (libcurl).
+// The CLI's side of the admin API: JSON over HTTP on the daemon's unix socket, or over HTTPS to a
+// remote daemon with a token and the daemon's certificate pinned by fingerprint (libcurl).
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "orchestrator/cli/contexts.hpp"
+
+struct curl_slist;
 
 namespace svl::cli {
 
@@ -23,9 +28,15 @@ class DaemonUnreachable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown when a remote daemon's certificate is not the pinned one; the message says how to re-trust.
+class CertificateChanged : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class AdminClient {
 public:
-  explicit AdminClient(std::string socket_path);
+  explicit AdminClient(AdminTarget target);
+  explicit AdminClient(std::string socket_path) : AdminClient(AdminTarget{std::move(socket_path), {}, {}}) {}
   ~AdminClient();
   AdminClient(const AdminClient&) = delete;
   AdminClient& operator=(const AdminClient&) = delete;
@@ -37,10 +48,25 @@ public:
   long stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
               const std::atomic<bool>* stop = nullptr);
 
-  const std::string& socket_path() const { return socket_path_; }
+  // A remote target's certificate fingerprint as it is seen now, pinned or not (svl context add's
+  // first contact: ssh's accept-new). Sends no token.
+  std::string probe_fingerprint();
+
+  const AdminTarget& target() const { return target_; }
+
+  // What the TLS verify callback compares and records.
+  struct Pin {
+    std::string expected;  // "" : accept any (probe_fingerprint)
+    std::string seen;
+  };
 
 private:
-  std::string socket_path_;
+  // Points the handle at `path` on the target (socket or URL, pin, token); returns the headers
+  // to free after the transfer.
+  ::curl_slist* prepare(std::string_view path, bool with_token);
+  [[noreturn]] void fail(std::string_view what, int code);
+  AdminTarget target_;
+  Pin pin_;
   void* curl_;
 };
 

@@ -20,5 +20,6 @@ void add_daemon_command(CLI::App& app, Run& run);     // daemon_command.cpp
 void add_up_command(CLI::App& app, Run& run);         // up_command.cpp
 void add_dev_command(CLI::App& app, Run& run);        // dev_command.cpp
 void add_certs_command(CLI::App& app, Run& run);      // certs_command.cpp
+void add_context_commands(CLI::App& app, Run& run);   // context_commands.cpp: `svl context` and `svl token`
 
 }  // namespace svl::cli

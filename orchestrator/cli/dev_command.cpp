@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "orchestrator/cli/admin_client.hpp"
+#include "orchestrator/cli/admin_options.hpp"
 #include "orchestrator/cli/command.hpp"
 #include "orchestrator/cli/deploy_steps.hpp"
 #include "orchestrator/dev/change_plan.hpp"
@@ -37,6 +38,7 @@ struct DevOptions {
   std::string dir = ".";
   std::string name;
   std::string admin;
+  std::string context;  // must name the local daemon: svl dev bind-mounts this machine's folders
   std::string docker_host;
   int lease_seconds = 15;
   bool quiet = false;
@@ -160,6 +162,10 @@ int fail(const std::string& message) {
 }
 
 int dev_loop(const DevOptions& opts) {
+  const auto target = resolve_admin_target(opts.admin, opts.context);
+  if (target.is_remote())
+    return fail("svl dev works with the daemon on this machine only (it mounts this folder into the replica), and "
+                "the context " + target.context + " is remote; use --context local, or svl up to deploy there");
   std::error_code ec;
   const fs::path dir = fs::canonical(opts.dir, ec);
   if (ec) return fail("folder " + opts.dir + " does not exist");
@@ -168,7 +174,7 @@ int dev_loop(const DevOptions& opts) {
   auto spec = load_dev_spec(dir, opts.name);
   if (!spec) return fail(spec.error().message);
   const std::string name = spec->name;
-  const std::string socket = resolve_admin_socket(opts.admin);
+  const std::string socket = target.socket_path;
   AdminClient admin(socket);
   auto health = admin.request("GET", "/v1/health");
   if (health.status != 200) return fail("the daemon is unhealthy: " + error_message(health));
@@ -256,7 +262,7 @@ void add_dev_command(CLI::App& app, Run& run) {
   auto* cmd = app.add_subcommand("dev", "Run the folder as a dev function that reloads on save, until Ctrl-C");
   cmd->add_option("dir", opts->dir, "Folder holding svl.toml (default: .)");
   cmd->add_option("--name", opts->name, "Name of the dev function (default: <name>-dev)");
-  cmd->add_option("--admin", opts->admin, "Admin socket of the daemon (default: $SVL_ADMIN, then <state-dir>/svl.sock)");
+  add_target_flags(cmd, opts->admin, opts->context);
   cmd->add_option("--docker-host", opts->docker_host, "Docker endpoint for builds (default: $DOCKER_HOST or the local socket)");
   cmd->add_option("--lease", opts->lease_seconds, "Seconds the daemon keeps the dev function after svl dev stops renewing")
       ->check(CLI::Range(3, 3600));

@@ -13,7 +13,6 @@
 #include "orchestrator/cli/command.hpp"
 
 namespace svl::cli {
-namespace {
 
 using nlohmann::json;
 
@@ -26,10 +25,9 @@ std::string url_encode(const std::string& s) {
   return out.str();
 }
 
-// Runs one admin call; prints the daemon's error and returns 1 when it is not 2xx.
-int call(const AdminOptions& opts, const std::string& method, const std::string& path, const json& body,
-         const std::function<void(const json&)>& print_human) {
-  AdminClient client(resolve_admin_socket(opts.admin));
+int admin_call(const AdminOptions& opts, const std::string& method, const std::string& path, const json& body,
+               const std::function<void(const json&)>& print_human) {
+  AdminClient client(opts.target());
   auto reply = client.request(method, path, body.is_null() ? std::string() : body.dump());
   if (reply.status < 200 || reply.status >= 300) {
     std::cerr << "svl: " << error_message(reply) << "\n";
@@ -44,6 +42,8 @@ int call(const AdminOptions& opts, const std::string& method, const std::string&
   else print_human(parsed);
   return 0;
 }
+
+namespace {
 
 std::string str(const json& j, const char* key, const std::string& fallback = "-") {
   if (!j.contains(key) || j[key].is_null()) return fallback;
@@ -206,14 +206,14 @@ void add_manage_commands(CLI::App& app, Run& run) {
   auto* ls = app.add_subcommand("ls", "List functions: state, replicas per tier, revision, last cold start");
   add_admin_flags(ls, *opts);
   ls->callback([&run, opts] {
-    run = [opts] { return call(*opts, "GET", "/v1/functions", nullptr, print_function_table); };
+    run = [opts] { return admin_call(*opts, "GET", "/v1/functions", nullptr, print_function_table); };
   });
 
   auto* status = app.add_subcommand("status", "Show one function in detail");
   add_admin_flags(status, *opts);
   status->add_option("name", *name, "Function name")->required();
   status->callback([&run, opts, name] {
-    run = [opts, name] { return call(*opts, "GET", "/v1/functions/" + url_encode(*name), nullptr, print_status); };
+    run = [opts, name] { return admin_call(*opts, "GET", "/v1/functions/" + url_encode(*name), nullptr, print_status); };
   });
 
   auto* down = app.add_subcommand("down", "Remove a function: its replicas, sandboxes and registry entry");
@@ -221,7 +221,7 @@ void add_manage_commands(CLI::App& app, Run& run) {
   down->add_option("name", *name, "Function name")->required();
   down->callback([&run, opts, name] {
     run = [opts, name] {
-      return call(*opts, "DELETE", "/v1/functions/" + url_encode(*name), nullptr,
+      return admin_call(*opts, "DELETE", "/v1/functions/" + url_encode(*name), nullptr,
                   [&](const json&) { std::cout << "removed " << *name << "\n"; });
     };
   });
@@ -235,7 +235,7 @@ void add_manage_commands(CLI::App& app, Run& run) {
     run = [opts, name, revision] {
       json body = json::object();
       if (*revision > 0) body["revision"] = *revision;
-      return call(*opts, "POST", "/v1/functions/" + url_encode(*name) + "/rollback", body,
+      return admin_call(*opts, "POST", "/v1/functions/" + url_encode(*name) + "/rollback", body,
                   [&](const json& r) { std::cout << *name << " is now at revision " << str(r, "revision") << "\n"; });
     };
   });
@@ -255,7 +255,7 @@ void add_manage_commands(CLI::App& app, Run& run) {
       json body = json::object();
       if (*min >= 0) body["min"] = *min;
       if (*max >= 0) body["max"] = *max;
-      return call(*opts, "POST", "/v1/functions/" + url_encode(*name) + "/scale", body, [&](const json& r) {
+      return admin_call(*opts, "POST", "/v1/functions/" + url_encode(*name) + "/scale", body, [&](const json& r) {
         std::cout << *name << ": min " << str(r, "min") << ", max " << str(r, "max") << "\n";
         if (r.contains("note")) std::cout << "note: " << r["note"].get<std::string>() << "\n";
       });
@@ -269,7 +269,7 @@ void add_manage_commands(CLI::App& app, Run& run) {
   cron->add_option("--limit", *limit, "Runs shown per trigger (default 20)")->check(CLI::Range(1, 200));
   cron->callback([&run, opts, name, limit] {
     run = [opts, name, limit] {
-      return call(*opts, "GET", "/v1/functions/" + url_encode(*name) + "/cron?limit=" + std::to_string(*limit), nullptr,
+      return admin_call(*opts, "GET", "/v1/functions/" + url_encode(*name) + "/cron?limit=" + std::to_string(*limit), nullptr,
                   print_cron);
     };
   });
@@ -284,7 +284,7 @@ void add_manage_commands(CLI::App& app, Run& run) {
       std::string path = "/v1/usage?";
       if (!name->empty()) path += "function=" + url_encode(*name) + "&";
       if (!since->empty()) path += "since=" + url_encode(*since);
-      return call(*opts, "GET", path, nullptr, print_usage);
+      return admin_call(*opts, "GET", path, nullptr, print_usage);
     };
   });
 
@@ -298,7 +298,7 @@ void add_manage_commands(CLI::App& app, Run& run) {
   logs->add_option("--tail", *tail, "Lines from the end of each replica's log (default 100)");
   logs->callback([&run, opts, name, follow, since, tail] {
     run = [opts, name, follow, since, tail] {
-      AdminClient client(resolve_admin_socket(opts->admin));
+      AdminClient client(opts->target());
       std::string path = "/v1/functions/" + url_encode(*name) + "/logs?tail=" + std::to_string(*tail);
       if (*follow) path += "&follow=1";
       if (!since->empty()) path += "&since=" + url_encode(*since);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/cli/admin_client.hpp"
+#include "orchestrator/cli/admin_options.hpp"
 #include "orchestrator/cli/command.hpp"
 #include "orchestrator/cli/deploy_steps.hpp"
 #include "orchestrator/spec/spec_parser.hpp"
@@ -20,6 +21,7 @@ using orchestrator::load_spec_file;
 struct UpOptions {
   std::string dir = ".";
   std::string admin;
+  std::string context;
   std::string docker_host;
   bool quiet = false;
   bool force = false;
@@ -45,7 +47,11 @@ int up(const UpOptions& opts) {
   const auto& spec = *parsed.spec;
 
   // The daemon first: no point building for a daemon that is down.
-  AdminClient admin(resolve_admin_socket(opts.admin));
+  const auto target = resolve_admin_target(opts.admin, opts.context);
+  if (target.is_remote())  // the image is built by this machine's Docker, which the remote daemon cannot run
+    return fail("deploying to the remote context " + target.context + " needs a build on the daemon's side, which "
+                "this svl does not do yet (docs/remote.md); run svl up on the box itself");
+  AdminClient admin(target);
   auto health = admin.request("GET", "/v1/health");
   if (health.status != 200) return fail("the daemon is unhealthy: " + error_message(health));
 
@@ -77,7 +83,7 @@ void add_up_command(CLI::App& app, Run& run) {
   auto opts = std::make_shared<UpOptions>();
   auto* cmd = app.add_subcommand("up", "Build the folder's image, deploy it as a function and wait until it is ready");
   cmd->add_option("dir", opts->dir, "Folder holding svl.toml (default: .)");
-  cmd->add_option("--admin", opts->admin, "Admin socket of the daemon (default: $SVL_ADMIN, then <state-dir>/svl.sock)");
+  add_target_flags(cmd, opts->admin, opts->context);
   cmd->add_option("--docker-host", opts->docker_host, "Docker endpoint for the build (default: $DOCKER_HOST or the local socket)");
   cmd->add_flag("-q,--quiet", opts->quiet, "No build output");
   cmd->add_flag("--force", opts->force, "Take the function's name over from the folder that deployed it");
