@@ -229,7 +229,8 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
 asio::awaitable<void> serve(std::shared_ptr<Session> s) {
   auto& impl = *s->impl;
   bool first = true;
-  for (bool secured = !s->client.is_tls() || co_await tls_handshake(*s); secured;) {
+  const bool secured = !s->client.is_tls() || co_await tls_handshake(*s);
+  while (secured) {
     if (impl.stopping.load()) break;
     http::request_parser<http::empty_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(impl.options.max_header_bytes));
@@ -267,6 +268,12 @@ asio::awaitable<void> serve(std::shared_ptr<Session> s) {
   {
     std::lock_guard lock(impl.sessions_mu);
     impl.idle_closers.erase(s->id);
+  }
+  if (secured && s->client.is_tls() && !s->client_gone) {
+    // close_notify, so that the client knows the answer was whole (and may keep its session for
+    // resumption); a reset or broken connection fails this at once.
+    s->arm(tls_close_timeout, Phase::client_write);
+    co_await s->client.tls().async_shutdown(nothrow);
   }
   boost::system::error_code ignored;
   s->client.socket().shutdown(tcp::socket::shutdown_send, ignored);

@@ -30,6 +30,9 @@ constexpr std::uint64_t small_body = 64 * 1024;    // read whole and sent in one
 constexpr auto busy_tick = std::chrono::milliseconds(50);
 constexpr auto idle_tick = std::chrono::milliseconds(1000);
 constexpr auto write_timeout = std::chrono::seconds(30);
+// For the TLS close_notify exchange at the end of a connection: a client that never answers ours
+// holds its session this long at most.
+constexpr auto tls_close_timeout = std::chrono::seconds(1);
 
 enum class Phase { handshake, idle, header, client_body, held, connect, upstream, upstream_body, client_write, tunnel };
 

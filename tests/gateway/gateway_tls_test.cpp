@@ -142,6 +142,19 @@ TEST_CASE("a second connection resumes the session by ticket; HSTS is sent on HT
   CHECK(plain_res.find(http::field::strict_transport_security) == plain_res.end());
 }
 
+TEST_CASE("a connection the gateway closes ends with close_notify, and its session resumes") {
+  TlsGateway g(true);
+  TlsClient first(g.tls_port(), "a.localhost");
+  http::request<http::string_body> req{http::verb::get, "/", 11};
+  req.set(http::field::host, "a.localhost");
+  req.keep_alive(false);
+  CHECK(first.request(req).result_int() == 200);
+  CHECK(first.read_to_close() == asio::error::eof);  // not stream_truncated
+  TlsClient second(g.tls_port(), "a.localhost", first.session());
+  REQUIRE_FALSE(second.handshake_error());
+  CHECK(second.resumed());
+}
+
 TEST_CASE("a certificate renewed under load: every request of every new connection succeeds, and the new one is served") {
   TlsGateway g;
   std::atomic<bool> stop{false};

@@ -87,6 +87,15 @@ public:
     return p.release();
   }
 
+  // After an answer that closed the connection: how the next read ends. asio::error::eof when the
+  // server sent close_notify; ssl::error::stream_truncated when it only closed the socket.
+  boost::system::error_code read_to_close() {
+    char byte = 0;
+    boost::system::error_code ec;
+    stream_.read_some(asio::buffer(&byte, 1), ec);
+    return ec;
+  }
+
   // The session to resume with (owned by this client; valid while it lives). TLS 1.3 sends its
   // tickets after the handshake, so call this after a request.
   SSL_SESSION* session() {
