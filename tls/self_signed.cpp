@@ -13,6 +13,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/hex.hpp"
+
 namespace svl::tls {
 
 namespace fs = std::filesystem;
@@ -80,13 +82,7 @@ std::string fingerprint(const x509_st* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (X509_digest(cert, EVP_sha256(), md, &n) != 1) throw std::runtime_error("cannot hash a certificate");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "SHA256:";
-  for (unsigned i = 0; i < n; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return "SHA256:" + to_hex(md, n);
 }
 
 std::string fingerprint_of_file(const fs::path& crt) {

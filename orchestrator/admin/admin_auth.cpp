@@ -8,6 +8,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "common/hex.hpp"
+
 namespace svl::orchestrator {
 
 namespace {
@@ -69,13 +71,7 @@ std::string token_hash(std::string_view token) {
   unsigned int n = 0;
   if (EVP_Digest(token.data(), token.size(), digest, &n, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("SHA-256 failed");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return to_hex(digest, n);
 }
 
 std::string_view bearer_token(std::string_view authorization) {

@@ -116,16 +116,17 @@ AdminTarget resolve_admin_target(const std::string& admin_flag, const std::strin
   std::string name = context_flag;
   if (name.empty())
     if (const char* env = std::getenv("SVL_CONTEXT"); env && *env) name = env;
-  if (name.empty()) name = load_contexts(file).current;
+  std::optional<ContextFile> loaded;  // read at most once, and only when a context is needed from it
+  auto contexts = [&]() -> const ContextFile& { return loaded ? *loaded : loaded.emplace(load_contexts(file)); };
+  if (name.empty()) name = contexts().current;
   if (name.empty() || name == kLocalContext) {
     target.socket_path = resolve_admin_socket("");
     return target;
   }
-  const auto contexts = load_contexts(file);
-  auto it = contexts.contexts.find(name);
-  if (it == contexts.contexts.end()) {
+  auto it = contexts().contexts.find(name);
+  if (it == contexts().contexts.end()) {
     std::string known = kLocalContext;
-    for (const auto& [n, c] : contexts.contexts) known += ", " + n;
+    for (const auto& [n, c] : contexts().contexts) known += ", " + n;
     throw std::runtime_error("no context named " + name + " in " + file.string() + " (known: " + known +
                              "); add one with svl context add " + name + " https://HOST:PORT --token-file FILE");
   }
