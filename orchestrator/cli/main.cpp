@@ -12,6 +12,7 @@ namespace {
 // One example per command, shown at the end of its --help.
 constexpr std::pair<std::string_view, std::string_view> examples[] = {
     {"certs", "svl certs --dir /var/lib/svl/certs   # names and expiry of each NAME.crt"},
+    {"context", "svl context add prod https://box.example.com:8443 --token-file ~/.svl-token"},
     {"cron", "svl cron api   # each [[cron]] trigger's next fire time and latest runs"},
     {"dev", "svl dev ./api   # runs api-dev until Ctrl-C; a saved file answers within a second"},
     {"daemon", "svl daemon --listen 127.0.0.1:8080 --state-dir ~/.local/state/svl"},
@@ -24,6 +25,7 @@ constexpr std::pair<std::string_view, std::string_view> examples[] = {
     {"sim", "svl sim --trace invocations.csv --durations durations.csv --memory memory.csv --policy fixed:10m"},
     {"status", "svl status api"},
     {"templates", "svl templates"},
+    {"token", "svl token create laptop --scope deploy   # printed once; give it to svl context add"},
     {"up", "svl up ./api"},
     {"usage", "svl usage --since 30d --json"},
     {"version", "svl version"},
