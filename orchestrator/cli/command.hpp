@@ -20,5 +20,6 @@ void add_daemon_command(CLI::App& app, Run& run);     // daemon_command.cpp
 void add_up_command(CLI::App& app, Run& run);         // up_command.cpp
 void add_dev_command(CLI::App& app, Run& run);        // dev_command.cpp
 void add_certs_command(CLI::App& app, Run& run);      // certs_command.cpp
+void add_secret_command(CLI::App& app, Run& run);     // secret_command.cpp: secret set, ls, rm
 
 }  // namespace svl::cli

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   svl::cli::add_up_command(app, run);
   svl::cli::add_dev_command(app, run);
   svl::cli::add_certs_command(app, run);
+  svl::cli::add_secret_command(app, run);
   add_examples(app);
 
   try {

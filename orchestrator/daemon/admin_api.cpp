@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "orchestrator/daemon/admin_replies.hpp"
 #include "orchestrator/daemon/admin_requests.hpp"
 
 namespace svl::orchestrator {
@@ -19,17 +20,6 @@ using asio::awaitable;
 using nlohmann::json;
 
 namespace {
-
-// Messages can quote the URL's decoded name, which need not be UTF-8: replaced, not a dump() throw (500).
-AdminResponse reply(unsigned status, const json& body) {
-  return AdminResponse{status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json", {}};
-}
-
-AdminResponse error(unsigned status, const std::string& message, const json& details = nullptr) {
-  json body{{"error", message}};
-  if (!details.is_null()) body["details"] = details;
-  return reply(status, body);
-}
 
 AdminResponse from(const ControlError& e) { return error(e.status, e.message, e.details); }
 
@@ -180,6 +170,7 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     }
     co_return reply(200, out);
   }
+  if (path == "/v1/secrets" || path.starts_with("/v1/secrets/")) co_return co_await handle_secrets(req, ctx);
   std::string name, verb;
   if (!match_function(path, name, verb)) co_return error(404, "path: no such endpoint " + path);
   if (verb.empty()) {

@@ -16,6 +16,7 @@
 
 #include "orchestrator/registry/cron_runs.hpp"
 #include "orchestrator/registry/registry_error.hpp"
+#include "orchestrator/registry/secrets.hpp"
 #include "orchestrator/spec/function_spec.hpp"
 
 namespace svl::orchestrator {
@@ -30,6 +31,7 @@ struct Revision {
   std::string image_id;    // Docker's image id (sha256:...) the revision runs
   std::string source_dir;  // the folder `svl up` ran in
   WallTime created_at;
+  SecretVersions secret_versions;  // of the secrets its spec names, when it was made
 };
 
 // svl dev's hold on a dev function: renewed while it runs; the daemon removes the function once
@@ -83,6 +85,8 @@ struct PutRevisionOptions {
   bool force = false;  // take the name over from another folder
   // A dev deploy: takes or renews the lease (see hold_lease); nullopt leaves the lease as it is.
   std::optional<DevLease> lease;
+  // The versions of the secrets the spec names, as they are now: a change makes a new revision.
+  SecretVersions secret_versions{};
 };
 
 struct PutRevisionOutcome {
@@ -153,6 +157,14 @@ public:
   virtual RegistryStatus finish_cron_run(std::int64_t row, WallTime finished, CronResult result,
                                          std::optional<int> status, std::string_view detail) = 0;
   virtual RegistryResult<std::vector<CronRun>> cron_runs(std::string_view function, std::size_t limit) = 0;
+
+  // Secrets (secrets.hpp), sealed by the caller: the registry never sees a value. put: creates
+  // or replaces, returns the stored record (version one above the last); invalid for a bad name.
+  // list: by name, without the sealed bytes. get, remove: not_found when there is no such secret.
+  virtual RegistryResult<SecretRecord> put_secret(std::string_view name, std::string_view sealed, std::int64_t size) = 0;
+  virtual RegistryResult<std::vector<SecretRecord>> list_secrets() = 0;
+  virtual RegistryResult<SecretRecord> get_secret(std::string_view name) = 0;
+  virtual RegistryStatus delete_secret(std::string_view name) = 0;
 };
 
 struct RegistryOptions {

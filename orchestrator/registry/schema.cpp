@@ -10,7 +10,7 @@ namespace svl::orchestrator::detail {
 namespace {
 
 // Append only: never edit a migration that has shipped.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: functions, revisions, hourly usage.
     R"sql(
 CREATE TABLE functions (
@@ -72,6 +72,18 @@ CREATE TABLE cron_runs (
   detail       TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX cron_runs_by_trigger ON cron_runs (function, trigger, id);
+)sql",
+    // 4: secrets, sealed (nonce || crypto_secretbox; never the value), and the versions of the
+    // secrets each revision was made with (a JSON object: name -> version).
+    R"sql(
+CREATE TABLE secrets (
+  name       TEXT PRIMARY KEY NOT NULL,
+  sealed     BLOB NOT NULL,
+  size       INTEGER NOT NULL,
+  version    INTEGER NOT NULL CHECK (version > 0),
+  updated_ms INTEGER NOT NULL
+) STRICT;
+ALTER TABLE revisions ADD COLUMN secret_versions TEXT NOT NULL DEFAULT '{}';
 )sql",
 };
 
