@@ -137,6 +137,14 @@ TEST_CASE("a function reads its file and env secrets; rotation needs svl up or -
   auto restored = d.cli({"secret", "set", "db-password", "--from-file", (tmp.path() / "v1").string()});
   CHECK_MESSAGE(restored.exit_code == 0, restored.err);
 
+  // svl up of the unchanged folder: the used secret's new version makes revision 3.
+  auto again = d.cli({"up", fn.string(), "--quiet"});
+  REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+  CHECK(wait_for([&] { return body_of(port, "/file?path=/run/secrets/DB_PASSWORD") == "s3cret-1"; }, 30s));
+  CHECK(status_of(d, "api")["revision"] == 3);
+  CHECK(d.cli({"up", fn.string(), "--quiet"}).exit_code == 0);
+  CHECK(status_of(d, "api")["revision"] == 3);  // nothing changed since: no new revision
+
   // The function's folder of secret files goes with it.
   auto down = d.cli({"down", "api"});
   REQUIRE_MESSAGE(down.exit_code == 0, down.err);
