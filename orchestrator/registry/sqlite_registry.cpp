@@ -66,16 +66,8 @@ bool valid_counters(const UsageCounters& d) {
 constexpr std::string_view kRevisionColumns =
     "function, number, spec_json, spec_hash, image_id, source_dir, created_ms, secret_versions";
 
-std::string versions_json(const SecretVersions& v) { return nlohmann::json(v).dump(); }
-
-SecretVersions versions_of(const std::string& text) {
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  SecretVersions out;
-  if (j.is_object())
-    for (const auto& [name, version] : j.items())
-      if (version.is_number_integer()) out[name] = version.get<std::int64_t>();
-  return out;
-}
+using detail::versions_json;
+using detail::versions_of;
 
 class SqliteRegistry final : public Registry {
 public:

@@ -1,5 +1,7 @@
 #include "orchestrator/registry/sqlite_secrets.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "orchestrator/registry/schema.hpp"
 
 namespace svl::orchestrator::detail {
@@ -35,6 +37,17 @@ bool delete_secret_row(sqlite::Database& db, std::string_view name) {
   sqlite::Statement s(db, "DELETE FROM secrets WHERE name = ?1");
   s.bind(1, name).run();
   return db.changes() > 0;
+}
+
+std::string versions_json(const SecretVersions& versions) { return nlohmann::json(versions).dump(); }
+
+SecretVersions versions_of(const std::string& text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  SecretVersions out;
+  if (j.is_object())
+    for (const auto& [name, version] : j.items())
+      if (version.is_number_integer()) out[name] = version.get<std::int64_t>();
+  return out;
 }
 
 }  // namespace svl::orchestrator::detail

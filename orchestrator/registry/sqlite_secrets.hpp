@@ -17,4 +17,8 @@ std::vector<SecretRecord> select_secrets(sqlite::Database& db);  // by name, wit
 std::optional<SecretRecord> select_secret(sqlite::Database& db, std::string_view name);
 bool delete_secret_row(sqlite::Database& db, std::string_view name);  // false: no such secret
 
+// A revision's secret_versions column: a JSON object, name -> version ("{}" for none).
+std::string versions_json(const SecretVersions& versions);
+SecretVersions versions_of(const std::string& text);
+
 }  // namespace svl::orchestrator::detail
