@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libcurl4-openssl-dev prometheus-cpp-dev nlohmann-json3-dev doctest-dev
   libsqlite3-dev libtomlplusplus-dev libcli11-dev libarchive-dev libssl-dev
-  libhowardhinnant-date-dev tzdata
+  libhowardhinnant-date-dev libsodium-dev tzdata
   pebble certbot
   docker.io curl
   clang libclang-rt-14-dev

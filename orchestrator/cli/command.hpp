@@ -21,5 +21,6 @@ void add_up_command(CLI::App& app, Run& run);         // up_command.cpp
 void add_dev_command(CLI::App& app, Run& run);        // dev_command.cpp
 void add_certs_command(CLI::App& app, Run& run);      // certs_command.cpp
 void add_context_commands(CLI::App& app, Run& run);   // context_commands.cpp: `svl context` and `svl token`
+void add_secret_command(CLI::App& app, Run& run);     // secret_command.cpp: secret set, ls, rm
 
 }  // namespace svl::cli

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   svl::cli::add_dev_command(app, run);
   svl::cli::add_certs_command(app, run);
   svl::cli::add_context_commands(app, run);
+  svl::cli::add_secret_command(app, run);
   add_examples(app);
 
   try {

@@ -139,6 +139,15 @@ void print_status(const json& f) {
   }
   if (f.contains("urls"))
     for (const auto& u : f["urls"]) std::cout << "url:             " << u.get<std::string>() << "\n";
+  if (f.contains("secrets"))  // names and versions, never values
+    for (const auto& sec : f["secrets"]) {
+      std::cout << "secret:          " << str(sec, "key") << " <- " << str(sec, "secret") << " (" << str(sec, "as")
+                << ", version " << str(sec, "version") << ")";
+      if (sec.value("stale", false))
+        std::cout << ": replicas run an older version than the current " << str(sec, "current_version")
+                  << "; `svl up` or `svl secret set " << str(sec, "secret") << " --roll` makes a new revision";
+      std::cout << "\n";
+    }
   if (f.contains("revisions")) {
     std::cout << "revisions:\n";
     for (const auto& r : f["revisions"])

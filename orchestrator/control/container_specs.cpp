@@ -32,6 +32,9 @@ ReplicaSpec replica_spec_for(const FunctionConfig& f, const CoreOptions& o, cons
   r.pids = f.spec.resources.pids;
   r.stop_grace = o.stop_grace;
   r.init = f.spec.run.init;
+  r.secrets = f.spec.secrets;
+  r.function = f.name;
+  r.revision = f.revision;
   if (f.dev && !f.spec.dev.mount.empty()) {
     r.user = f.dev_user;
     for (const auto& [from, to] : f.spec.dev.mount)  // "dir/." and "dir/src/" both as "dir/src"

@@ -12,6 +12,7 @@
 #include "common/clock.hpp"
 #include "gateway/gateway.hpp"
 #include "orchestrator/control/replica_set.hpp"
+#include "orchestrator/spec/function_spec.hpp"
 
 namespace svl::control {
 
@@ -43,6 +44,10 @@ struct ReplicaSpec {
   std::chrono::seconds stop_grace{10};
   std::vector<std::string> binds;  // "host:container:ro", svl dev's mounts only
   std::string user;                // "uid:gid"; empty: the image's
+  // [secrets] by name: the runtime fetches the values and writes the files (never the core).
+  std::map<std::string, orchestrator::SecretMount> secrets;
+  std::string function;  // whose revision's secrets these are
+  long revision = 0;
 };
 struct SandboxSpec {
   std::string name;

@@ -177,6 +177,7 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     }
     co_return reply(200, out);
   }
+  if (path == "/v1/secrets" || path.starts_with("/v1/secrets/")) co_return co_await handle_secrets(req, ctx);
   std::string name, verb;
   if (!match_function(path, name, verb)) co_return error(404, "path: no such endpoint " + path);
   if (verb.empty()) {

@@ -11,6 +11,9 @@
 //   GET    /v1/functions/NAME/logs?tail=N&since=10m&follow=1   text, streamed
 //   GET    /v1/functions/NAME/cron?limit=N    triggers, their next fire times and latest runs
 //   GET    /v1/usage?function=NAME&since=24h   (with "cost" per function when [pricing] is set)
+//   GET    /v1/secrets                        names, sizes, versions, when set, users (never values)
+//   PUT    /v1/secrets/NAME                   {"value": "<base64>", "roll": false}
+//   DELETE /v1/secrets/NAME
 //   GET    /v1/tokens, POST /v1/tokens {"name", "scope"}, DELETE /v1/tokens/NAME   (admin_access.hpp)
 // Requests from the TLS listener pass AdminAccess::check first (token and scope).
 #include <boost/asio/awaitable.hpp>
@@ -21,6 +24,7 @@
 #include "orchestrator/daemon/controller.hpp"
 #include "orchestrator/daemon/cron_runner.hpp"
 #include "orchestrator/daemon/pricing.hpp"
+#include "orchestrator/daemon/secret_store.hpp"
 #include "orchestrator/docker/async_client.hpp"
 #include "orchestrator/docker/client.hpp"
 
@@ -37,8 +41,11 @@ struct AdminContext {
   std::string version;
   std::string gateway_url;
   Pricing pricing;  // prices for /v1/usage's cost; none set: no cost in the answer
+  SecretStore* secrets = nullptr;  // /v1/secrets; null: 404
 };
 
 boost::asio::awaitable<AdminResponse> handle_admin(AdminRequest request, AdminContext& context);
+// /v1/secrets[/NAME] (secrets_api.cpp).
+boost::asio::awaitable<AdminResponse> handle_secrets(const AdminRequest& request, AdminContext& context);
 
 }  // namespace svl::orchestrator

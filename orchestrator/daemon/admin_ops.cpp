@@ -28,8 +28,15 @@ unsigned status_of(const std::error_code& code) {
 }  // namespace
 
 AdminOps::AdminOps(asio::io_context& ctl, Controller& controller, Registry& registry, runtime::ContainerRuntime& runtime,
-                   const Clock& clock)
-    : ctl_(ctl), controller_(controller), registry_(registry), runtime_(runtime), clock_(clock), lease_timer_(ctl) {
+                   const Clock& clock, SecretStore* secrets, const secrets::SecretFiles* files)
+    : ctl_(ctl),
+      controller_(controller),
+      registry_(registry),
+      runtime_(runtime),
+      clock_(clock),
+      secrets_(secrets),
+      files_(files),
+      lease_timer_(ctl) {
   // A daemon that was down longer than a lease does not remove a dev function whose svl dev
   // still runs: every lease gets a grace from start-up to be renewed in.
   if (auto functions = registry_.list_functions())
@@ -125,13 +132,30 @@ awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(DeployRequ
   }
   PutRevisionOptions options{request.force, std::nullopt};
   if (request.dev) options.lease = DevLease{request.dev->session, std::chrono::system_clock::now() + request.dev->length};
-  auto put = registry_.put_revision(name, spec, *image_id, request.source_dir, options);
+  auto put = commit(spec, *image_id, request.source_dir, std::move(options));
+  if (auto* e = std::get_if<ControlError>(&put)) co_return *e;
+  const auto& done = std::get<PutRevisionOutcome>(put);
+  co_return DeployOutcome{done.revision, done.created,
+                          certificate_warnings(spec.custom_domains, controller_.options().certificate_covers)};
+}
+
+std::variant<PutRevisionOutcome, ControlError> AdminOps::commit(const FunctionSpec& spec, const std::string& image_id,
+                                                                const std::string& source_dir,
+                                                                PutRevisionOptions options) {
+  const std::string& name = spec.name;
+  if (!spec.secrets.empty()) {
+    if (!secrets_) return ControlError{400, "secrets: this daemon keeps no secrets"};
+    auto versions = secrets_->versions(spec.secrets);
+    if (!versions) return ControlError{versions.error().status, versions.error().message};
+    options.secret_versions = std::move(*versions);
+  }
+  auto put = registry_.put_revision(name, spec, image_id, source_dir, options);
   if (!put) {
     const auto& e = put.error();
-    co_return ControlError{status_of(e.code), e.message};
+    return ControlError{status_of(e.code), e.message};
   }
   auto record = registry_.get_function(name);
-  if (!record) co_return ControlError{500, "registry: " + record.error().message};
+  if (!record) return ControlError{500, "registry: " + record.error().message};
   auto& core = controller_.core();
   control::Steps out;
   track(*record);
@@ -142,8 +166,23 @@ awaitable<std::variant<DeployOutcome, ControlError>> AdminOps::deploy(DeployRequ
     core.apply(std::move(config), clock_.now(), out);
   core.deployed(name, clock_.now(), out);
   controller_.run(std::move(out));
-  co_return DeployOutcome{put->revision, put->created,
-                          certificate_warnings(spec.custom_domains, controller_.options().certificate_covers)};
+  return *put;
+}
+
+awaitable<std::variant<std::map<std::string, long>, ControlError>> AdminOps::roll(std::string secret) {
+  std::map<std::string, long> rolled;
+  if (!secrets_) co_return rolled;
+  for (const auto& name : secrets_->users_of(secret)) {
+    co_await take_turn(name);
+    Turn turn{this, name};
+    auto record = registry_.get_function(name);
+    if (!record) continue;  // removed meanwhile
+    PutRevisionOptions options{true, std::nullopt};  // the same folder; a dev lease is left as it is
+    auto put = commit(record->current.spec, record->current.image_id, record->current.source_dir, std::move(options));
+    if (auto* e = std::get_if<ControlError>(&put)) co_return ControlError{e->status, "function " + name + ": " + e->message};
+    rolled[name] = std::get<PutRevisionOutcome>(put).revision;
+  }
+  co_return rolled;
 }
 
 awaitable<std::optional<ControlError>> AdminOps::wait_ready(std::string name, long revision,
@@ -191,6 +230,7 @@ awaitable<std::optional<ControlError>> AdminOps::remove(std::string name) {
   controller_.run(std::move(out));
   const auto deadline = clock_.now() + 60s;
   while (controller_.core().removing(name) && clock_.now() < deadline) co_await pause(5ms);
+  if (files_) files_->remove_function(name);  // its containers are gone: nothing mounts them now
   co_return std::nullopt;
 }
 

@@ -16,6 +16,8 @@
 
 #include "orchestrator/daemon/admin_requests.hpp"
 #include "orchestrator/daemon/controller.hpp"
+#include "orchestrator/daemon/secret_store.hpp"
+#include "orchestrator/secrets/secret_files.hpp"
 
 namespace svl::orchestrator {
 
@@ -36,8 +38,9 @@ struct ControlError {
 class AdminOps {
 public:
   // Reads the dev leases from the registry and starts watching them lapse.
+  // secrets, files: without them a spec that names [secrets] is refused.
   AdminOps(boost::asio::io_context& ctl, Controller& controller, Registry& registry, runtime::ContainerRuntime& runtime,
-           const Clock& clock);
+           const Clock& clock, SecretStore* secrets = nullptr, const secrets::SecretFiles* files = nullptr);
   // No more lease checks (the daemon stops).
   void stop();
 
@@ -51,6 +54,9 @@ public:
   // svl dev: renews its lease; restarts the replicas' processes after a save below a mount.
   std::variant<nlohmann::json, ControlError> renew(const std::string& name, const LeaseRequest& lease);
   std::optional<ControlError> restart(const std::string& name);
+  // svl secret set --roll: a new revision of every function whose current revision names the
+  // secret (same spec and image, the secrets' current versions). Returns function -> revision.
+  boost::asio::awaitable<std::variant<std::map<std::string, long>, ControlError>> roll(std::string secret);
 
 private:
   // Holds the name's turn for the lifetime of the guard.
@@ -64,12 +70,18 @@ private:
   // Once a second: a dev function whose lease lapsed (svl dev was killed) is removed.
   boost::asio::awaitable<void> watch_leases();
   void track(const FunctionRecord& f);
+  // Stores (spec, image) with the secrets' current versions as the function's current revision,
+  // and hands it to the core. The caller holds the name's turn.
+  std::variant<PutRevisionOutcome, ControlError> commit(const FunctionSpec& spec, const std::string& image_id,
+                                                        const std::string& source_dir, PutRevisionOptions options);
 
   boost::asio::io_context& ctl_;
   Controller& controller_;
   Registry& registry_;
   runtime::ContainerRuntime& runtime_;
   const Clock& clock_;
+  SecretStore* secrets_;
+  const secrets::SecretFiles* files_;
   std::set<std::string> busy_;
   std::map<std::string, WallTime> leases_;  // dev function -> when its lease lapses
   boost::asio::steady_timer lease_timer_;

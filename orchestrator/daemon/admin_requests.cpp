@@ -1,5 +1,7 @@
 #include "orchestrator/daemon/admin_requests.hpp"
 
+#include "orchestrator/secrets/secret_box.hpp"
+
 #include <charconv>
 #include <limits>
 
@@ -101,6 +103,24 @@ Parsed<std::optional<long>> parse_rollback_request(std::string_view body_text) {
     revision = body["revision"].get<long>();
   }
   return revision;
+}
+
+Parsed<SecretSetRequest> parse_secret_set_request(std::string_view body_text) {
+  auto body = json::parse(body_text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return fail("body: expected a JSON object");
+  SecretSetRequest out;
+  if (!body.contains("value") || !body["value"].is_string()) return fail("value: expected a base64 string");
+  const auto& text = body["value"].get_ref<const std::string&>();
+  if (text.size() > (secrets::kMaxSecretBytes + 2) / 3 * 4)
+    return fail("value: larger than the limit of " + std::to_string(secrets::kMaxSecretBytes) + " bytes (64 KiB)");
+  if (!secrets::from_base64(text, out.value)) return fail("value: not valid base64");
+  if (out.value.size() > secrets::kMaxSecretBytes)
+    return fail("value: larger than the limit of " + std::to_string(secrets::kMaxSecretBytes) + " bytes (64 KiB)");
+  if (body.contains("roll")) {
+    if (!body["roll"].is_boolean()) return fail("roll: expected true or false");
+    out.roll = body["roll"].get<bool>();
+  }
+  return out;
 }
 
 Parsed<ScaleRequest> parse_scale_request(std::string_view body_text) {

@@ -79,6 +79,14 @@ struct UsageQuery {
 };
 Parsed<UsageQuery> parse_usage_query(const QueryParams& query);
 
+// PUT /v1/secrets/NAME: {"value": "<base64>", "roll": false}; the value may be binary, at most
+// secrets::kMaxSecretBytes once decoded.
+struct SecretSetRequest {
+  std::string value;
+  bool roll = false;  // a new revision of every function using it
+};
+Parsed<SecretSetRequest> parse_secret_set_request(std::string_view body);
+
 // Splits "/v1/functions/NAME/verb" into NAME and verb; false when the path is not of that form.
 bool match_function(const std::string& path, std::string& name, std::string& verb);
 

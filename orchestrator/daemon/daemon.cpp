@@ -24,6 +24,8 @@
 #include "orchestrator/daemon/cron_runner.hpp"
 #include "orchestrator/daemon/https.hpp"
 #include "orchestrator/daemon/remote_admin.hpp"
+#include "orchestrator/daemon/secret_store.hpp"
+#include "orchestrator/secrets/secret_box.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/runtime/docker_runtime.hpp"
 #include "tls/cert_store.hpp"
@@ -351,7 +353,21 @@ int run_daemon(DaemonOptions options) {
   // completions and the controller's coroutines all run on `ctl`.
   asio::io_context ctl(1);
   docker::AsyncClient docker_pool(docker_options, 8);
+  SecretStore secret_store(**registry, secrets::key_file_path(state_dir));
+  const secrets::SecretFiles secret_files(secrets_root(state_dir));
+  check_secret_key(secret_store);
   runtime::DockerRuntimeOptions ropts;
+  ropts.secrets = [&secret_store, &secret_files](const control::ReplicaSpec& r,
+                                                 const std::string& image_user) -> runtime::Result<secrets::Snapshot> {
+    auto fetch = [&]() -> Result<std::map<std::string, std::string>, std::string> {
+      auto values = secret_store.values(r.secrets);
+      if (!values) return values.error().message;
+      return std::move(*values);
+    };
+    auto snapshot = secret_files.ensure(r.function, r.revision, r.secrets, secrets::owner_from_image_user(image_user), fetch);
+    if (!snapshot) return runtime::Error{control::Fault::failed, "secrets of " + r.function + ": " + snapshot.error()};
+    return std::move(*snapshot);
+  };
   ropts.instance = state_dir.string();
   ropts.sandbox_image = sandbox_image;
   ropts.stopping_dir = state_dir / "stopping";
@@ -422,9 +438,10 @@ int run_daemon(DaemonOptions options) {
 
   int exit_code = 0;
   const std::string gateway_url = "http://" + gw_host + ":" + std::to_string(gateway.port());
-  AdminOps admin_ops(ctl, controller, **registry, runtime, clock);
+  AdminOps admin_ops(ctl, controller, **registry, runtime, clock, &secret_store, &secret_files);
   AdminAccess admin_access(**registry, clock);
-  AdminContext admin_context{admin_access, controller, admin_ops, cron, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing};
+  AdminContext admin_context{admin_access, controller, admin_ops, cron, **registry, docker_options, docker_pool, svl::version, gateway_url, options.pricing,
+                             &secret_store};
   AdminServer admin(ctl.get_executor(), options.admin,
                     [&admin_context](AdminRequest req) { return handle_admin(std::move(req), admin_context); });
 

@@ -60,6 +60,27 @@ nlohmann::json schedule_status(const control::FunctionCore& f) {
   return j;
 }
 
+// Each [secrets] entry: names and versions only. `stale`: the secret was set since the revision
+// was made, and its replicas still run with the older version.
+nlohmann::json secrets_status(const FunctionSpec& spec, const SecretVersions& running, Registry& registry) {
+  SecretVersions current;
+  if (auto all = registry.list_secrets())
+    for (const auto& s : *all) current[s.name] = s.version;
+  auto out = nlohmann::json::array();
+  for (const auto& [key, mount] : spec.secrets) {
+    const auto ran = running.find(mount.secret);
+    const auto now = current.find(mount.secret);
+    nlohmann::json entry{{"key", key},
+                         {"secret", mount.secret},
+                         {"as", mount.env ? "env" : "file"},
+                         {"version", ran == running.end() ? nlohmann::json(nullptr) : nlohmann::json(ran->second)},
+                         {"current_version", now == current.end() ? nlohmann::json(nullptr) : nlohmann::json(now->second)}};
+    entry["stale"] = ran != running.end() && now != current.end() && ran->second < now->second;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json function_status(const control::FunctionCore& f, const gateway::LoadSnapshot& load,
@@ -106,13 +127,18 @@ nlohmann::json function_status(const control::FunctionCore& f, const gateway::Lo
   if (registry) {
     j["spec"] = to_json(f.spec());
     j["revisions"] = nlohmann::json::array();
+    SecretVersions running;  // what the current revision's replicas were made with
     if (auto revisions = registry->list_revisions(name))
-      for (const auto& r : *revisions)
+      for (const auto& r : *revisions) {
         j["revisions"].push_back(
             {{"revision", r.number},
              {"image", r.image_id},
              {"created_at", std::chrono::duration_cast<std::chrono::seconds>(r.created_at.time_since_epoch()).count()},
-             {"current", r.number == f.revision()}});
+             {"current", r.number == f.revision()},
+             {"secret_versions", r.secret_versions}});
+        if (r.number == f.revision()) running = r.secret_versions;
+      }
+    if (!f.spec().secrets.empty()) j["secrets"] = secrets_status(f.spec(), running, *registry);
     j["replica_list"] = nlohmann::json::array();
     for (const auto& s : f.replicas().slots())
       j["replica_list"].push_back({{"slot", s.index}, {"phase", control::to_string(s.phase)}, {"revision", s.revision},

@@ -248,6 +248,7 @@ Result<ImageInfo> parse_image_inspect(std::string_view body) {
     info.entrypoint = strings(config, "Entrypoint");
     info.cmd = strings(config, "Cmd");
     info.env = strings(config, "Env");
+    info.user = str(config, "User");
     for (const auto& [port, ignored] : object(config, "ExposedPorts").items()) info.exposed_ports.push_back(port);
     return info;
   });

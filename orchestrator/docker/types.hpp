@@ -51,6 +51,7 @@ struct ImageInfo {
   Labels labels;
   std::vector<std::string> entrypoint, cmd, env;
   std::vector<std::string> exposed_ports;  // "8080/tcp"
+  std::string user;                        // Config.User: "", "1000", "1000:1000" or a name
 };
 
 // ---- containers --------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include "orchestrator/registry/cron_runs.hpp"
 #include "orchestrator/registry/registry_error.hpp"
 #include "orchestrator/registry/tokens.hpp"
+#include "orchestrator/registry/secrets.hpp"
 #include "orchestrator/spec/function_spec.hpp"
 
 namespace svl::orchestrator {
@@ -31,6 +32,7 @@ struct Revision {
   std::string image_id;    // Docker's image id (sha256:...) the revision runs
   std::string source_dir;  // the folder `svl up` ran in
   WallTime created_at;
+  SecretVersions secret_versions;  // of the secrets its spec names, when it was made
 };
 
 // svl dev's hold on a dev function: renewed while it runs; the daemon removes the function once
@@ -84,6 +86,8 @@ struct PutRevisionOptions {
   bool force = false;  // take the name over from another folder
   // A dev deploy: takes or renews the lease (see hold_lease); nullopt leaves the lease as it is.
   std::optional<DevLease> lease;
+  // The versions of the secrets the spec names, as they are now: a change makes a new revision.
+  SecretVersions secret_versions{};
 };
 
 struct PutRevisionOutcome {
@@ -163,6 +167,13 @@ public:
   virtual RegistryResult<ApiToken> find_token(std::string_view hash) = 0;
   virtual RegistryStatus mark_token_used(std::string_view name, WallTime at) = 0;
   virtual RegistryStatus delete_token(std::string_view name) = 0;
+  // Secrets (secrets.hpp), sealed by the caller: the registry never sees a value. put: creates
+  // or replaces, returns the stored record (version one above the last); invalid for a bad name.
+  // list: by name, without the sealed bytes. get, remove: not_found when there is no such secret.
+  virtual RegistryResult<SecretRecord> put_secret(std::string_view name, std::string_view sealed, std::int64_t size) = 0;
+  virtual RegistryResult<std::vector<SecretRecord>> list_secrets() = 0;
+  virtual RegistryResult<SecretRecord> get_secret(std::string_view name) = 0;
+  virtual RegistryStatus delete_secret(std::string_view name) = 0;
 };
 
 struct RegistryOptions {

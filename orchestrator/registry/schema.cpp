@@ -10,7 +10,7 @@ namespace svl::orchestrator::detail {
 namespace {
 
 // Append only: never edit a migration that has shipped.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array kMigrations = std::to_array<std::string_view>({
     // 1: functions, revisions, hourly usage.
     R"sql(
 CREATE TABLE functions (
@@ -83,7 +83,19 @@ CREATE TABLE api_tokens (
   last_used_ms INTEGER
 ) STRICT;
 )sql",
-};
+    // 5: secrets, sealed (nonce || crypto_secretbox; never the value), and the versions of the
+    // secrets each revision was made with (a JSON object: name -> version).
+    R"sql(
+CREATE TABLE secrets (
+  name       TEXT PRIMARY KEY NOT NULL,
+  sealed     BLOB NOT NULL,
+  size       INTEGER NOT NULL,
+  version    INTEGER NOT NULL CHECK (version > 0),
+  updated_ms INTEGER NOT NULL
+) STRICT;
+ALTER TABLE revisions ADD COLUMN secret_versions TEXT NOT NULL DEFAULT '{}';
+)sql",
+});
 
 }  // namespace
 

@@ -56,6 +56,7 @@ public:
   Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, std::optional<std::int64_t> value);  // nullopt binds NULL
+  Statement& bind_blob(int index, std::string_view bytes);
 
   // Advances to the next row: true while there is one, false once done.
   bool step();
@@ -69,6 +70,7 @@ public:
   std::int64_t column_int(int column) const;
   double column_double(int column) const;
   std::string column_text(int column) const;
+  std::string column_blob(int column) const;
   std::optional<std::int64_t> column_optional_int(int column) const;
   std::optional<std::string> column_optional_text(int column) const;
 

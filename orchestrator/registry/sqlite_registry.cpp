@@ -16,6 +16,7 @@
 #include "orchestrator/registry/schema.hpp"
 #include "orchestrator/registry/sqlite_cron_runs.hpp"
 #include "orchestrator/registry/sqlite_tokens.hpp"
+#include "orchestrator/registry/sqlite_secrets.hpp"
 #include "orchestrator/registry/sqlite.hpp"
 #include "orchestrator/spec/spec_json.hpp"
 #include "orchestrator/spec/spec_parser.hpp"
@@ -64,7 +65,10 @@ bool valid_counters(const UsageCounters& d) {
 }
 
 constexpr std::string_view kRevisionColumns =
-    "function, number, spec_json, spec_hash, image_id, source_dir, created_ms";
+    "function, number, spec_json, spec_hash, image_id, source_dir, created_ms, secret_versions";
+
+using detail::versions_json;
+using detail::versions_of;
 
 class SqliteRegistry final : public Registry {
 public:
@@ -108,13 +112,14 @@ public:
     if (image_id.empty()) return error(RegistryErrc::invalid, "image id is empty");
     const std::string canonical = canonical_json(spec);
     const std::string hash = spec_hash(spec);
+    const std::string versions = versions_json(options.secret_versions);
 
     return guarded("register a revision of " + in_quotes(name), [&]() -> RegistryResult<PutRevisionOutcome> {
       sqlite::Transaction tx(db_);
       const std::int64_t now = to_ms(options_.now());
       sqlite::Statement existing(db_,
                                  "SELECT f.current_revision, f.source_dir, f.deleted_ms IS NOT NULL, r.spec_json, "
-                                 "r.spec_hash, r.image_id, r.source_dir, f.dev_session, f.dev_expires_ms "
+                                 "r.spec_hash, r.image_id, r.source_dir, f.dev_session, f.dev_expires_ms, r.secret_versions "
                                  "FROM functions f JOIN revisions r ON r.function = f.name AND r.number = "
                                  "f.current_revision WHERE f.name = ?1");
       existing.bind(1, name);
@@ -129,7 +134,8 @@ public:
         if (options.lease)
           if (auto refused = take_lease(name, lease_columns(existing, 7), *options.lease)) return *refused;
         if (existing.column_text(4) == hash && existing.column_text(3) == canonical &&
-            existing.column_text(5) == image_id && existing.column_text(6) == source_dir) {
+            existing.column_text(5) == image_id && existing.column_text(6) == source_dir &&
+            existing.column_text(9) == versions) {
           if (options.lease) tx.commit();
           return PutRevisionOutcome{existing.column_int(0), false};
         }
@@ -158,9 +164,9 @@ public:
         update.bind(1, name).bind(2, number).bind(3, source_dir).bind(4, now).run();
       }
       sqlite::Statement insert_revision(db_, "INSERT INTO revisions (" + std::string(kRevisionColumns) +
-                                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
       insert_revision.bind(1, name).bind(2, number).bind(3, canonical).bind(4, hash).bind(5, image_id);
-      insert_revision.bind(6, source_dir).bind(7, now).run();
+      insert_revision.bind(6, source_dir).bind(7, now).bind(8, versions).run();
       if (options.lease && (!exists || deleted)) write_lease(name, *options.lease);
       tx.commit();
       return PutRevisionOutcome{number, true};
@@ -415,6 +421,32 @@ public:
     });
   }
 
+  RegistryResult<SecretRecord> put_secret(std::string_view name, std::string_view sealed, std::int64_t size) override {
+    if (auto problem = secret_name_problem(name); !problem.empty())
+      return error(RegistryErrc::invalid, "secret name " + in_quotes(name) + " " + problem);
+    return guarded("store secret " + in_quotes(name), [&]() -> RegistryResult<SecretRecord> {
+      return detail::upsert_secret(db_, name, sealed, size, options_.now());
+    });
+  }
+
+  RegistryResult<std::vector<SecretRecord>> list_secrets() override {
+    return guarded("list secrets", [&]() -> RegistryResult<std::vector<SecretRecord>> { return detail::select_secrets(db_); });
+  }
+
+  RegistryResult<SecretRecord> get_secret(std::string_view name) override {
+    return guarded("read secret " + in_quotes(name), [&]() -> RegistryResult<SecretRecord> {
+      if (auto found = detail::select_secret(db_, name)) return *found;
+      return error(RegistryErrc::not_found, "secret " + in_quotes(name) + " does not exist");
+    });
+  }
+
+  RegistryStatus delete_secret(std::string_view name) override {
+    return guarded("delete secret " + in_quotes(name), [&]() -> RegistryStatus {
+      if (!detail::delete_secret_row(db_, name)) return error(RegistryErrc::not_found, "secret " + in_quotes(name) + " does not exist");
+      return {};
+    });
+  }
+
 private:
   // Runs body, turning SQLite failures into storage errors that say what was being done.
   template <class Body>
@@ -475,6 +507,7 @@ private:
     r.image_id = s.column_text(4);
     r.source_dir = s.column_text(5);
     r.created_at = from_ms(s.column_int(6));
+    r.secret_versions = versions_of(s.column_text(7));
     const auto json = nlohmann::json::parse(text, nullptr, false);
     auto spec = spec_from_json(json);
     if (!spec)
@@ -489,7 +522,7 @@ private:
     sqlite::Statement s(db_,
                         "SELECT f.name, f.source_dir, f.min_override, f.max_override, f.created_ms, f.updated_ms, "
                         "r.function, r.number, r.spec_json, r.spec_hash, r.image_id, r.source_dir, r.created_ms, "
-                        "f.dev_session, f.dev_expires_ms FROM functions f JOIN revisions r ON r.function = f.name AND r.number = f.current_revision "
+                        "f.dev_session, f.dev_expires_ms, r.secret_versions FROM functions f JOIN revisions r ON r.function = f.name AND r.number = f.current_revision "
                         "WHERE f.name = ?1 AND f.deleted_ms IS NULL");
     s.bind(1, name);
     if (!s.step()) return not_found(name);
@@ -514,6 +547,7 @@ private:
     r.image_id = s.column_text(10);
     r.source_dir = s.column_text(11);
     r.created_at = from_ms(s.column_int(12));
+    r.secret_versions = versions_of(s.column_text(15));
     f.current = std::move(r);
     f.lease = lease_columns(s, 13);
     return f;

@@ -130,6 +130,21 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
   spec.init = r.init;
   spec.binds = r.binds;
   spec.user = r.user;
+  if (!r.secrets.empty()) {
+    if (!options_.secrets) co_return Error{Fault::failed, "this runtime cannot provide secrets"};
+    // A docker::Result, as every call on the pool returns; the hook's failure reads as a failed create.
+    auto prepare = [r, hook = options_.secrets](docker::Client& c) -> docker::Result<secrets::Snapshot> {
+      auto image = c.inspect_image(r.image);
+      if (!image) return image.error();
+      auto snapshot = hook(r, r.user.empty() ? image->user : r.user);
+      if (!snapshot) return docker::Error{docker::Errc::invalid_argument, 0, snapshot.error().message};
+      return std::move(*snapshot);
+    };
+    auto snapshot = co_await call(pool_, prepare);
+    if (!snapshot) co_return failed(snapshot.error());
+    if (!snapshot->files_dir.empty()) spec.binds.push_back(snapshot->files_dir + ":/run/secrets:ro");
+    for (auto& [key, value] : snapshot->env) spec.env[key] = std::move(value);
+  }
   auto created = co_await create(spec);
   co_return created;
 }

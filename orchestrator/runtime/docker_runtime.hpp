@@ -7,6 +7,7 @@
 #include "orchestrator/docker/async_client.hpp"
 #include "orchestrator/docker/event_watcher.hpp"
 #include "orchestrator/runtime/container_runtime.hpp"
+#include "orchestrator/secrets/secret_files.hpp"
 
 namespace svl::runtime {
 
@@ -25,6 +26,10 @@ struct DockerRuntimeOptions {
   // Where the sandboxes replicas were created in are written down (Observed::claimed). Empty:
   // not recorded.
   std::filesystem::path claimed_dir;
+  // A replica's [secrets] before its create, on a Docker worker thread (it reads the registry and
+  // writes files): the folder bound at /run/secrets and the env values. Given the image's user.
+  // Unset: a replica that names secrets fails to create.
+  std::function<Result<secrets::Snapshot>(const control::ReplicaSpec&, const std::string& image_user)> secrets;
 };
 
 class DockerRuntime final : public ContainerRuntime {

@@ -27,6 +27,17 @@ std::vector<std::string> container_environment(const FunctionSpec& spec) {
   return out;
 }
 
+std::string secret_name_problem(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 63) return "is longer than 63 characters";
+  auto allowed = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'; };
+  if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+    return "must start with a-z or 0-9";
+  for (char c : name)
+    if (!allowed(c)) return "has a character other than a-z, 0-9, '.', '_' and '-'";
+  return "";
+}
+
 bool is_valid_function_name(std::string_view name) {
   if (name.empty() || name.size() > 63) return false;
   if (name.front() == '-' || name.back() == '-') return false;

@@ -135,6 +135,16 @@ struct CronSpec {
   bool operator==(const CronSpec&) const = default;
 };
 
+// [secrets]: how a replica sees a secret (`svl secret set NAME`): the file /run/secrets/KEY
+// (default), or the environment variable KEY with as = "env". The spec holds the secret's
+// name, never its value.
+struct SecretMount {
+  std::string secret;
+  bool env = false;
+
+  bool operator==(const SecretMount&) const = default;
+};
+
 struct FunctionSpec {
   static constexpr std::uint16_t default_port = 8080;
 
@@ -153,12 +163,17 @@ struct FunctionSpec {
   // Host names that route to this function as they are, besides NAME.<base domain> (lower case,
   // no port, no duplicates; the daemon refuses one another function has or could have).
   std::vector<std::string> custom_domains{};
+  std::map<std::string, SecretMount> secrets{};  // KEY in the replica -> the secret
 
   bool operator==(const FunctionSpec&) const = default;
 };
 
 // The environment a replica runs with: [env] plus PORT, as "KEY=value", sorted.
 std::vector<std::string> container_environment(const FunctionSpec& spec);
+
+// Why `name` cannot be a secret's name, or "" when it can: 1-63 characters of a-z, 0-9, '.', '_'
+// and '-', starting with a letter or digit (it is also a file name on the host).
+std::string secret_name_problem(std::string_view name);
 
 // The limits of a function name: [a-z0-9-], 1-63 characters, no leading or trailing '-'
 // (a DNS label, so NAME.localhost works).

@@ -68,6 +68,11 @@ nlohmann::json to_json(const FunctionSpec& spec) {
       crons.push_back(std::move(j));
     }
   }
+  if (!spec.secrets.empty()) {  // names only; only when set, so that older specs keep their hash
+    auto& secrets = out["secrets"] = nlohmann::json::object();
+    for (const auto& [key, mount] : spec.secrets)
+      secrets[key] = mount.env ? nlohmann::json{{"secret", mount.secret}, {"as", "env"}} : nlohmann::json(mount.secret);
+  }
   return out;
 }
 

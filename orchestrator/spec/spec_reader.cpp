@@ -155,6 +155,50 @@ void read_custom_domains(Reader& r, const toml::table& root, std::vector<std::st
   }
 }
 
+// [secrets]: KEY = "secret-name" (a file) or KEY = { secret = "secret-name", as = "env" }.
+void read_secrets(Reader& r, const toml::table& t, FunctionSpec& spec) {
+  for (auto&& [key, value] : t) {
+    const std::string name(key.str());
+    const std::string path = dotted("secrets", name);
+    if (!is_env_name(name)) {
+      r.add(key.source(), path, SpecErrc::bad_value,
+            in_quotes(name) + " is not a valid name in the replica: use letters, digits and '_', not starting with a digit");
+      continue;
+    }
+    SecretMount mount;
+    const toml::node* secret_node = &value;
+    if (const auto* table = value.as_table()) {
+      r.check_known_keys(*table, path, {"secret", "as"});
+      secret_node = r.read_string(*table, path, "secret", mount.secret);
+      if (!secret_node && !table->contains("secret")) {
+        r.add(value.source(), path + ".secret", SpecErrc::missing_key, "required: the secret's name, e.g. secret = \"db-password\"");
+        continue;
+      }
+      std::string as = "file";
+      if (const auto* as_node = r.read_string(*table, path, "as", as); as_node && as != "file" && as != "env")
+        r.add(as_node->source(), path + ".as", SpecErrc::bad_value, in_quotes(as) + " is not a kind: use \"file\" or \"env\"");
+      mount.env = as == "env";
+      if (!secret_node) continue;
+    } else if (const auto* text = value.as_string()) {
+      mount.secret = text->get();
+    } else {
+      r.add(value.source(), path, SpecErrc::wrong_type,
+            "expected a secret's name or a table { secret = \"...\", as = \"env\" }, got " + std::string(type_name(value.type())));
+      continue;
+    }
+    if (auto problem = secret_name_problem(mount.secret); !problem.empty()) {
+      r.add(secret_node->source(), path, SpecErrc::bad_value, in_quotes(mount.secret) + " is not a valid secret name: " + problem);
+      continue;
+    }
+    if (mount.env && (name == "PORT" || spec.env.count(name))) {
+      r.add(key.source(), path, SpecErrc::conflict,
+            name == "PORT" ? "svl sets PORT from the top-level port key" : "also set in [env]: keep one of them");
+      continue;
+    }
+    spec.secrets[name] = std::move(mount);
+  }
+}
+
 void read_run(Reader& r, const toml::table& t, RunSpec& run) {
   r.check_known_keys(t, "run", {"init"});
   r.read_bool(t, "run", "init", run.init);
@@ -173,7 +217,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   FunctionSpec spec;
   r.check_known_keys(root, "",
                      {"name", "port", "image", "custom_domains", "build", "env", "resources", "scale", "health", "http",
-                      "run", "dev", "cron"});
+                      "run", "dev", "cron", "secrets"});
 
   if (auto* n = r.read_string(root, "", "name", spec.name)) {
     if (!is_valid_function_name(spec.name))
@@ -210,6 +254,7 @@ std::optional<FunctionSpec> read_spec(const toml::table& root, std::string_view 
   if (auto* t = r.read_table(root, "", "run")) read_run(r, *t, spec.run);
   if (auto* t = r.read_table(root, "", "dev")) read_dev(r, *t, spec.dev);
   read_crons(r, root, spec);
+  if (auto* t = r.read_table(root, "", "secrets")) read_secrets(r, *t, spec);
 
   if (errors.size() != errors_before) return std::nullopt;
   return spec;

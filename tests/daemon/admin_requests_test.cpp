@@ -146,3 +146,41 @@ TEST_CASE("svl dev's lease: a session token and a length, in a deploy's dev fiel
   CHECK(error_of(parse_deploy_request(R"({"image": "x", "dev": {"session": 1}, )" + kSpec + "}", "hello"))
             .rfind("dev.session: ", 0) == 0);
 }
+
+TEST_CASE("PUT /v1/secrets/NAME: a base64 value up to 64 KiB, binary allowed, and roll") {
+  auto ok = parse_secret_set_request(R"({"value": "AP9h", "roll": true})");
+  REQUIRE(std::holds_alternative<SecretSetRequest>(ok));
+  CHECK(std::get<SecretSetRequest>(ok).value == std::string("\0\xff" "a", 3));
+  CHECK(std::get<SecretSetRequest>(ok).roll);
+  auto message = [](std::string_view body) {
+    auto r = parse_secret_set_request(body);
+    return std::holds_alternative<RequestError>(r) ? std::get<RequestError>(r).message : std::string("accepted");
+  };
+  CHECK(message("not json").starts_with("body:"));
+  CHECK(message("{}").starts_with("value:"));
+  CHECK(message(R"({"value": 3})").starts_with("value:"));
+  CHECK(message(R"({"value": "@@@"})") == "value: not valid base64");
+  CHECK(message(R"({"value": "eA==", "roll": "yes"})").starts_with("roll:"));
+  const std::string at_limit(3 * 21845 + 1, 'a');  // 65536 bytes of value
+  std::string big(65537, 'a');
+  // Base64 of 65536 'a' bytes is accepted; one byte more is refused as too large.
+  auto b64 = [](const std::string& bytes) {
+    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+      unsigned n = (unsigned char)bytes[i] << 16 | (unsigned char)bytes[i + 1] << 8 | (unsigned char)bytes[i + 2];
+      out += {t[n >> 18], t[(n >> 12) & 63], t[(n >> 6) & 63], t[n & 63]};
+    }
+    if (bytes.size() - i == 1) {
+      unsigned n = (unsigned char)bytes[i] << 16;
+      out += {t[n >> 18], t[(n >> 12) & 63], '=', '='};
+    } else if (bytes.size() - i == 2) {
+      unsigned n = (unsigned char)bytes[i] << 16 | (unsigned char)bytes[i + 1] << 8;
+      out += {t[n >> 18], t[(n >> 12) & 63], t[(n >> 6) & 63], '='};
+    }
+    return out;
+  };
+  CHECK(message("{\"value\": \"" + b64(at_limit) + "\"}") == "accepted");
+  CHECK(message("{\"value\": \"" + b64(big) + "\"}").find("64 KiB") != std::string::npos);
+}
