@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "orchestrator/spec/capabilities.hpp"
 #include "orchestrator/spec/spec_schedule_reader.hpp"
 #include "orchestrator/spec/toml_reader.hpp"
 
@@ -155,9 +156,36 @@ void read_custom_domains(Reader& r, const toml::table& root, std::vector<std::st
   }
 }
 
+void read_cap_add(Reader& r, const toml::table& t, std::vector<std::string>& out) {
+  const toml::node* node =
+      r.typed(t, "run", "cap_add", toml::node_type::array, "an array of capability names, e.g. [\"NET_BIND_SERVICE\"]");
+  if (!node) return;
+  const auto& array = *node->as_array();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const auto& item = array[i];
+    const std::string key = "run.cap_add[" + std::to_string(i) + "]";
+    if (!item.is_string()) {
+      r.add(item.source(), key, SpecErrc::wrong_type, "expected a string, got " + std::string(type_name(item.type())));
+      continue;
+    }
+    const std::string& text = item.as_string()->get();
+    std::string name;
+    if (auto problem = capability_problem(text, name); !problem.empty()) {
+      r.add(item.source(), key, SpecErrc::bad_value, in_quotes(text) + ": " + problem);
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      r.add(item.source(), key, SpecErrc::bad_value, in_quotes(text) + " is listed twice");
+      continue;
+    }
+    out.push_back(name);
+  }
+}
+
 void read_run(Reader& r, const toml::table& t, RunSpec& run) {
-  r.check_known_keys(t, "run", {"init"});
+  r.check_known_keys(t, "run", {"init", "cap_add"});
   r.read_bool(t, "run", "init", run.init);
+  read_cap_add(r, t, run.cap_add);
 }
 
 }  // namespace
