@@ -43,6 +43,7 @@ struct ReplicaSpec {
   std::chrono::seconds stop_grace{10};
   std::vector<std::string> binds;  // "host:container:ro", svl dev's mounts only
   std::string user;                // "uid:gid"; empty: the image's
+  std::vector<std::string> cap_add;  // the only capabilities it has ([run] cap_add); none by default
 };
 struct SandboxSpec {
   std::string name;

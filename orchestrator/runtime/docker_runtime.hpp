@@ -25,6 +25,8 @@ struct DockerRuntimeOptions {
   // Where the sandboxes replicas were created in are written down (Observed::claimed). Empty:
   // not recorded.
   std::filesystem::path claimed_dir;
+  // svl's bridge network (enable_icc=false) that sandboxes join; "" leaves Docker's default bridge.
+  std::string network;
 };
 
 class DockerRuntime final : public ContainerRuntime {
