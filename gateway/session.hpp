@@ -48,7 +48,7 @@ struct Session : std::enable_shared_from_this<Session> {
     boost::system::error_code ec;
     auto ep = client.socket().remote_endpoint(ec);
     client_ip = ec ? std::string("unknown") : ep.address().to_string();
-    if (impl->bridge_address) from_bridge = client.socket().local_endpoint(ec).address() == *impl->bridge_address && !ec;
+    if (impl->bridge_address) from_bridge = client.socket().local_endpoint(ec).address() == *impl->bridge_address;
   }
 
   void arm(Clock::duration d, Phase p) {

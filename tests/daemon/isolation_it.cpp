@@ -161,7 +161,8 @@ std::string firewall_rules() { return shell("iptables -w -S 2>/dev/null"); }
 }  // namespace
 
 TEST_CASE("functions are kept apart: no direct connections, no raw sockets, calls through SVL_GATEWAY_URL") {
-  TestNetwork net;
+  TestNetwork net, other;  // before the janitor: the networks go once their containers have
+  other.name += "-b";
   ContainerJanitor janitor;
   TempDir tmp;
   HostService host;
@@ -205,6 +206,14 @@ TEST_CASE("functions are kept apart: no direct connections, no raw sockets, call
   CHECK(wait_for([&] { return get(d.gateway_port(), "/fn/a/").status == 200; }, 10s));
   CHECK(replica_of(d, "a")["container"] == a_replica);
   check_apart(d, net, host);
+  CHECK(d.terminate() == 0);
+
+  // Under another network (as after an upgrade from Docker's default bridge), the old sandboxes
+  // are not adopted: they and their replicas are replaced by ones on the new network.
+  DaemonProcess moved(state, daemon_args({"--network", other.name, "--data-path", "netns"}));
+  CHECK(wait_for([&] { return get(moved.gateway_port(), "/fn/a/").status == 200; }, 15s));
+  CHECK(replica_of(moved, "a")["container"] != a_replica);
+  CHECK(inspect(replica_of(moved, "a")["sandbox"]).network_mode == other.name);
 }
 
 TEST_CASE("on the published path too, sandboxes sit on svl's network and A reaches B only through the gateway") {
