@@ -250,6 +250,7 @@ Gateway::~Gateway() { impl_->shutdown(); }
 void Gateway::start() { impl_->start(); }
 std::uint16_t Gateway::port() const { return impl_->bound_port; }
 std::uint16_t Gateway::tls_port() const { return impl_->bound_tls_port; }
+std::uint16_t Gateway::bridge_port() const { return impl_->bound_bridge_port; }
 void Gateway::shutdown() { impl_->shutdown(); }
 
 void Gateway::upsert_function(FunctionRoute route) {

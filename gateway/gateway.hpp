@@ -57,6 +57,12 @@ struct Options {
   // webroot and requests that carry `X-Svl-Internal: <internal_token>` (svl's own calls).
   bool redirect_http = false;
   std::string internal_token{};
+  // svl's bridge (docs/isolation.md): the gateway also serves plain HTTP on this address (the
+  // host's side of the network the sandboxes sit on), so that one function can call another
+  // through it (SVL_GATEWAY_URL); "" = not. Connections that arrive on it (through its own
+  // listener, or a wildcard listen_address) are never redirected to https.
+  std::string bridge_address{};
+  std::uint16_t bridge_port = 0;  // 0: the plain port's number
   // Serves GET /.well-known/acme-challenge/TOKEN from this directory (certbot --webroot -w DIR)
   // on the plain port; "" = not served.
   std::string acme_webroot{};
@@ -145,6 +151,7 @@ public:
   void start();                 // binds and starts the threads; throws std::system_error on bind failure
   std::uint16_t port() const;   // the bound port (useful with port 0)
   std::uint16_t tls_port() const;  // the bound HTTPS port; 0 without TLS
+  std::uint16_t bridge_port() const;  // where bridge_address is served; 0 without it
   void shutdown();              // stop accepting, let in-flight finish within shutdown_grace, join threads
 
   // Control plane.

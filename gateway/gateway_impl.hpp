@@ -138,6 +138,7 @@ struct Worker {
   asio::io_context ioc;  // one thread; other threads only post to it
   std::optional<tcp::acceptor> acceptor;
   std::optional<tcp::acceptor> tls_acceptor;  // when Options::tls.certs
+  std::optional<tcp::acceptor> bridge_acceptor;  // when Options::bridge_address needs its own
   std::thread thread;
   // Below: this worker's thread only.
   Token tokens = 0;
@@ -221,6 +222,8 @@ public:
   std::vector<std::unique_ptr<Worker>> workers;  // made by start(), their io_contexts gone after shutdown()
   std::uint16_t bound_port = 0;
   std::uint16_t bound_tls_port = 0;
+  std::uint16_t bound_bridge_port = 0;
+  std::optional<asio::ip::address> bridge_address;  // Options::bridge_address, parsed
   // The TLS streams' context: the certificate store's, whose SNI callback picks each name's.
   std::optional<asio::ssl::context> tls_context;
   std::atomic<unsigned> handshakes{0};  // in progress, all workers

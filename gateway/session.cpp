@@ -116,7 +116,7 @@ asio::awaitable<bool> handle_request(Session& s, http::request_parser<http::empt
     done("", o.status, 0);
     co_return false;
   }
-  if (!s.client.is_tls()) {
+  if (!s.client.is_tls() && !s.from_bridge) {  // a function's own call is neither redirected nor an ACME check
     const auto answered =
         co_await answer_on_plain_port(s, req, host_count ? hosts[0] : std::string_view{}, rq, keep_if_refused);
     if (answered) {

@@ -51,6 +51,7 @@ struct Session : std::enable_shared_from_this<Session> {
     boost::system::error_code ec;
     auto ep = client.socket().remote_endpoint(ec);
     client_ip = ec ? std::string("unknown") : ep.address().to_string();
+    if (impl->bridge_address) from_bridge = client.socket().local_endpoint(ec).address() == *impl->bridge_address;
   }
 
   void arm(Clock::duration d, Phase p) {
@@ -88,6 +89,7 @@ struct Session : std::enable_shared_from_this<Session> {
   Waiter* waiter = nullptr;
   ConnectionWaiter* conn_waiter = nullptr;
   std::string client_ip;
+  bool from_bridge = false;  // arrived on Options::bridge_address: a function calling another
 };
 
 struct Outcome {

@@ -23,8 +23,7 @@
 namespace svl::gateway {
 
 namespace {
-asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl, Worker& w, bool tls) {
-  auto& acceptor = tls ? *w.tls_acceptor : *w.acceptor;
+asio::awaitable<void> accept_loop(std::shared_ptr<Gateway::Impl> impl, Worker& w, tcp::acceptor& acceptor, bool tls) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (impl->stopping.load()) co_return;
@@ -122,6 +121,15 @@ void Gateway::Impl::start() {
     bound_tls_port =
         listen_all(made, &Worker::tls_acceptor, parse_endpoint(options.tls.listen_address, options.tls.port));
   }
+  if (!options.bridge_address.empty()) {
+    const auto ep = parse_endpoint(options.bridge_address, options.bridge_port ? options.bridge_port : bound_port);
+    bridge_address = ep.address();
+    const auto plain = parse_endpoint(options.listen_address, bound_port);
+    // A wildcard plain listener on the same port already takes the bridge's connections.
+    bound_bridge_port = plain.address().is_unspecified() && ep.port() == bound_port
+                            ? bound_port
+                            : listen_all(made, &Worker::bridge_acceptor, ep);
+  }
   workers = std::move(made);
   started_ = true;
   {
@@ -129,8 +137,10 @@ void Gateway::Impl::start() {
     posting = true;
   }
   for (auto& w : workers) {
-    asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w, false), asio::detached);
-    if (w->tls_acceptor) asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w, true), asio::detached);
+    asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w, *w->acceptor, false), asio::detached);
+    if (w->tls_acceptor) asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w, *w->tls_acceptor, true), asio::detached);
+    if (w->bridge_acceptor)
+      asio::co_spawn(w->ioc, accept_loop(shared_from_this(), *w, *w->bridge_acceptor, false), asio::detached);
     w->thread = std::thread([w = w.get()] { w->ioc.run(); });
   }
 }
@@ -144,6 +154,7 @@ void Gateway::Impl::shutdown() {
       boost::system::error_code ignored;
       w->acceptor->close(ignored);
       if (w->tls_acceptor) w->tls_acceptor->close(ignored);
+      if (w->bridge_acceptor) w->bridge_acceptor->close(ignored);
     });
   }
   {
@@ -188,6 +199,7 @@ void Gateway::Impl::shutdown() {
     w->functions.clear();
     w->acceptor.reset();
     w->tls_acceptor.reset();
+    w->bridge_acceptor.reset();
   }
   for (auto& w : workers) w.reset();
 }

@@ -31,6 +31,8 @@ void add_daemon_command(CLI::App& app, Run& run) {
                   "(127.0.0.1 ports through docker-proxy), or auto")
       ->check(CLI::IsMember({"auto", "netns", "published"}))
       ->capture_default_str();
+  cmd->add_option("--network", opts->network, "svl's bridge network, which every sandbox joins (made when missing)")
+      ->capture_default_str();
   cmd->add_option("--tls-listen", opts->tls_listen, "HTTPS address ADDR:PORT (off when empty; docs/https.md)");
   cmd->add_option("--certs-dir", opts->certs_dir, "Certificates NAME.crt/NAME.key by SNI (default <state-dir>/certs)");
   cmd->add_option("--acme-webroot", opts->acme_webroot,
@@ -51,7 +53,7 @@ void add_daemon_command(CLI::App& app, Run& run) {
         if (!config->empty()) {
           std::vector<std::string> by_flags;
           for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads",
-                                  "memory-budget", "idle-slot-ttl", "data-path", "tls-listen", "certs-dir", "acme-webroot",
+                                  "memory-budget", "idle-slot-ttl", "data-path", "network", "tls-listen", "certs-dir", "acme-webroot",
                                   "redirect-http", "hsts-max-age", "admin-listen", "admin-cert", "admin-key"}) {
             if (cmd->count(std::string("--") + key) == 0) continue;
             std::string k = key;

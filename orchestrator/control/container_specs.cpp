@@ -25,6 +25,7 @@ ReplicaSpec replica_spec_for(const FunctionConfig& f, const CoreOptions& o, cons
   r.image = f.image;
   r.env = f.spec.env;
   r.env["PORT"] = std::to_string(f.spec.port);
+  if (!o.gateway_url.empty()) r.env["SVL_GATEWAY_URL"] = o.gateway_url;
   r.labels = container_labels(f, o, s.index, "replica");
   r.home = s.sandbox_id;
   r.memory_bytes = f.spec.resources.memory_bytes;
@@ -35,6 +36,7 @@ ReplicaSpec replica_spec_for(const FunctionConfig& f, const CoreOptions& o, cons
   r.secrets = f.spec.secrets;
   r.function = f.name;
   r.revision = f.revision;
+  r.cap_add = f.spec.run.cap_add;
   if (f.dev && !f.spec.dev.mount.empty()) {
     r.user = f.dev_user;
     for (const auto& [from, to] : f.spec.dev.mount)  // "dir/." and "dir/src/" both as "dir/src"

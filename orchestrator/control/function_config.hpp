@@ -29,6 +29,9 @@ struct CoreOptions {
   int pool_max = 4;                                     // spares at most
   Duration pool_window = std::chrono::seconds(60);      // wakes counted for the pool's size
   std::string gateway_host = "127.0.0.1";  // where sandboxes publish
+  // SVL_GATEWAY_URL in every replica: the gateway as the sandboxes' network reaches it, for
+  // calls to other functions ("": not set).
+  std::string gateway_url;
 };
 
 // A function as the registry has it.

@@ -48,6 +48,7 @@ struct ReplicaSpec {
   std::map<std::string, orchestrator::SecretMount> secrets;
   std::string function;  // whose revision's secrets these are
   long revision = 0;
+  std::vector<std::string> cap_add;  // the only capabilities it has ([run] cap_add); none by default
 };
 struct SandboxSpec {
   std::string name;

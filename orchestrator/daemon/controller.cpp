@@ -251,6 +251,9 @@ void Controller::flush_usage() {
 void Controller::publish_metrics(const std::string& name) {
   const auto* f = core_.find(name);
   if (!f) return;
+  // Idempotent. A function deployed while the daemon runs gets its series here, else its
+  // requests would be counted as function="_unknown" until the next start.
+  metrics_.register_function(name);
   auto c = f->replicas().counts();
   metrics_.set_replicas(name, ReplicaState::starting, c.starting);
   metrics_.set_replicas(name, ReplicaState::ready, c.ready);

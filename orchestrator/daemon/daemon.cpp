@@ -22,10 +22,12 @@
 #include "orchestrator/daemon/admin_ops.hpp"
 #include "orchestrator/daemon/controller.hpp"
 #include "orchestrator/daemon/cron_runner.hpp"
+#include "orchestrator/daemon/host_firewall.hpp"
 #include "orchestrator/daemon/https.hpp"
 #include "orchestrator/daemon/remote_admin.hpp"
 #include "orchestrator/daemon/secret_store.hpp"
 #include "orchestrator/secrets/secret_box.hpp"
+#include "orchestrator/daemon/svl_network.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/runtime/docker_runtime.hpp"
 #include "tls/cert_store.hpp"
@@ -177,7 +179,7 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
     };
     if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host" ||
         k == "memory_budget" || k == "idle_slot_ttl" || k == "data_path" || k == "tls_listen" || k == "certs_dir" ||
-        k == "acme_webroot" || k == "admin_listen" || k == "admin_cert" || k == "admin_key") {
+        k == "acme_webroot" || k == "network" || k == "admin_listen" || k == "admin_cert" || k == "admin_key") {
       auto value = str();
       try {
         if (k == "memory_budget") (void)resolve_memory_budget(value);
@@ -200,6 +202,7 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       else if (k == "admin_listen") options.admin_listen = value;
       else if (k == "admin_cert") options.admin_cert = value;
       else if (k == "admin_key") options.admin_key = value;
+      else if (k == "network") options.network = value;
       else options.docker_host = value;
     } else if (k == "domains") {
       auto* arr = node.as_array();
@@ -228,7 +231,7 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       if (!set_by_flag(k)) options.gateway_threads = static_cast<unsigned>(*node.value<std::int64_t>());
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
-                                          "domains, gateway_threads, memory_budget, idle_slot_ttl, data_path, tls_listen, "
+                                          "domains, gateway_threads, memory_budget, idle_slot_ttl, data_path, network, tls_listen, "
                                           "certs_dir, acme_webroot, redirect_http, hsts_max_age, admin_listen, admin_cert, "
                                           "admin_key, [pricing])");
     }
@@ -324,6 +327,7 @@ int run_daemon(DaemonOptions options) {
   docker_options.observer = std::make_shared<DockerMetrics>(metrics);
   std::string sandbox_image;
   bool netns_data_path = false;
+  SvlNetwork network;
   {
     docker::Client client(docker_options);
     if (auto ping = client.ping(); !ping) {
@@ -336,6 +340,12 @@ int run_daemon(DaemonOptions options) {
       sandbox_image = ensure_sandbox_image(client, state_dir);
     } catch (const std::exception& e) {
       std::cerr << "svl daemon: " << e.what() << "\n";
+      return 1;
+    }
+    try {
+      network = ensure_svl_network(client, options.network);
+    } catch (const std::exception& e) {
+      std::cerr << "svl daemon: --network " << options.network << ": " << e.what() << "\n";
       return 1;
     }
     if (options.data_path != "published") {
@@ -373,6 +383,7 @@ int run_daemon(DaemonOptions options) {
   ropts.stopping_dir = state_dir / "stopping";
   ropts.claimed_dir = state_dir / "claimed";
   ropts.netns = netns_data_path;
+  ropts.network = network.name;
   ropts.events_client = docker_options;
   ropts.events_client.observer = nullptr;  // the events stream's own client is not an API call to count
   runtime::DockerRuntime runtime(docker_pool, ropts);
@@ -385,6 +396,7 @@ int run_daemon(DaemonOptions options) {
   gw.domains = options.domains;
   gw.threads = options.gateway_threads;
   gw.internal_token = random_token();
+  gw.bridge_address = network.gateway;
   std::optional<Https> https;
   try {
     https.emplace(options, state_dir, tls_metrics);
@@ -418,6 +430,12 @@ int run_daemon(DaemonOptions options) {
     return 1;
   }
 
+  // Functions call each other through the gateway, never directly (docs/isolation.md).
+  const std::string bridge_url = "http://" + network.gateway + ":" + std::to_string(gateway.bridge_port());
+  HostFirewall firewall(system_iptables(), {network.bridge, network.gateway, {gateway.bridge_port()},
+                                            firewall_tag(state_dir.string())});
+  log_isolation(network, bridge_url, firewall);
+
   SteadyClock clock;
   ControllerOptions copts;
   copts.core.instance = state_dir.string();
@@ -426,6 +444,7 @@ int run_daemon(DaemonOptions options) {
   copts.core.gateway_host = gw_host;
   copts.core.memory_budget = memory_budget;
   copts.core.idle_slot_ttl = idle_slot_ttl;
+  copts.core.gateway_url = bridge_url;
   copts.gateway_port = gateway.port();
   copts.domains = options.domains;
   copts.tls_port = gateway.tls_port();

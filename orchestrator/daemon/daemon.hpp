@@ -31,6 +31,8 @@ struct DaemonOptions {
   // namespace; nothing is published on the host), "published" (each sandbox publishes the app's
   // port on 127.0.0.1, through docker-proxy), or "auto" (netns where it works, else published).
   std::string data_path = "auto";
+  // svl's bridge network, which every sandbox joins (made at start when missing; docs/isolation.md).
+  std::string network = "svl";
   // HTTPS (docs/https.md). tls_listen "" = no HTTPS listener. Certificates: <certs_dir>/NAME.crt
   // and NAME.key (default <state_dir>/certs), reloaded when they change and on SIGHUP.
   std::string tls_listen;

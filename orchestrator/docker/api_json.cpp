@@ -129,6 +129,8 @@ std::string container_create_body(const ContainerSpec& spec) {
   if (spec.read_only_rootfs) host["ReadonlyRootfs"] = true;
   if (spec.init) host["Init"] = *spec.init;
   if (!spec.binds.empty()) host["Binds"] = spec.binds;
+  if (!spec.cap_drop.empty()) host["CapDrop"] = spec.cap_drop;
+  if (!spec.cap_add.empty()) host["CapAdd"] = spec.cap_add;
   body["HostConfig"] = host;
   return body.dump();
 }
@@ -148,10 +150,10 @@ Result<std::vector<std::string>> parse_security_options(std::string_view body) {
   });
 }
 
-Result<std::string> parse_create(std::string_view body) {
-  return parse_object(body, "container create", [](const json& j) -> Result<std::string> {
+Result<std::string> parse_create(std::string_view body, std::string_view what) {
+  return parse_object(body, what, [what](const json& j) -> Result<std::string> {
     std::string id = str(j, "Id");
-    if (id.empty()) return malformed("container create", "no Id");
+    if (id.empty()) return malformed(what, "no Id");
     return id;
   });
 }
@@ -192,6 +194,10 @@ Result<ContainerInfo> parse_container_inspect(std::string_view body) {
     info.read_only_rootfs = boolean(host, "ReadonlyRootfs");
     info.init = boolean(host, "Init");  // null when not set at create
     info.security_opt = strings(host, "SecurityOpt");
+    info.cap_drop = strings(host, "CapDrop");
+    info.cap_add = strings(host, "CapAdd");
+    for (const auto& [network, settings] : object(object(j, "NetworkSettings"), "Networks").items())
+      if (settings.is_object()) info.ip_addresses[network] = str(settings, "IPAddress");
     if (auto m = j.find("Mounts"); m != j.end() && m->is_array())
       for (const auto& mount : *m) info.mount_sources.push_back(str(mount, "Source"));
     for (const auto& [port, bindings] : object(object(j, "NetworkSettings"), "Ports").items()) {
@@ -233,6 +239,25 @@ Result<std::vector<ContainerSummary>> parse_container_list(std::string_view body
     return malformed("container list", e.what());
   }
   return out;
+}
+
+std::string network_create_body(const NetworkSpec& spec) {
+  return json{{"Name", spec.name}, {"Driver", spec.driver}, {"CheckDuplicate", true},
+              {"Labels", spec.labels}, {"Options", spec.options}}.dump();
+}
+
+Result<NetworkInfo> parse_network_inspect(std::string_view body) {
+  return parse_object(body, "network inspect", [](const json& j) -> Result<NetworkInfo> {
+    NetworkInfo info{str(j, "Id"), str(j, "Name"), str(j, "Driver"), string_map(j, "Labels"), string_map(j, "Options"), "", ""};
+    if (info.id.empty()) return malformed("network inspect", "no Id");
+    if (auto c = object(j, "IPAM").find("Config"); c != object(j, "IPAM").end() && c->is_array())
+      for (const auto& config : *c) {
+        const std::string subnet = str(config, "Subnet");
+        if (info.subnet.empty() && !subnet.empty() && subnet.find(':') == std::string::npos)
+          info.subnet = subnet, info.gateway = str(config, "Gateway");
+      }
+    return info;
+  });
 }
 
 Result<ImageInfo> parse_image_inspect(std::string_view body) {

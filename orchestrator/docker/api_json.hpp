@@ -22,10 +22,13 @@ std::string container_create_body(const ContainerSpec& spec);
 Result<VersionInfo> parse_version(std::string_view body);
 // GET /info: its SecurityOptions ("name=rootless", "name=seccomp,profile=default", ...).
 Result<std::vector<std::string>> parse_security_options(std::string_view body);
-Result<std::string> parse_create(std::string_view body);  // the new container's id
+// The new container's (or network's) id.
+Result<std::string> parse_create(std::string_view body, std::string_view what = "container create");
 Result<ContainerInfo> parse_container_inspect(std::string_view body);
 Result<std::vector<ContainerSummary>> parse_container_list(std::string_view body);
 Result<ImageInfo> parse_image_inspect(std::string_view body);
+std::string network_create_body(const NetworkSpec& spec);
+Result<NetworkInfo> parse_network_inspect(std::string_view body);
 Result<WaitResult> parse_wait(std::string_view body);
 Result<Event> parse_event(std::string_view line);
 

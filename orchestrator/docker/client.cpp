@@ -339,6 +339,27 @@ Result<std::vector<ContainerSummary>> Client::list_containers(const ListOptions&
   });
 }
 
+// ---- networks ---------------------------------------------------------------------------
+
+Result<NetworkInfo> Client::inspect_network(const std::string& name) {
+  return impl_->observe("network_inspect",
+                        [&] { return impl_->get_json("/networks/" + escape(name), api::parse_network_inspect); });
+}
+
+Result<std::string> Client::create_network(const NetworkSpec& spec) {
+  return impl_->observe("network_create", [&]() -> Result<std::string> {
+    const std::string body = api::network_create_body(spec);
+    auto r = impl_->call("POST", "/networks/create", &body);
+    if (!r) return std::move(r).error();
+    if (!is_2xx(r->status)) return api::http_error(r->status, r->body);
+    return api::parse_create(r->body, "network create");
+  });
+}
+
+Status Client::remove_network(const std::string& name) {
+  return impl_->observe("network_remove", [&] { return impl_->empty_call("DELETE", "/networks/" + escape(name), false); });
+}
+
 Result<WaitResult> Client::wait_container(const std::string& id, std::chrono::milliseconds timeout,
                                           WaitCondition condition) {
   return impl_->observe("container_wait", [&]() -> Result<WaitResult> {

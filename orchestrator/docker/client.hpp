@@ -92,6 +92,11 @@ public:
   Result<WaitResult> wait_container(const std::string& id, std::chrono::milliseconds timeout,
                                     WaitCondition condition = WaitCondition::not_running);
 
+  // ---- networks ----
+  Result<NetworkInfo> inspect_network(const std::string& name);
+  Result<std::string> create_network(const NetworkSpec& spec);  // the new id; 409 when the name is taken
+  Status remove_network(const std::string& name);
+
   // ---- logs (containers are created without a TTY, so the stream is multiplexed) ----
   Result<Logs> logs(const std::string& id, const LogsOptions& options = {});
   // follow=1: each complete line reaches on_line; returns when the container's output ends,

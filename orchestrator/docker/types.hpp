@@ -80,6 +80,8 @@ struct ContainerSpec {
   // app that sets no SIGTERM handler waits out the whole stop grace. nullopt: dockerd's default.
   std::optional<bool> init;
   std::vector<std::string> binds;  // HostConfig.Binds: "host-path:container-path[:ro]"
+  std::vector<std::string> cap_drop;  // HostConfig.CapDrop, e.g. {"ALL"}
+  std::vector<std::string> cap_add;   // HostConfig.CapAdd, e.g. {"NET_BIND_SERVICE"}
 };
 
 struct ContainerState {
@@ -117,6 +119,8 @@ struct ContainerInfo {
   bool init = false;  // HostConfig.Init (false also when dockerd's default applies)
   std::vector<std::string> security_opt;
   std::vector<std::string> mount_sources;  // host paths and volumes mounted into it
+  std::vector<std::string> cap_drop, cap_add;  // HostConfig.CapDrop, CapAdd
+  std::map<std::string, std::string> ip_addresses;  // network name -> its IPv4 address there
   // Published ports: container port (tcp) -> host port on 127.0.0.1 (after start).
   std::map<int, int> host_ports;
 
@@ -154,6 +158,25 @@ enum class WaitCondition { not_running, next_exit, removed };
 struct WaitResult {
   int status_code = 0;
   std::string error;  // Docker's "Error.Message" when waiting failed
+};
+
+// ---- networks ----------------------------------------------------------------------------
+
+struct NetworkSpec {
+  std::string name;
+  std::string driver = "bridge";
+  Labels labels;
+  std::map<std::string, std::string> options;  // driver options, e.g. com.docker.network.bridge.enable_icc
+};
+
+struct NetworkInfo {
+  std::string id;
+  std::string name;
+  std::string driver;
+  Labels labels;
+  std::map<std::string, std::string> options;
+  std::string subnet;   // IPAM's first IPv4 config, "172.18.0.0/16"
+  std::string gateway;  // the host's address on it, "172.18.0.1"
 };
 
 // ---- logs --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include "gateway/netns.hpp"
 #include "orchestrator/control/names.hpp"
 #include "orchestrator/docker/async_asio.hpp"
+#include "orchestrator/runtime/confinement.hpp"
 
 namespace svl::runtime {
 
@@ -77,6 +78,7 @@ awaitable<Result<Sandbox>> DockerRuntime::create_sandbox(control::SandboxSpec s)
   spec.memory_bytes = 16 << 20;
   spec.pids_limit = 8;
   spec.stop_timeout_s = 1;
+  confine_sandbox(spec, options_.network);
   auto created = co_await create(spec);
   if (!created) co_return created.error();
   const std::string id = *created;
@@ -145,6 +147,7 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
     if (!snapshot->files_dir.empty()) spec.binds.push_back(snapshot->files_dir + ":/run/secrets:ro");
     for (auto& [key, value] : snapshot->env) spec.env[key] = std::move(value);
   }
+  confine_replica(spec, r.cap_add);
   auto created = co_await create(spec);
   co_return created;
 }
@@ -241,7 +244,7 @@ awaitable<Result<std::vector<control::Observed>>> DockerRuntime::list() {
     const bool sandbox = role != c.labels.end() && role->second == "sandbox" && port != c.labels.end();
     if (c.network_mode.starts_with("container:")) o.home = c.network_mode.substr(10);
     o.claimed = noted(options_.claimed_dir, c.id);
-    if ((sandbox || spare) && c.state == "running") {
+    if ((sandbox || spare) && c.state == "running" && on_network(c, options_.network)) {
       auto inspect = [id = c.id](docker::Client& cl) { return cl.inspect_container(id); };
       auto info = co_await call(pool_, inspect);
       if (info) o.reach = reach_of(*info, spare ? 0 : std::atoi(port->second.c_str()));

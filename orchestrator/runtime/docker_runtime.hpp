@@ -30,6 +30,8 @@ struct DockerRuntimeOptions {
   // writes files): the folder bound at /run/secrets and the env values. Given the image's user.
   // Unset: a replica that names secrets fails to create.
   std::function<Result<secrets::Snapshot>(const control::ReplicaSpec&, const std::string& image_user)> secrets;
+  // svl's bridge network (enable_icc=false) that sandboxes join; "" leaves Docker's default bridge.
+  std::string network;
 };
 
 class DockerRuntime final : public ContainerRuntime {

@@ -102,6 +102,9 @@ struct RunSpec {
   // the app is PID 1, where signals it sets no handler for are ignored, so an app that does not
   // handle SIGTERM keeps running until the stop grace ends in SIGKILL.
   bool init = true;
+  // Capabilities given back to the replica, which runs with none (Docker's CapDrop ALL): kernel
+  // names without CAP_ ("NET_BIND_SERVICE"), in file order, none twice.
+  std::vector<std::string> cap_add;
 
   bool operator==(const RunSpec&) const = default;
 };

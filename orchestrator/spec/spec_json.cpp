@@ -49,7 +49,8 @@ nlohmann::json to_json(const FunctionSpec& spec) {
   out["http"] = {{"timeout", format_duration(spec.http.timeout)},
                  {"max_body", format_size(spec.http.max_body_bytes)}};
   // Only when not the default, so that specs written before [run] existed keep their hash.
-  if (!spec.run.init) out["run"] = {{"init", false}};
+  if (!spec.run.init) out["run"]["init"] = false;
+  if (!spec.run.cap_add.empty()) out["run"]["cap_add"] = spec.run.cap_add;
   if (!spec.dev.mount.empty()) out["dev"] = {{"mount", spec.dev.mount}};  // likewise
   if (!spec.cron.empty()) {  // likewise
     auto& crons = out["cron"] = nlohmann::json::array();

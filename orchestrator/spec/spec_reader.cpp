@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "orchestrator/spec/capabilities.hpp"
 #include "orchestrator/spec/spec_schedule_reader.hpp"
 #include "orchestrator/spec/toml_reader.hpp"
 
@@ -127,32 +128,53 @@ void read_dev(Reader& r, const toml::table& t, DevSpec& dev) {
   }
 }
 
-void read_custom_domains(Reader& r, const toml::table& root, std::vector<std::string>& out) {
-  const toml::node* node = r.typed(root, "", "custom_domains", toml::node_type::array,
-                                   "an array of host names, e.g. [\"api.example.com\"]");
+// Each string of the array `key` of `t` (KEY[i] in errors: another type is one), given to
+// `take(item, key, text)`.
+template <class Take>
+void read_string_array(Reader& r, const toml::table& t, std::string_view prefix, std::string_view key,
+                       std::string_view want, Take take) {
+  const toml::node* node = r.typed(t, prefix, key, toml::node_type::array, want);
   if (!node) return;
   const auto& array = *node->as_array();
-  std::vector<std::size_t> written_at;  // each of out's entries' index in the array
   for (std::size_t i = 0; i < array.size(); ++i) {
     const auto& item = array[i];
-    const std::string key = "custom_domains[" + std::to_string(i) + "]";
-    if (!item.is_string()) {
-      r.add(item.source(), key, SpecErrc::wrong_type, "expected a string, got " + std::string(type_name(item.type())));
-      continue;
-    }
-    const std::string& domain = item.as_string()->get();
+    const std::string at = dotted(prefix, key) + "[" + std::to_string(i) + "]";
+    if (!item.is_string())
+      r.add(item.source(), at, SpecErrc::wrong_type, "expected a string, got " + std::string(type_name(item.type())));
+    else
+      take(item, at, item.as_string()->get(), i);
+  }
+}
+
+void read_custom_domains(Reader& r, const toml::table& root, std::vector<std::string>& out) {
+  std::vector<std::size_t> written_at;  // each of out's entries' index in the array
+  read_string_array(r, root, "", "custom_domains", "an array of host names, e.g. [\"api.example.com\"]",
+                    [&](const toml::node& item, const std::string& key, const std::string& domain, std::size_t i) {
     if (auto problem = custom_domain_problem(domain); !problem.empty()) {
       r.add(item.source(), key, SpecErrc::bad_value, in_quotes(domain) + " is not a valid domain: " + problem);
-      continue;
+      return;
     }
     if (auto seen = std::find(out.begin(), out.end(), domain); seen != out.end()) {
       r.add(item.source(), key, SpecErrc::bad_value,
             in_quotes(domain) + " is listed twice (also custom_domains[" + std::to_string(written_at[static_cast<std::size_t>(seen - out.begin())]) + "])");
-      continue;
+      return;
     }
     out.push_back(domain);
     written_at.push_back(i);
-  }
+  });
+}
+
+void read_cap_add(Reader& r, const toml::table& t, std::vector<std::string>& out) {
+  read_string_array(r, t, "run", "cap_add", "an array of capability names, e.g. [\"NET_BIND_SERVICE\"]",
+                    [&](const toml::node& item, const std::string& key, const std::string& text, std::size_t) {
+    std::string name;
+    if (auto problem = capability_problem(text, name); !problem.empty())
+      r.add(item.source(), key, SpecErrc::bad_value, in_quotes(text) + ": " + problem);
+    else if (std::find(out.begin(), out.end(), name) != out.end())
+      r.add(item.source(), key, SpecErrc::bad_value, in_quotes(text) + " is listed twice");
+    else
+      out.push_back(name);
+  });
 }
 
 // [secrets]: KEY = "secret-name" (a file) or KEY = { secret = "secret-name", as = "env" }.
@@ -200,8 +222,9 @@ void read_secrets(Reader& r, const toml::table& t, FunctionSpec& spec) {
 }
 
 void read_run(Reader& r, const toml::table& t, RunSpec& run) {
-  r.check_known_keys(t, "run", {"init"});
+  r.check_known_keys(t, "run", {"init", "cap_add"});
   r.read_bool(t, "run", "init", run.init);
+  read_cap_add(r, t, run.cap_add);
 }
 
 }  // namespace

@@ -219,6 +219,10 @@ public:
         add(key.source(), path, SpecErrc::conflict, "svl sets PORT from the top-level port key; set port instead");
         continue;
       }
+      if (env_names && name == "SVL_GATEWAY_URL") {
+        add(key.source(), path, SpecErrc::conflict, "svl sets SVL_GATEWAY_URL to its gateway (docs/isolation.md)");
+        continue;
+      }
       out[name] = text;
     }
   }

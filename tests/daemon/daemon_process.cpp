@@ -124,8 +124,9 @@ DaemonProcess::DaemonProcess(fs::path state_dir, std::vector<std::string> extra_
     : state_dir_(std::move(state_dir)), log_path_(state_dir_ / "daemon.log") {
   fs::create_directories(state_dir_);
   std::vector<std::string> argv = std::move(launcher);
-  argv.insert(argv.end(), {svl_binary(), "daemon", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-                           "--state-dir", state_dir_.string()});
+  argv.insert(argv.end(), {svl_binary(), "daemon", "--metrics-listen", "127.0.0.1:0", "--state-dir", state_dir_.string()});
+  if (std::find(extra_args.begin(), extra_args.end(), "--listen") == extra_args.end())  // a restart may keep its port
+    argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   const char* data_path = std::getenv("SVL_TEST_DATA_PATH");
   if (data_path && *data_path && std::find(extra_args.begin(), extra_args.end(), "--data-path") == extra_args.end())

@@ -47,6 +47,7 @@ public:
   // Starts `svl daemon` in `state_dir` and waits for its ready line (bounded).
   // `launcher` runs the daemon (e.g. setpriv dropping a capability). SVL_TEST_DATA_PATH, when set,
   // adds --data-path with its value unless extra_args choose one: the suite runs once per path.
+  // The gateway listens on 127.0.0.1:0 unless extra_args give a --listen (a restart on the same port).
   explicit DaemonProcess(std::filesystem::path state_dir, std::vector<std::string> extra_args = {},
                          std::vector<std::string> launcher = {});
   ~DaemonProcess();  // SIGTERM, then SIGKILL if it lingers

@@ -62,8 +62,9 @@ struct TlsGateway {
 struct Raw {
   asio::io_context ioc;
   tcp::socket s{ioc};
-  explicit Raw(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    s.connect({asio::ip::make_address("127.0.0.1"), port});
+  explicit Raw(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5),
+               const std::string& address = "127.0.0.1") {
+    s.connect({asio::ip::make_address(address), port});
     timeval tv{timeout.count() / 1000, static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
     ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
@@ -296,4 +297,39 @@ TEST_CASE("2,000 handshakes at once: at most max_handshakes are taken on, the re
   TlsClient after(g.tls_port(), "a.localhost");
   REQUIRE_FALSE(after.handshake_error());
   CHECK(after.get("/", "a.localhost").result_int() == 200);
+}
+
+// svl's bridge address (docs/isolation.md), here 127.0.0.2: replicas call other functions there.
+// Its answers are the gateway's routing, never the plain port's redirect to https.
+std::string get_on_bridge(std::uint16_t port, const std::string& target) {
+  Raw r(port, std::chrono::seconds(5), "127.0.0.2");
+  r.send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.2:" + std::to_string(port) + "\r\nConnection: close\r\n\r\n");
+  bool closed = false;
+  return r.read_all(closed);
+}
+
+TEST_CASE("the bridge address has a listener of its own, routed like the plain port and never redirected") {
+  TlsGateway g(true, [](Options& o) {
+    o.redirect_http = true;
+    o.bridge_address = "127.0.0.2";
+  });
+  REQUIRE(g.gw->bridge_port() == g.gw->port());  // the plain port's number on the other address
+  const auto answer = get_on_bridge(g.gw->bridge_port(), "/fn/a/p");
+  CHECK(answer.starts_with("HTTP/1.1 200"));
+  CHECK(answer.find("\"X-Forwarded-For\":\"127.0.0.1\"") != std::string::npos);
+  CHECK(get_on_bridge(g.gw->bridge_port(), "/fn/nope/").starts_with("HTTP/1.1 404"));
+  TestClient c(g.gw->port());
+  CHECK(c.get("/fn/a/p", "127.0.0.1").result_int() == 308);  // the plain port still redirects
+}
+
+TEST_CASE("a wildcard plain listener serves the bridge address itself, unredirected") {
+  TlsGateway g(true, [](Options& o) {
+    o.listen_address = "0.0.0.0";
+    o.redirect_http = true;
+    o.bridge_address = "127.0.0.2";
+  });
+  CHECK(g.gw->bridge_port() == g.gw->port());
+  CHECK(get_on_bridge(g.gw->port(), "/fn/a/p").starts_with("HTTP/1.1 200"));
+  TestClient c(g.gw->port());
+  CHECK(c.get("/fn/a/p", "127.0.0.1").result_int() == 308);
 }
