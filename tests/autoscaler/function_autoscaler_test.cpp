@@ -19,7 +19,7 @@ FunctionAutoscaler make(std::optional<Duration> pause_after = 5s) {
 
 }  // namespace
 
-TEST_CASE("facade: nothing before the first request; a held request scales from zero at once") {
+TEST_CASE("facade: nothing before the first request, a held request scales from zero at once") {
   auto fa = make();
   auto d = fa.on_tick(at(2s), Load{0, 0, 0, 0});
   CHECK(d.desired_ready == 0);

@@ -8,7 +8,7 @@
 using namespace svl::control;
 using svl::test::Harness;
 
-TEST_CASE("a replica gets the function's cap_add and the gateway's URL on svl's network; [env] keeps its own") {
+TEST_CASE("a replica gets the function's cap_add and the gateway's URL on svl's network, [env] keeps its own") {
   auto f = Harness::config("api");
   f.spec.env = {{"GREETING", "hi"}};
   f.spec.run.cap_add = {"NET_BIND_SERVICE"};

@@ -139,7 +139,7 @@ TEST_CASE("hazard 10: a replica adopted in the middle of its stop is killed, nev
   CHECK(h.slot("api").phase == Phase::stopped);
 }
 
-TEST_CASE("no wake starts before the first adoption; the held demand is served right after it") {
+TEST_CASE("no wake starts before the first adoption, the held demand is served right after it") {
   Harness h;
   h.core.load(Harness::config("api"), true, h.now, h.out);
   h.take();

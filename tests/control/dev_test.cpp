@@ -23,7 +23,7 @@ FunctionConfig dev_config(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("a dev function's replicas bind-mount its folders read-only; any other deploy ignores [dev.mount]") {
+TEST_CASE("a dev function's replicas bind-mount its folders read-only, any other deploy ignores [dev.mount]") {
   auto c = dev_config("api");
   Slot s;
   const auto spec = replica_spec_for(c, Harness::options(), s);
@@ -51,7 +51,7 @@ TEST_CASE("a dev function keeps one replica whatever its min, and is never idled
   CHECK(h.slot("api").phase == Phase::ready);
 }
 
-TEST_CASE("restart: drain, kill, start the same container, probe, serve; a request meanwhile waits for it") {
+TEST_CASE("restart: drain, kill, start the same container, probe, serve, a request meanwhile waits for it") {
   Harness h;
   h.ready_function(dev_config("api"));
   REQUIRE(h.core.restart("api", h.now, h.out));

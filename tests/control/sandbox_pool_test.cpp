@@ -49,7 +49,7 @@ struct PoolHarness : Harness {
 
 }  // namespace
 
-TEST_CASE("pool: one spare while a function is deployed, none without; more after wakes, at most pool_max") {
+TEST_CASE("pool: one spare while a function is deployed, none without, more after wakes, at most pool_max") {
   CoreOptions o = pool_options();
   SandboxPool pool(o);
   const TimePoint t = TimePoint{} + 1000h;
@@ -98,7 +98,7 @@ TEST_CASE("pool: refills one at a time, never while a wake is under way, and rem
   CHECK_FALSE(pool.knows("p1"));
 }
 
-TEST_CASE("pool: a wake that needs a sandbox takes the spare at once; the replica's create follows in it") {
+TEST_CASE("pool: a wake that needs a sandbox takes the spare at once, the replica's create follows in it") {
   PoolHarness h;
   h.deployed_with_spare("a", "p1");
   h.loads["a"].queued = 1;
@@ -119,7 +119,7 @@ TEST_CASE("pool: a wake that needs a sandbox takes the spare at once; the replic
   CHECK(own.spec.labels.at(names::function) == "b");
 }
 
-TEST_CASE("pool: a claimed sandbox is removed with its slot, never returned; removing a function removes it") {
+TEST_CASE("pool: a claimed sandbox is removed with its slot, never returned, removing a function removes it") {
   PoolHarness h;
   h.deployed_with_spare("a", "p1");
   h.loads["a"].queued = 1;
@@ -138,7 +138,7 @@ TEST_CASE("pool: a claimed sandbox is removed with its slot, never returned; rem
   CHECK_FALSE(h.core.pool().knows("p1"));
 }
 
-TEST_CASE("pool: a slot whose replica is removed gives its sandbox up at once, whatever min; a stopped one keeps it") {
+TEST_CASE("pool: a slot whose replica is removed gives its sandbox up at once, whatever min, a stopped one keeps it") {
   ReplicaSet set;
   set.add_slot(8080);
   set.add_slot(8080);

@@ -29,7 +29,7 @@ std::size_t wakes(const Steps& steps) { return Harness::all<step::CreateSandbox>
 
 }  // namespace
 
-TEST_CASE("outside its window a function keeps its own min; ahead of the start its replicas are started") {
+TEST_CASE("outside its window a function keeps its own min, ahead of the start its replicas are started") {
   Harness h;
   h.core.load(windowed("api"), false, h.now, h.out);
   h.core.adopt({}, h.now, h.out);

@@ -45,7 +45,7 @@ std::vector<nlohmann::json> runs_of(const DaemonProcess& d, const std::string& n
 
 }  // namespace
 
-TEST_CASE("a cron trigger wakes a function from zero through the gateway; outside callers cannot reach its path") {
+TEST_CASE("a cron trigger wakes a function from zero through the gateway, outside callers cannot reach its path") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
@@ -98,7 +98,7 @@ TEST_CASE("a cron trigger wakes a function from zero through the gateway; outsid
   CHECK(metrics.body.find("svl_cron_lateness_seconds_count") != std::string::npos);
 }
 
-TEST_CASE("a window's replica is ready, not paused, when the window starts; its end lets it go") {
+TEST_CASE("a window's replica is ready, not paused, when the window starts, its end lets it go") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
@@ -141,7 +141,7 @@ TEST_CASE("a window's replica is ready, not paused, when the window starts; its 
   CHECK(wait_for([&] { return status_of(d, "api")["replicas"]["ready"] == 0; }, 10s, 100ms));
 }
 
-TEST_CASE("fire times while the daemon is down are skipped and logged; with catch_up the last one runs once") {
+TEST_CASE("fire times while the daemon is down are skipped and logged, with catch_up the last one runs once") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   const auto state = tmp.path() / "state";

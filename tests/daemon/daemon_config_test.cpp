@@ -89,7 +89,7 @@ TEST_CASE("memory budget values: auto is a share of this machine's RAM, off is n
   CHECK_THROWS_AS(resolve_memory_budget("lots"), std::invalid_argument);
 }
 
-TEST_CASE("daemon config: [pricing] sets the prices usage is costed at; none by default") {
+TEST_CASE("daemon config: [pricing] sets the prices usage is costed at, none by default") {
   CHECK(!DaemonOptions{}.pricing.set());
   ConfigFile file("[pricing]\nper_million_requests = 0.20\nper_gb_second = 0.0000166667\ncurrency = \"EUR\"\n");
   DaemonOptions options;

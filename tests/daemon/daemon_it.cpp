@@ -292,7 +292,7 @@ TEST_CASE("a new revision replaces the old without a failed request under load")
   CHECK(wait_status(d, "rev", [&](const json&) { return env_of(d.gateway_port(), "rev", "VERSION") == "one"; }, 30s));
 }
 
-TEST_CASE("a new revision that never becomes ready is reported with its logs' tail; the previous one keeps serving") {
+TEST_CASE("a new revision that never becomes ready is reported with its logs' tail, the previous one keeps serving") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());
@@ -329,7 +329,7 @@ TEST_CASE("a new revision that never becomes ready is reported with its logs' ta
   CHECK(s["revision"].get<long>() != 3);
 }
 
-TEST_CASE("a replica killed for memory is reported as such and replaced; the function keeps serving") {
+TEST_CASE("a replica killed for memory is reported as such and replaced, the function keeps serving") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());

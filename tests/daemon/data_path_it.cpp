@@ -66,7 +66,7 @@ TEST_CASE("on the namespace path a function publishes nothing on the host and an
   CHECK(docker_proxies() == proxies_before);  // and no userland proxy started for it
 }
 
-TEST_CASE("without CAP_SYS_ADMIN the daemon falls back to published ports and says why; --data-path netns is refused") {
+TEST_CASE("without CAP_SYS_ADMIN the daemon falls back to published ports and says why, --data-path netns is refused") {
   ContainerJanitor janitor;
   TempDir tmp;
   {

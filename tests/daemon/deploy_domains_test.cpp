@@ -16,7 +16,7 @@ json body_of(const AdminResponse& r) { return json::parse(r.body); }
 
 }  // namespace
 
-TEST_CASE("deploy: a custom domain another function uses is a 409 naming it; nothing is stored, the owner keeps it") {
+TEST_CASE("deploy: a custom domain another function uses is a 409 naming it, nothing is stored, the owner keeps it") {
   Daemon d;
   auto billing = d.deploy("billing", {"api.example.com"});
   REQUIRE_MESSAGE(billing.status == 201, billing.body);
@@ -70,7 +70,7 @@ TEST_CASE("deploy: a custom domain of the form NAME.<base domain> is only for fu
   CHECK(d.deploy("shop", {"shop.localhost", "a.b.localhost", "localhost", "fn.example.com"}).status == 201);
 }
 
-TEST_CASE("deploy: with TLS, each custom domain no certificate covers is a warning; the deploy succeeds") {
+TEST_CASE("deploy: with TLS, each custom domain no certificate covers is a warning, the deploy succeeds") {
   std::vector<std::string> asked;
   Daemon d([&](const std::string& domain) {
     asked.push_back(domain);

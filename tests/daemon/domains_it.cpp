@@ -9,7 +9,7 @@ using namespace svl::test::it;
 using svl::test::DaemonProcess;
 using svl::test::TempDir;
 
-TEST_CASE("a custom domain routes by Host with the whole path; another function cannot take it") {
+TEST_CASE("a custom domain routes by Host with the whole path, another function cannot take it") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args({"--domain", "localhost", "--domain", "fn.test"}));

@@ -72,7 +72,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("HTTPS serves a function at its custom domain; redirect, warning, live reloads and metrics") {
+TEST_CASE("HTTPS serves a function at its custom domain, redirect, warning, live reloads and metrics") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   const auto certs = tmp.path() / "certs";

@@ -62,7 +62,7 @@ svl::docker::NetworkInfo svl_network() {
 
 }  // namespace
 
-TEST_CASE("svl's network is a labelled bridge with inter-container traffic off; anything else is refused with why") {
+TEST_CASE("svl's network is a labelled bridge with inter-container traffic off, anything else is refused with why") {
   CHECK(network_problem(svl_network()).empty());
   const auto spec = svl_network_spec("svl");
   CHECK(spec.driver == "bridge");
@@ -87,7 +87,7 @@ TEST_CASE("svl's network is a labelled bridge with inter-container traffic off; 
   CHECK(network_problem(v6) == "it has no IPv4 gateway address");
 }
 
-TEST_CASE("host firewall: only the gateway's port answers from the bridge; installing twice is installing once") {
+TEST_CASE("host firewall: only the gateway's port answers from the bridge, installing twice is installing once") {
   FakeIptables ipt;
   const auto g = guard(8080, "svl-aaaa0000");
   REQUIRE(install_host_firewall(ipt, g).empty());
@@ -112,7 +112,7 @@ TEST_CASE("host firewall: only the gateway's port answers from the bridge; insta
   CHECK(ipt.chain("INPUT").empty());
 }
 
-TEST_CASE("host firewall: two daemons on one network each keep their port; the last one out removes the chain") {
+TEST_CASE("host firewall: two daemons on one network each keep their port, the last one out removes the chain") {
   FakeIptables ipt;
   REQUIRE(install_host_firewall(ipt, guard(8080, "svl-aaaa0000")).empty());
   REQUIRE(install_host_firewall(ipt, guard(8081, "svl-bbbb0000")).empty());

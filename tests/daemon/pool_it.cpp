@@ -121,7 +121,7 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-TEST_CASE("pool: a wake from removed takes a spare; a used sandbox is removed, never handed to another function") {
+TEST_CASE("pool: a wake from removed takes a spare, a used sandbox is removed, never handed to another function") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args({"--data-path", "netns"}));
@@ -163,7 +163,7 @@ TEST_CASE("pool: a wake from removed takes a spare; a used sandbox is removed, n
   CHECK(hosts_of(with_role(d, "replica", "pa")[0].id).find("left-by-pa") == std::string::npos);
 }
 
-TEST_CASE("pool: N removed functions hold no containers, only the spares; a restart adopts the spares") {
+TEST_CASE("pool: N removed functions hold no containers, only the spares, a restart adopts the spares") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   constexpr int kFunctions = 10;

@@ -133,7 +133,7 @@ TEST_CASE("remote commands over TLS with scoped tokens and a pinned certificate"
   follow.signal(SIGTERM);
 }
 
-TEST_CASE("the TLS port refuses plain HTTP, missing and wrong tokens, and a guesser; a changed certificate is refused") {
+TEST_CASE("the TLS port refuses plain HTTP, missing and wrong tokens, and a guesser, a changed certificate is refused") {
   TempDir tmp;
   const auto config = tmp.path() / "config";
   std::string first_fingerprint;

@@ -38,7 +38,7 @@ std::string body_of(std::uint16_t port, const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("a function reads its file and env secrets; rotation needs svl up or --roll; the key file is guarded") {
+TEST_CASE("a function reads its file and env secrets, rotation needs svl up or --roll, the key file is guarded") {
   REQUIRE_MESSAGE(::geteuid() == 0, "runs as root (secret files are given to the image's user)");
   svl::test::ContainerJanitor janitor;
   TempDir tmp;

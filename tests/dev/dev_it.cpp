@@ -162,7 +162,7 @@ TEST_CASE("svl dev (go): saves rebuild, the old revision serving until the new o
   saves_answered(kGo, 5, true);
 }
 
-TEST_CASE("svl dev killed with SIGKILL: the daemon removes its function once the lease lapses; a bad .env names its line") {
+TEST_CASE("svl dev killed with SIGKILL: the daemon removes its function once the lease lapses, a bad .env names its line") {
   svl::test::ContainerJanitor janitor;
   TempDir tmp;
   DaemonProcess d(tmp.path() / "state", daemon_args());

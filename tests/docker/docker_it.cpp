@@ -152,7 +152,7 @@ std::string cmdline_of(int pid) {  // argv[0] of a host pid (root on the same ho
 }
 }  // namespace
 
-TEST_CASE("HostConfig.Init: docker-init is PID 1 and forwards SIGTERM; an app that ignores SIGTERM waits out the grace") {
+TEST_CASE("HostConfig.Init: docker-init is PID 1 and forwards SIGTERM, an app that ignores SIGTERM waits out the grace") {
   Client client;
   ContainerJanitor janitor;
   auto spec = server_spec(client, "init");
@@ -200,7 +200,7 @@ TEST_CASE("a name in use is a conflict") {
   CHECK(second.error().message.find("already in use") != std::string::npos);
 }
 
-TEST_CASE("logs keep stdout and stderr apart; follow mode sees new lines") {
+TEST_CASE("logs keep stdout and stderr apart, follow mode sees new lines") {
   Client client;
   ContainerJanitor janitor;
   auto spec = server_spec(client, "logs");
@@ -408,7 +408,7 @@ TEST_CASE("wait returns the exit code of a container that exits") {
   CHECK(info->state.status == "exited");
 }
 
-TEST_CASE("image build: the failing step's error comes back; .dockerignore is honoured; remove works") {
+TEST_CASE("image build: the failing step's error comes back, .dockerignore is honoured, remove works") {
   Client client;
   const std::string fixture = svl::test::ensure_test_server_image(client);
   TempDir ctx;

@@ -29,7 +29,7 @@ const char* network_json = R"({
 
 }  // namespace
 
-TEST_CASE("network create sends name, driver, labels and options; inspect reads the IPv4 gateway") {
+TEST_CASE("network create sends name, driver, labels and options, inspect reads the IPv4 gateway") {
   FakeDockerServer server([](const RecordedRequest& r) -> std::optional<FakeReply> {
     if (r.path().ends_with("/networks/create")) return FakeReply::json(201, R"({"Id":"5d39a5e3764f","Warning":""})");
     if (r.path().ends_with("/networks/svl")) return FakeReply::json(200, network_json);

@@ -49,7 +49,7 @@ TEST_CASE("a function at zero holds requests, asks for capacity at once, release
   CHECK(d.inflight() == 3);
 }
 
-TEST_CASE("container_concurrency caps each replica; held requests go as capacity frees, in order") {
+TEST_CASE("container_concurrency caps each replica, held requests go as capacity frees, in order") {
   ManualClock clock;
   Dispatcher d({1, 1000, 30s}, clock.now());
   Actions out;
@@ -217,7 +217,7 @@ TEST_CASE("a full queue rejects with queue_full") {
   CHECK(d.queued() == 2);
 }
 
-TEST_CASE("fail_held answers every held request; cancelled ones leave the queue") {
+TEST_CASE("fail_held answers every held request, cancelled ones leave the queue") {
   ManualClock clock;
   Dispatcher d({0, 10, 30s}, clock.now());
   Actions out;

@@ -574,7 +574,7 @@ TEST_CASE("graceful shutdown: stops accepting, finishes in-flight requests") {
   CHECK(ec);
 }
 
-TEST_CASE("readiness probe: HTTP answer below 500 is ready; refused port until the deadline is not") {
+TEST_CASE("readiness probe: HTTP answer below 500 is ready, refused port until the deadline is not") {
   UpstreamServer up("u1");
   Fixture f;
   std::mutex mu;

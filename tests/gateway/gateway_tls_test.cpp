@@ -90,7 +90,7 @@ struct Raw {
 
 }  // namespace
 
-TEST_CASE("SNI picks the certificate: exact, wildcard, default; requests are proxied with X-Forwarded-Proto https") {
+TEST_CASE("SNI picks the certificate: exact, wildcard, default, requests are proxied with X-Forwarded-Proto https") {
   TlsGateway g;
   TlsClient exact(g.tls_port(), "a.localhost");
   REQUIRE_FALSE(exact.handshake_error());
@@ -126,7 +126,7 @@ TEST_CASE("without a default certificate, an unknown SNI or none is refused and 
   CHECK(wait_until([&] { return g.observer.handshake_count("no_certificate") == 2; }));
 }
 
-TEST_CASE("a second connection resumes the session by ticket; HSTS is sent on HTTPS answers when configured") {
+TEST_CASE("a second connection resumes the session by ticket, HSTS is sent on HTTPS answers when configured") {
   TlsGateway g(true, [](Options& o) { o.tls.hsts_max_age = 31536000; });
   TlsClient first(g.tls_port(), "a.localhost");
   auto res = first.get("/", "a.localhost");
@@ -188,7 +188,7 @@ TEST_CASE("a certificate renewed under load: every request of every new connecti
   CHECK(after.peer_names() == Names{"a.localhost", "v9.localhost"});
 }
 
-TEST_CASE("the plain port redirects to https with 308, except svl's own calls; the upstream never sees the token") {
+TEST_CASE("the plain port redirects to https with 308, except svl's own calls, the upstream never sees the token") {
   TlsGateway g(true, [](Options& o) {
     o.redirect_http = true;
     o.internal_token = "s3cret";
@@ -209,7 +209,7 @@ TEST_CASE("the plain port redirects to https with 308, except svl's own calls; t
   CHECK(c.get("/p", "a.localhost", wrong).result_int() == 308);
 }
 
-TEST_CASE("the ACME webroot is served on the plain port, redirect or not; no path leaves it") {
+TEST_CASE("the ACME webroot is served on the plain port, redirect or not, no path leaves it") {
   TlsGateway g(true, [](Options& o) { o.redirect_http = true; });
   std::filesystem::create_directories(g.webroot.path() / ".well-known" / "acme-challenge");
   std::ofstream(g.webroot.path() / ".well-known" / "acme-challenge" / "tok-EN_123") << "tok-EN_123.thumbprint";

@@ -36,7 +36,7 @@ TEST_CASE("paths compare decoded, with dot segments and repeated or trailing sla
   CHECK_FALSE(comparable_path("/bad%zz"));
 }
 
-TEST_CASE("a private path answers to no spelling of it; other paths pass") {
+TEST_CASE("a private path answers to no spelling of it, other paths pass") {
   const std::vector<std::string> paths{"/tasks/cleanup"};
   CHECK(names_private_path(paths, "/tasks/cleanup"));
   CHECK(names_private_path(paths, "/tasks/cleanup/?x=1"));

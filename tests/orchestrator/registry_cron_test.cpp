@@ -65,7 +65,7 @@ TEST_CASE("a cron run is recorded, finished, and read back after a reopen") {
   CHECK((*registry)->cron_runs("other", 10)->empty());
 }
 
-TEST_CASE("each trigger keeps its newest kCronRunsKept runs; limit counts per trigger") {
+TEST_CASE("each trigger keeps its newest kCronRunsKept runs, limit counts per trigger") {
   svl::test::TempDir dir;
   auto registry = open_registry(dir.path());
   REQUIRE(registry);

@@ -43,7 +43,7 @@ TEST_CASE("a secret is stored, versioned, listed without its bytes, and removed"
   CHECK(r.list_secrets()->size() == 1);
 }
 
-TEST_CASE("a revision records its secrets' versions; a new version makes a new revision") {
+TEST_CASE("a revision records its secrets' versions, a new version makes a new revision") {
   svl::test::TempDir dir;
   auto opened = open_registry(dir.path());
   REQUIRE(opened);

@@ -114,7 +114,7 @@ TEST_CASE("custom_domains: JSON round trip, written only when set, so older spec
   CHECK(svl::orchestrator::spec_hash(*plain.spec) != svl::orchestrator::spec_hash(*r.spec));
 }
 
-TEST_CASE("custom_domains are stored with the revision; a spec stored before the key existed still loads") {
+TEST_CASE("custom_domains are stored with the revision, a spec stored before the key existed still loads") {
   svl::test::TempDir dir;
   auto spec = *with_domains(R"(["api.example.com"])").spec;
   {

@@ -24,7 +24,7 @@ SpecResult with_run(std::string_view run) {
 
 }  // namespace
 
-TEST_CASE("cap_add: kernel names with or without CAP_, kept in file order without the prefix; none by default") {
+TEST_CASE("cap_add: kernel names with or without CAP_, kept in file order without the prefix, none by default") {
   auto none = parse_spec(kMinimal);
   REQUIRE(none);
   CHECK(none.spec->run.cap_add.empty());
@@ -62,7 +62,7 @@ TEST_CASE("cap_add: a bad entry is an error naming the entry and the value") {
   }
 }
 
-TEST_CASE("cap_add: written to the JSON only when set, so that older specs keep their hash; the JSON reads back") {
+TEST_CASE("cap_add: written to the JSON only when set, so that older specs keep their hash, the JSON reads back") {
   auto plain = parse_spec(kMinimal);
   REQUIRE(plain);
   CHECK_FALSE(to_json(*plain.spec).contains("run"));

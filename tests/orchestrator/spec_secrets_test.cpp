@@ -16,7 +16,7 @@ SpecResult with(std::string_view tail) { return parse_spec(std::string(kMinimal)
 
 }  // namespace
 
-TEST_CASE("[secrets]: a file by default, or env; names only in the JSON") {
+TEST_CASE("[secrets]: a file by default, or env, names only in the JSON") {
   auto r = with("[env]\nGREETING = \"hi\"\n[secrets]\nDB_PASSWORD = \"db-password\"\n"
                 "API_KEY = { secret = \"api.key_1\", as = \"env\" }\nTLS = { secret = \"tls\", as = \"file\" }\n");
   REQUIRE_MESSAGE(r, to_string(r.errors));

@@ -10,7 +10,7 @@
 using namespace svl;
 using nlohmann::json;
 
-TEST_CASE("a sandbox joins svl's network with no capabilities; the create body says so") {
+TEST_CASE("a sandbox joins svl's network with no capabilities, the create body says so") {
   docker::ContainerSpec spec;
   spec.image = "svl-sandbox:1";
   runtime::confine_sandbox(spec, "svl");
@@ -25,7 +25,7 @@ TEST_CASE("a sandbox joins svl's network with no capabilities; the create body s
   CHECK(on_default.cap_drop == std::vector<std::string>{"ALL"});
 }
 
-TEST_CASE("a replica drops every capability and gets back only cap_add's; it still joins its sandbox") {
+TEST_CASE("a replica drops every capability and gets back only cap_add's, it still joins its sandbox") {
   docker::ContainerSpec spec;
   spec.image = "app:1";
   spec.network_mode = "container:abc";

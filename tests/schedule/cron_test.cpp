@@ -44,7 +44,7 @@ TEST_CASE("cron: a value, a list, a range, a step, a range with a step, each in 
   CHECK(next("0,30 9-17/4 * * *", "2026-01-01 13:31:00") == "2026-01-01 17:00:00");
 }
 
-TEST_CASE("cron: six fields start with seconds; five fire at second 0") {
+TEST_CASE("cron: six fields start with seconds, five fire at second 0") {
   CHECK(next("*/10 * * * * *", "2026-01-01 00:00:01") == "2026-01-01 00:00:10");
   CHECK(next("30 0 12 * * *", "2026-01-01 00:00:00") == "2026-01-01 12:00:30");
   CHECK(next("0 0 * * *", "2026-01-01 00:00:01") == "2026-01-02 00:00:00");

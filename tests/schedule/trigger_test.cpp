@@ -106,7 +106,7 @@ TEST_CASE("trigger: a late tick runs the latest fire time once and skips the old
   CHECK(show(t.next_fire()) == "2026-01-07 10:00:50");
 }
 
-TEST_CASE("trigger: runs missed while down are skipped and reported; ids continue") {
+TEST_CASE("trigger: runs missed while down are skipped and reported, ids continue") {
   Trigger t = every_10s(Concurrency::forbid);
   const std::vector<RunRecord> records{{6, utc("2026-01-07 08:59:50"), utc("2026-01-07 08:59:51")},
                                        {7, utc("2026-01-07 09:00:00"), utc("2026-01-07 09:00:02")}};
@@ -145,7 +145,7 @@ TEST_CASE("trigger: with catch_up the most recent missed run runs once at start-
   CHECK(quiet.resume(records, utc("2026-01-07 09:00:00"), utc("2026-01-07 09:00:09")).empty());
 }
 
-TEST_CASE("trigger: a run in flight when the daemon stopped is abandoned; a deploy time counts as since") {
+TEST_CASE("trigger: a run in flight when the daemon stopped is abandoned, a deploy time counts as since") {
   Trigger t = every_10s(Concurrency::forbid);
   const std::vector<RunRecord> records{{3, utc("2026-01-07 09:00:00"), std::nullopt}};
   auto actions = t.resume(records, utc("2026-01-07 09:00:00"), utc("2026-01-07 09:00:05"));

@@ -74,7 +74,7 @@ TEST_CASE("windows: one across midnight is open from 22:00 to 06:00, as seen at 
   CHECK(show(in_force(same, utc("2026-01-12 05:00:00")).next_change) == "never");  // open for good
 }
 
-TEST_CASE("windows: overlapping windows take the highest min; on a tie the first; its max comes with it") {
+TEST_CASE("windows: overlapping windows take the highest min, on a tie the first, its max comes with it") {
   const std::vector<Window> ws{window("0 8 * * *", "0 18 * * *", "UTC", 2, 4),
                                window("0 12 * * *", "0 14 * * *", "UTC", 5, 8),
                                window("0 12 * * *", "0 14 * * *", "UTC", 5),

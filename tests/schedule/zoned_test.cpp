@@ -43,7 +43,7 @@ using Fires = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("zoned: UTC needs no tzdata; a zone is looked up by its IANA name; unknown names are refused") {
+TEST_CASE("zoned: UTC needs no tzdata, a zone is looked up by its IANA name, unknown names are refused") {
   CHECK(TimeZone::locate("UTC").ok());
   CHECK(TimeZone::locate("Etc/UTC").ok());
   CHECK(TimeZone::locate("Europe/Berlin").ok());

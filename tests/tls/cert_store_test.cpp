@@ -17,7 +17,7 @@ namespace {
 using Names = std::vector<std::string>;
 }
 
-TEST_CASE("each handshake gets the certificate its SNI names: exact, wildcard, default; unknown without a default is refused") {
+TEST_CASE("each handshake gets the certificate its SNI names: exact, wildcard, default, unknown without a default is refused") {
   svl::test::TempDir dir;
   write_self_signed(dir.path(), "api.example.com", {"api.example.com"});
   write_self_signed(dir.path(), "_.example.com", {"*.example.com"});
@@ -39,7 +39,7 @@ TEST_CASE("each handshake gets the certificate its SNI names: exact, wildcard, d
   CHECK(handshake(store.server_context(), "").peer_names == Names{"fallback.local"});
 }
 
-TEST_CASE("ALPN offers http/1.1 only; renegotiation is off; TLS 1.2 is the floor") {
+TEST_CASE("ALPN offers http/1.1 only, renegotiation is off, TLS 1.2 is the floor") {
   svl::test::TempDir dir;
   write_self_signed(dir.path(), "default", {"a.local"});
   CertStore store(dir.path());
@@ -52,7 +52,7 @@ TEST_CASE("ALPN offers http/1.1 only; renegotiation is off; TLS 1.2 is the floor
   CHECK(SSL_CTX_get_min_proto_version(store.server_context()) == TLS1_2_VERSION);
 }
 
-TEST_CASE("a renewal replaces the certificate live; a broken one is reported and the previous one keeps serving") {
+TEST_CASE("a renewal replaces the certificate live, a broken one is reported and the previous one keeps serving") {
   svl::test::TempDir dir;
   write_self_signed(dir.path(), "api.example.com", {"api.example.com"}, 10);
   CertStore store(dir.path());
@@ -96,7 +96,7 @@ TEST_CASE("svl certs' listing: names and expiry of each certificate, and what is
   CHECK(list[2].error == "no nokey.key beside it");
 }
 
-TEST_CASE("sessions resume by ticket; a rotated key still resumes once, two rotations later it is a full handshake") {
+TEST_CASE("sessions resume by ticket, a rotated key still resumes once, two rotations later it is a full handshake") {
   svl::test::TempDir dir;
   write_self_signed(dir.path(), "default", {"a.local"});
   auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1000);
