@@ -208,4 +208,66 @@ Result<std::string> make_build_context(const std::filesystem::path& dir, std::st
   return tar;
 }
 
+namespace {
+
+// The entry's path inside the context, or "" when it climbs out of it (or is absolute).
+std::string inside(std::string_view path) {
+  if (path.starts_with('/')) return {};
+  std::vector<std::string_view> parts;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    auto next = std::min(path.find('/', pos), path.size());
+    const auto part = path.substr(pos, next - pos);
+    if (part == "..") {
+      if (parts.empty()) return {};
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    pos = next + 1;
+  }
+  std::string out;
+  for (auto part : parts) out += (out.empty() ? "" : "/") + std::string(part);
+  return out.empty() ? "." : out;
+}
+
+}  // namespace
+
+Status check_build_context(const std::filesystem::path& tar, std::string_view dockerfile) {
+  std::unique_ptr<archive, DiskDeleter> in(archive_read_new());
+  archive_read_support_format_tar(in.get());
+  if (archive_read_open_filename(in.get(), tar.c_str(), 64 * 1024) != ARCHIVE_OK)
+    return archive_error(in.get(), "the build context is not a tar");
+  const std::string wanted = inside(dockerfile);
+  bool found_dockerfile = false;
+  archive_entry* entry = nullptr;
+  int rc = ARCHIVE_OK;
+  while ((rc = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
+    const char* raw = archive_entry_pathname(entry);
+    const std::string name = raw ? raw : "";
+    auto refuse = [&](const std::string& why) { return Error{Errc::invalid_argument, 0, "build context entry \"" + name + "\" " + why}; };
+    const std::string path = inside(name);
+    if (path.empty()) return refuse("points outside the context (absolute, or climbs with ..)");
+    const auto type = archive_entry_filetype(entry);
+    if (const char* target = archive_entry_hardlink(entry); target && inside(target).empty())
+      return refuse("is a hard link to \"" + std::string(target) + "\", outside the context");
+    if (type == AE_IFLNK) {
+      const char* target = archive_entry_symlink(entry);
+      const std::string t = target ? target : "";
+      const auto slash = path.rfind('/');
+      const std::string from = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+      if (t.empty() || inside(t.starts_with('/') ? t : from + t).empty())
+        return refuse("is a link to \"" + t + "\", outside the context");
+    } else if (type != AE_IFREG && type != AE_IFDIR && !archive_entry_hardlink(entry)) {
+      return refuse("is neither a file, a folder nor a link (a device or fifo)");
+    }
+    if (path == wanted && type == AE_IFREG) found_dockerfile = true;
+    archive_read_data_skip(in.get());
+  }
+  if (rc != ARCHIVE_EOF) return archive_error(in.get(), "the build context is not a whole tar");
+  if (!found_dockerfile)
+    return Error{Errc::invalid_argument, 0, "the build context has no file " + std::string(dockerfile) + " to build from"};
+  return {};
+}
+
 }  // namespace svl::docker

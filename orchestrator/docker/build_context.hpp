@@ -39,4 +39,10 @@ private:
 Result<std::string> make_build_context(const std::filesystem::path& dir,
                                        std::string_view dockerfile = "Dockerfile");
 
+// A build context that a client uploaded (POST /v1/builds), checked before Docker reads it: a
+// tar whose entries are files, folders and links that all stay inside it (no absolute path, no
+// ".." that climbs out, no link whose target does), holding `dockerfile` as a file. The error
+// names the first entry at fault.
+Status check_build_context(const std::filesystem::path& tar, std::string_view dockerfile = "Dockerfile");
+
 }  // namespace svl::docker

@@ -186,6 +186,7 @@ Result<std::vector<std::string>> Client::security_options() {
 
 Result<BuildResult> Client::build_image(const BuildOptions& options, const BuildLineCallback& on_line,
                                         std::stop_token stop) {
+  if (!options.context_tar.empty()) return build_image_from_tar({}, options, on_line, std::move(stop));
   auto tar = make_build_context(options.context_dir, options.dockerfile);
   if (!tar) {
     Error e = std::move(tar).error();
@@ -235,6 +236,7 @@ Result<BuildResult> Client::build_image_from_tar(std::string tar, const BuildOpt
     HttpRequest request;
     request.method = "POST";
     request.body = &tar;
+    if (tar.empty()) request.body_file = options.context_tar.string();
     request.content_type = "application/x-tar";
     request.timeout = options.timeout;
     request.stop = std::move(stop);

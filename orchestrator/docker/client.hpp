@@ -65,12 +65,12 @@ public:
 
   // ---- images ----
   using BuildLineCallback = std::function<void(std::string_view line)>;
-  // Tars options.context_dir (honouring .dockerignore) and builds it. Each progress message
+  // Tars options.context_dir (honouring .dockerignore), or sends options.context_tar, and builds it. Each progress message
   // ("stream", "status" or "error") reaches on_line as it arrives. A build error gives
   // Errc::build_failed with the build's own error text, prefixed by the failing step line.
   Result<BuildResult> build_image(const BuildOptions& options, const BuildLineCallback& on_line = {},
                                   std::stop_token stop = {});
-  // Same with a ready tar (options.context_dir is ignored).
+  // Same with a ready tar (options.context_dir is ignored; an empty tar sends options.context_tar).
   Result<BuildResult> build_image_from_tar(std::string tar, const BuildOptions& options,
                                            const BuildLineCallback& on_line = {},
                                            std::stop_token stop = {});

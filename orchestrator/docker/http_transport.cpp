@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <filesystem>
 
 #include <curl/curl.h>
 
@@ -136,16 +138,33 @@ Result<HttpResponse> HttpTransport::perform(const HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
 
   curl_slist* headers = nullptr;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> body_file(nullptr, &std::fclose);
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip for big bodies
   if (request.method == "POST" || request.method == "PUT") {
     if (request.method == "POST") curl_easy_setopt(easy, CURLOPT_POST, 1L);
     else curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
-    const std::string* body = request.body;
-    static const std::string empty;
-    if (!body) body = &empty;
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body->data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
-    if (request.body) headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
+    if (!request.body_file.empty()) {
+      body_file.reset(std::fopen(request.body_file.c_str(), "rb"));
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(request.body_file, ec);
+      if (!body_file || ec) {
+        curl_slist_free_all(headers);
+        return Error{Errc::invalid_argument, 0, "cannot read " + request.body_file};
+      }
+      curl_easy_setopt(easy, CURLOPT_READFUNCTION, +[](char* out, size_t size, size_t n, void* file) {
+        return std::fread(out, size, n, static_cast<std::FILE*>(file));
+      });
+      curl_easy_setopt(easy, CURLOPT_READDATA, body_file.get());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(size));
+    } else {
+      const std::string* body = request.body;
+      static const std::string empty;
+      if (!body) body = &empty;
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body->data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    }
+    if (request.body || !request.body_file.empty())
+      headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
   } else if (request.method == "HEAD") {
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
   } else if (request.method != "GET") {

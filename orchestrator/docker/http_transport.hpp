@@ -2,6 +2,7 @@
 // One libcurl easy handle inside its own multi handle: the connection is kept alive between
 // requests, and the transfer loop wakes every 50 ms so a stop_token cuts even an idle stream.
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@ struct HttpRequest {
   std::string method = "GET";
   std::string target;             // "/v1.41/containers/json?all=1"
   const std::string* body = nullptr;  // not copied: must outlive perform()
+  std::string body_file;  // instead of body: a file sent as it is read (an uploaded build context)
   std::string content_type = "application/json";
   std::chrono::milliseconds timeout{0};  // total; 0 = none (streams: cancel with `stop`)
   // When set, the body of a 2xx reply is handed over piece by piece instead of collected;

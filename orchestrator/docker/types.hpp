@@ -28,6 +28,7 @@ struct VersionInfo {
 
 struct BuildOptions {
   std::filesystem::path context_dir;       // folder sent as the build context (.dockerignore honoured)
+  std::filesystem::path context_tar;       // or a ready tar file, sent as it is read (an uploaded context)
   std::string dockerfile = "Dockerfile";   // path inside the context
   std::vector<std::string> tags;           // "name:tag"
   std::map<std::string, std::string> build_args;
