@@ -18,6 +18,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
+#include <filesystem>
 #include <system_error>
 
 namespace svl::orchestrator {
@@ -37,10 +38,9 @@ constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kShutdownTimeout = std::chrono::seconds(2);
 
-AdminRequest to_admin_request(const http::request<http::string_body>& req, std::string peer) {
+AdminRequest to_admin_request(const http::request_header<>& req, std::string peer) {
   AdminRequest out;
   out.method = std::string(req.method_string());
-  out.body = req.body();
   out.peer = std::move(peer);
   out.authorization = std::string(req[http::field::authorization]);
   auto parsed = boost::urls::parse_origin_form(req.target());
@@ -66,6 +66,34 @@ http::response<http::string_body> error_response(unsigned status, std::string me
   res.prepare_payload();
   return res;
 }
+
+http::response<http::string_body> to_http(AdminResponse response, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
+  res.set(http::field::content_type, response.content_type);
+  if (response.retry_after) res.set(http::field::retry_after, std::to_string(*response.retry_after));
+  res.body() = std::move(response.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+AdminResponse plain_error(unsigned status, std::string message) {
+  AdminResponse out;
+  out.status = status;
+  out.body = error_response(status, std::move(message), false).body();
+  return out;
+}
+
+// An upload's file on disk, removed when the request is done with.
+struct Spool {
+  std::string path;
+  Spool() = default;
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+  ~Spool() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
 
 // Writes a streamed body with chunked encoding, chunk by chunk as the handler yields them.
 template <class Stream>
@@ -157,6 +185,48 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
     co_await stream.async_shutdown(use_tuple);
   }
 
+  std::optional<UploadRoute> upload;
+  std::uint64_t spooled = 0;  // names the spool files
+
+  // Reads the body of an upload into a file under upload->spool_dir, once admit lets it through.
+  // nullopt when it is whole (request.body_file names it); else the answer, after which the
+  // connection ends (the body has not been read, or only in part).
+  template <class Stream>
+  asio::awaitable<std::optional<AdminResponse>> read_upload(Stream& stream, beast::flat_buffer& buffer,
+                                                             http::request_parser<http::empty_body>& head,
+                                                             AdminRequest& request, Spool& spool) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    if (auto refused = upload->admit(request)) co_return refused;
+    const auto length = head.content_length();
+    if (!length) co_return plain_error(411, "an upload needs a Content-Length");
+    if (*length > upload->limit)
+      co_return plain_error(413, "the upload is " + std::to_string(*length) + " bytes, more than this daemon's limit of " +
+                                     std::to_string(upload->limit) + " (max_build_context)");
+    if (beast::iequals(head.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, 11};
+      lowest.expires_after(kReadTimeout);
+      auto [cec, cn] = co_await http::async_write(stream, go_on, use_tuple);
+      if (cec) co_return plain_error(400, "the client left: " + cec.message());
+    }
+    spool.path = upload->spool_dir + "/upload-" + std::to_string(::getpid()) + "-" + std::to_string(++spooled) + ".tar";
+    http::request_parser<http::file_body> parser{std::move(head)};
+    parser.body_limit(upload->limit);
+    beast::error_code ec;
+    parser.get().body().open(spool.path.c_str(), beast::file_mode::write_new, ec);
+    if (ec) {
+      spool.path.clear();  // not ours to remove
+      co_return plain_error(500, "cannot spool the upload under " + upload->spool_dir + ": " + ec.message());
+    }
+    while (!parser.is_done()) {  // an idle timeout per read: a big context on a slow link takes minutes
+      lowest.expires_after(kReadTimeout);
+      auto [rec, rn] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+      if (rec) co_return plain_error(400, "the upload broke off: " + rec.message());
+    }
+    parser.get().body().close();
+    request.body_file = spool.path;
+    co_return std::nullopt;
+  }
+
   // Serves requests until the client leaves; false when the connection broke (no TLS shutdown).
   template <class Stream>
   asio::awaitable<bool> serve(Stream& stream, std::string peer) {
@@ -164,19 +234,14 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
     beast::flat_buffer buffer;
     bool clean = true;
     for (;;) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(16 * 1024);
-      parser.body_limit(body_limit);
+      http::request_parser<http::empty_body> head;
+      head.header_limit(16 * 1024);
+      head.body_limit(boost::none);  // the body's parser has the limit: an upload's, or body_limit
       lowest.expires_after(kReadTimeout);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, head, use_tuple);
       if (ec == http::error::end_of_stream) break;
       if (ec == beast::error::timeout) {
         clean = false;
-        break;
-      }
-      if (ec == http::error::body_limit) {
-        auto res = error_response(413, "request body larger than " + std::to_string(body_limit) + " bytes", false);
-        co_await http::async_write(stream, res, use_tuple);
         break;
       }
       if (ec) {
@@ -185,12 +250,40 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
         clean = false;
         break;
       }
-      auto req = parser.release();
-      bool keep_alive = req.keep_alive();
+      auto request = to_admin_request(head.get(), peer);
+      Spool spool;  // an upload's file lives until its answer has been sent
+      const bool keep_alive = head.get().keep_alive();
+      std::optional<AdminResponse> early;  // refused, or the body could not be read: then the connection ends
+      if (upload && request.path == upload->path) {
+        early = co_await read_upload(stream, buffer, head, request, spool);
+      } else if (head.content_length().value_or(0) > body_limit) {
+        early = plain_error(413, "request body larger than " + std::to_string(body_limit) + " bytes");
+      } else {
+        http::request_parser<http::string_body> parser{std::move(head)};
+        parser.body_limit(body_limit);
+        lowest.expires_after(kReadTimeout);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        if (bec == beast::error::timeout) {
+          clean = false;
+          break;
+        }
+        if (bec == http::error::body_limit)
+          early = plain_error(413, "request body larger than " + std::to_string(body_limit) + " bytes");
+        else if (bec)
+          early = plain_error(400, "malformed request: " + bec.message());
+        else
+          request.body = std::move(parser.get().body());
+      }
+      if (early) {
+        auto res = to_http(std::move(*early), false);
+        lowest.expires_after(kReadTimeout);
+        co_await http::async_write(stream, res, use_tuple);
+        clean = false;
+        break;
+      }
       AdminResponse response;
       try {
-        auto admin_request = to_admin_request(req, peer);  // not a temporary in co_await (GCC 12 bug)
-        response = co_await handler(std::move(admin_request));
+        response = co_await handler(std::move(request));
       } catch (const std::exception& e) {
         response.status = 500;
         response.body = error_response(500, std::string("internal error: ") + e.what(), true).body();
@@ -201,12 +294,7 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
           break;
         }
       } else {
-        http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
-        res.set(http::field::content_type, response.content_type);
-        if (response.retry_after) res.set(http::field::retry_after, std::to_string(*response.retry_after));
-        res.body() = std::move(response.body);
-        res.keep_alive(keep_alive);
-        res.prepare_payload();
+        auto res = to_http(std::move(response), keep_alive);
         lowest.expires_after(kReadTimeout);
         auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
         if (wec) {
@@ -265,6 +353,15 @@ std::uint16_t AdminServer::listen_tls(const std::string& host, std::uint16_t por
   if (ec) throw std::system_error(ec, "cannot listen on " + where + " for the admin API");
   asio::co_spawn(impl_->executor, impl_->accept_tls_loop(), asio::detached);
   return a.local_endpoint().port();
+}
+
+void AdminServer::accept_uploads(UploadRoute route) {
+  std::error_code ec;
+  std::filesystem::create_directories(route.spool_dir, ec);
+  if (ec) throw std::system_error(ec, "cannot make the upload folder " + route.spool_dir);
+  for (const auto& entry : std::filesystem::directory_iterator(route.spool_dir, ec))  // a crashed run's
+    if (entry.path().filename().string().starts_with("upload-")) std::filesystem::remove(entry.path(), ec);
+  impl_->upload = std::move(route);
 }
 
 void AdminServer::stop() {

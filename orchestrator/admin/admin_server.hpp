@@ -23,6 +23,7 @@ struct AdminRequest {
   // "" for the unix socket (trusted by its file mode); the client's IP address for TLS.
   std::string peer;
   std::string authorization;  // the Authorization header
+  std::string body_file;      // an upload's body, spooled to disk (UploadRoute); removed after the answer
   bool remote() const { return !peer.empty(); }
 };
 
@@ -36,6 +37,17 @@ struct AdminResponse {
 };
 
 using AdminHandler = std::function<boost::asio::awaitable<AdminResponse>(AdminRequest)>;
+
+// A route whose request bodies are large (build contexts): spooled to a file, read with an idle
+// timeout instead of a total one, and read only once `admit` has let the header through, so that
+// a client without the right token cannot fill the disk. With "Expect: 100-continue" a refused
+// client sends no body at all.
+struct UploadRoute {
+  std::string path;                  // "/v1/builds"
+  std::string spool_dir;             // made if missing; leftovers of an earlier run are removed
+  std::uint64_t limit = 512ull << 20;
+  std::function<std::optional<AdminResponse>(const AdminRequest&)> admit;  // nullopt: read the body
+};
 
 class AdminServer {
 public:
@@ -52,6 +64,8 @@ public:
   // (which must outlive the server). Plain HTTP there gets a 400 that says to use https.
   // Throws std::system_error naming the address on failure. Returns the bound port.
   std::uint16_t listen_tls(const std::string& host, std::uint16_t port, ssl_ctx_st* tls);
+  // Spools the bodies of requests to route.path to disk (AdminRequest::body_file). Before start().
+  void accept_uploads(UploadRoute route);
   void stop();
 
 private:

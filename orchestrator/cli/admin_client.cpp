@@ -139,8 +139,25 @@ AdminReply AdminClient::request(std::string_view method, std::string_view path, 
 
 long AdminClient::stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
                          const std::atomic<bool>* stop) {
+  return transfer(path, on_chunk, stop, nullptr, {});
+}
+
+long AdminClient::upload(std::string_view path, const std::string& body, std::string_view content_type,
+                         const std::function<void(std::string_view)>& on_chunk) {
+  return transfer(path, on_chunk, nullptr, &body, content_type);
+}
+
+long AdminClient::transfer(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
+                           const std::atomic<bool>* stop, const std::string* body, std::string_view content_type) {
   auto* curl = static_cast<CURL*>(curl_);
   curl_slist* headers = prepare(path, true);
+  if (body) {
+    headers = curl_slist_append(headers, ("Content-Type: " + std::string(content_type)).c_str());
+    headers = curl_slist_append(headers, "Expect: 100-continue");  // also below curl's 1 MiB threshold
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, forward_chunk);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &on_chunk);
@@ -156,7 +173,7 @@ long AdminClient::stream(std::string_view path, const std::function<void(std::st
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (rc == CURLE_ABORTED_BY_CALLBACK) return 0;
-  if (rc != CURLE_OK) fail("admin stream " + std::string(path), rc);
+  if (rc != CURLE_OK) fail(std::string(body ? "admin upload " : "admin stream ") + std::string(path), rc);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   return status;

@@ -47,6 +47,10 @@ public:
   // ends it within a second (status 0).
   long stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
               const std::atomic<bool>* stop = nullptr);
+  // POSTs `body` (a build context) and streams the answer as stream() does. libcurl's "Expect:
+  // 100-continue" lets the daemon refuse (401, 413) before the body is sent.
+  long upload(std::string_view path, const std::string& body, std::string_view content_type,
+              const std::function<void(std::string_view)>& on_chunk);
 
   // A remote target's certificate fingerprint as it is seen now, pinned or not (svl context add's
   // first contact: ssh's accept-new). Sends no token.
@@ -64,6 +68,8 @@ private:
   // Points the handle at `path` on the target (socket or URL, pin, token); returns the headers
   // to free after the transfer.
   ::curl_slist* prepare(std::string_view path, bool with_token);
+  long transfer(std::string_view path, const std::function<void(std::string_view)>& on_chunk, const std::atomic<bool>* stop,
+                const std::string* body, std::string_view content_type);
   [[noreturn]] void fail(std::string_view what, int code);
   AdminTarget target_;
   Pin pin_;

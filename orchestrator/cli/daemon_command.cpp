@@ -45,6 +45,8 @@ void add_daemon_command(CLI::App& app, Run& run) {
                   "Also serve the admin API over HTTPS at ADDR:PORT, for remote CLIs with tokens (docs/remote.md)");
   cmd->add_option("--admin-cert", opts->admin_cert, "Certificate of the admin HTTPS listener (default: self-signed)");
   cmd->add_option("--admin-key", opts->admin_key, "Key of --admin-cert");
+  cmd->add_option("--max-build-context", opts->max_build_context, "Largest build context a remote svl up may upload")
+      ->capture_default_str();
   cmd->add_option("--config", *config, "TOML file with the same settings (flags win)")->check(CLI::ExistingFile);
   cmd->add_option("--label", opts->label, "KEY=VALUE label added to every container (used by tests)");
   cmd->callback([&run, opts, config, cmd] {
@@ -54,7 +56,7 @@ void add_daemon_command(CLI::App& app, Run& run) {
           std::vector<std::string> by_flags;
           for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads",
                                   "memory-budget", "idle-slot-ttl", "data-path", "network", "tls-listen", "certs-dir", "acme-webroot",
-                                  "redirect-http", "hsts-max-age", "admin-listen", "admin-cert", "admin-key"}) {
+                                  "redirect-http", "hsts-max-age", "admin-listen", "admin-cert", "admin-key", "max-build-context"}) {
             if (cmd->count(std::string("--") + key) == 0) continue;
             std::string k = key;
             for (auto& c : k) if (c == '-') c = '_';

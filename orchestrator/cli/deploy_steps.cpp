@@ -7,6 +7,8 @@
 #include <iterator>
 
 #include "orchestrator/cli/base_image.hpp"
+#include "orchestrator/cli/admin_options.hpp"
+#include "orchestrator/docker/build_context.hpp"
 #include "orchestrator/docker/client.hpp"
 #include "orchestrator/spec/spec_json.hpp"
 
@@ -47,12 +49,54 @@ private:
 
 }  // namespace
 
+namespace {
+
+// POST /v1/builds: the daemon builds the uploaded context; its NDJSON answer carries the lines,
+// then the image or the error, which read as a local build's would.
+docker::Result<docker::BuildResult> build_on_daemon(AdminClient& daemon, const docker::BuildOptions& build,
+                                                    const std::string& function, const docker::Client::BuildLineCallback& on_line) {
+  auto tar = docker::make_build_context(build.context_dir, build.dockerfile);
+  if (!tar) return std::move(tar).error();
+  std::string path = "/v1/builds?function=" + url_encode(function) + "&dockerfile=" + url_encode(build.dockerfile);
+  if (!build.build_args.empty()) path += "&args=" + url_encode(json(build.build_args).dump());
+  docker::BuildResult result;
+  std::optional<docker::Error> failure;
+  std::string pending, body;
+  long status = 0;
+  auto on_message = [&](std::string_view text) {
+    auto message = json::parse(text, nullptr, false);
+    if (!message.is_object()) return;
+    if (auto line = message.find("line"); line != message.end() && line->is_string()) on_line(line->get<std::string>());
+    if (auto image = message.find("image"); image != message.end() && image->is_string()) result.image_id = *image;
+    if (auto error = message.find("error"); error != message.end() && error->is_string()) {
+      const std::string code = message.value("code", "");
+      failure = docker::Error{code == "build_failed" ? docker::Errc::build_failed
+                              : code == "unreachable" ? docker::Errc::unreachable
+                                                      : docker::Errc::server_error,
+                              0, error->get<std::string>()};
+    }
+  };
+  status = daemon.upload(path, *tar, "application/x-tar", [&](std::string_view chunk) {
+    body.append(chunk);
+    if (status != 0) return;
+    pending.append(chunk);
+    for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+      on_message(std::string_view(pending).substr(0, nl));
+      pending.erase(0, nl + 1);
+    }
+  });
+  if (status != 200) return docker::Error{docker::Errc::bad_request, static_cast<int>(status),
+                                          "the daemon refused the build: " + error_message({status, body})};
+  if (failure) return *failure;
+  if (result.image_id.empty()) return docker::Error{docker::Errc::malformed_reply, 200, "the daemon's build answer ended without an image"};
+  return result;
+}
+
+}  // namespace
+
 svl::Result<std::string, Failure> build_image(const fs::path& dir, const FunctionSpec& spec, const std::string& docker_host,
-                                              bool quiet) {
+                                              bool quiet, AdminClient* on_daemon) {
   if (!spec.build) return spec.image;
-  docker::ClientOptions dopts;
-  dopts.host = docker_host;
-  docker::Client docker(dopts);
   docker::BuildOptions build;
   build.context_dir = (dir / spec.build->context).lexically_normal();
   if (!fs::is_directory(build.context_dir))
@@ -63,15 +107,27 @@ svl::Result<std::string, Failure> build_image(const fs::path& dir, const Functio
   build.build_args = spec.build->args;
   build.tags = {"svl/" + spec.name + ":latest"};
   build.labels = {{"svl.managed", "true"}, {"svl.function", spec.name}};
-  if (!quiet) std::cerr << "building " << spec.name << " from " << build.context_dir.string() << "\n";
+  if (!quiet)
+    std::cerr << "building " << spec.name << " from " << build.context_dir.string()
+              << (on_daemon ? " on " + on_daemon->target().remote.url : std::string()) << "\n";
   BuildPrinter printer(quiet);
   std::string last_step;  // "Step 2/5 : FROM ..." when the base image is what failed
-  auto built = docker.build_image(build, [&](std::string_view line) {
+  auto on_line = [&](std::string_view line) {
     if (line.rfind("Step ", 0) == 0) last_step = std::string(line.substr(0, line.find('\n')));
     printer.line(line);
-  });
+  };
+  docker::Result<docker::BuildResult> built = docker::Error{};
+  if (on_daemon) {
+    built = build_on_daemon(*on_daemon, build, spec.name, on_line);
+  } else {
+    docker::ClientOptions dopts;
+    dopts.host = docker_host;
+    docker::Client docker(dopts);
+    built = docker.build_image(build, on_line);
+  }
   printer.done();
   if (!built) {
+    if (built.error().code == docker::Errc::bad_request) return Failure(built.error().message, built.error().http_status);
     if (built.error().code == docker::Errc::unreachable)
       return Failure("cannot reach Docker to build the image: " + built.error().message + " (is dockerd running?)");
     std::ifstream dockerfile_in(build.context_dir / build.dockerfile);

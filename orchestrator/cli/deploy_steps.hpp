@@ -22,9 +22,10 @@ struct Failure {
 };
 
 // The image to run: spec.image, or the id of the image built from [build] (progress on stderr
-// unless quiet: every line when piped, one self-overwriting line on a terminal).
+// unless quiet: every line when piped, one self-overwriting line on a terminal). Built by this
+// machine's Docker, or with `on_daemon` by the daemon's (a remote context: POST /v1/builds).
 svl::Result<std::string, Failure> build_image(const std::filesystem::path& dir, const orchestrator::FunctionSpec& spec,
-                                              const std::string& docker_host, bool quiet);
+                                              const std::string& docker_host, bool quiet, AdminClient* on_daemon = nullptr);
 
 struct Deployed {
   long revision = 0;

@@ -48,14 +48,12 @@ int up(const UpOptions& opts) {
 
   // The daemon first: no point building for a daemon that is down.
   const auto target = resolve_admin_target(opts.admin, opts.context);
-  if (target.is_remote())  // the image is built by this machine's Docker, which the remote daemon cannot run
-    return fail("deploying to the remote context " + target.context + " needs a build on the daemon's side, which "
-                "this svl does not do yet (docs/remote.md); run svl up on the box itself");
   AdminClient admin(target);
   auto health = admin.request("GET", "/v1/health");
   if (health.status != 200) return fail("the daemon is unhealthy: " + error_message(health));
 
-  auto image = build_image(dir, spec, opts.docker_host, opts.quiet);
+  // A remote daemon builds the image itself, from the folder uploaded: its Docker runs it.
+  auto image = build_image(dir, spec, opts.docker_host, opts.quiet, target.is_remote() ? &admin : nullptr);
   if (!image) return fail(image.error().message);
 
   auto deployed = put_function(admin, spec, *image, dir, opts.force);

@@ -2,16 +2,12 @@
 
 #include "orchestrator/docker/async_asio.hpp"
 
-#include <atomic>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <deque>
-#include <mutex>
-#include <thread>
 
 #include "orchestrator/daemon/admin_reply.hpp"
 #include "orchestrator/daemon/admin_requests.hpp"
+#include "orchestrator/daemon/threaded_stream.hpp"
 
 namespace svl::orchestrator {
 
@@ -42,7 +38,6 @@ awaitable<AdminResponse> put_function(const AdminRequest& req, const std::string
                   json{{"name", name}, {"revision", ok.revision}, {"created", ok.created}, {"warnings", ok.warnings}});
 }
 
-// Logs of every replica container; with follow, one thread per container streams new lines.
 // Logs of every replica container. A plain read goes through the Docker pool like any other
 // call; with follow, one thread per container streams new lines with a client of its own (a
 // stream can last hours and would hold a pool worker the whole time).
@@ -71,60 +66,17 @@ awaitable<AdminResponse> logs_response(const AdminRequest& req, const std::strin
     co_return response;
   }
 
-  // The threads own only the queue they fill; the response owns the threads' stop switch. When
-  // the client goes, the response is destroyed: it asks the threads to stop and lets them finish
-  // on their own (Docker's stream is cut within ~50 ms), so nothing joins itself and the control
-  // thread never waits. A thread's last lines and its end are one step under the lock, so the
-  // reader never sees "none running" before it has seen their lines.
-  struct Queue {
-    std::mutex mutex;
-    std::deque<std::string> chunks;
-    int running = 0;
-  };
-  struct Followers {
-    std::stop_source stop;
-    std::vector<std::thread> threads;
-    ~Followers() {
-      stop.request_stop();
-      for (auto& t : threads) t.detach();
-    }
-  };
-  auto queue = std::make_shared<Queue>();
-  auto followers = std::make_shared<Followers>();
-  queue->running = static_cast<int>(ids.size());
-  for (const auto& id : ids) {
-    followers->threads.emplace_back([queue, id, opts, options = ctx.docker, stop = followers->stop.get_token()] {
+  std::vector<StreamJob> jobs;
+  for (const auto& id : ids)
+    jobs.push_back([id, opts, options = ctx.docker](ChunkQueue& queue, std::stop_token stop) {
       docker::Client client(options);
       const std::string prefix = id.substr(0, 12) + " | ";
       (void)client.follow_logs(id, opts, [&](const docker::LogLine& line) {
-        std::lock_guard lock(queue->mutex);
-        queue->chunks.push_back(prefix + line.text + "\n");
+        queue.push(prefix + line.text + "\n");
         return !stop.stop_requested();
       }, stop);
-      std::lock_guard lock(queue->mutex);
-      --queue->running;
     });
-  }
-  response.next_chunk = [queue, followers, executor]() -> awaitable<std::optional<std::string>> {
-    asio::steady_timer timer(executor);
-    for (;;) {
-      {
-        std::lock_guard lock(queue->mutex);
-        if (!queue->chunks.empty()) {
-          std::string out;
-          while (!queue->chunks.empty()) {
-            out += queue->chunks.front();
-            queue->chunks.pop_front();
-          }
-          co_return out;
-        }
-        if (queue->running == 0) co_return std::nullopt;
-      }
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-  };
-  co_return response;
+  co_return threaded_stream(std::move(jobs), executor, response.content_type);
 }
 
 }  // namespace
@@ -178,6 +130,7 @@ awaitable<AdminResponse> handle_admin(AdminRequest req, AdminContext& ctx) {
     co_return reply(200, out);
   }
   if (path == "/v1/secrets" || path.starts_with("/v1/secrets/")) co_return co_await handle_secrets(req, ctx);
+  if (path == "/v1/builds") co_return co_await handle_build(req, ctx);
   std::string name, verb;
   if (!match_function(path, name, verb)) co_return error(404, "path: no such endpoint " + path);
   if (verb.empty()) {

@@ -14,6 +14,7 @@
 //   GET    /v1/secrets                        names, sizes, versions, when set, users (never values)
 //   PUT    /v1/secrets/NAME                   {"value": "<base64>", "roll": false}
 //   DELETE /v1/secrets/NAME
+//   POST   /v1/builds?function=NAME&dockerfile=F&args={...}   body: a tar; answers NDJSON lines, then the image
 //   GET    /v1/tokens, POST /v1/tokens {"name", "scope"}, DELETE /v1/tokens/NAME   (admin_access.hpp)
 // Requests from the TLS listener pass AdminAccess::check first (token and scope).
 #include <boost/asio/awaitable.hpp>
@@ -47,5 +48,7 @@ struct AdminContext {
 boost::asio::awaitable<AdminResponse> handle_admin(AdminRequest request, AdminContext& context);
 // /v1/secrets[/NAME] (secrets_api.cpp).
 boost::asio::awaitable<AdminResponse> handle_secrets(const AdminRequest& request, AdminContext& context);
+// POST /v1/builds (builds_api.cpp).
+boost::asio::awaitable<AdminResponse> handle_build(const AdminRequest& request, AdminContext& context);
 
 }  // namespace svl::orchestrator

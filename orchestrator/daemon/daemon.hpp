@@ -18,6 +18,8 @@ struct DaemonOptions {
   std::string admin_listen;
   std::string admin_cert;
   std::string admin_key;
+  // The largest build context a remote svl up may upload (POST /v1/builds), a size.
+  std::string max_build_context = "512MiB";
   std::string metrics_listen = "127.0.0.1:9180";  // Prometheus /metrics
   std::string state_dir;                           // default /var/lib/svl as root
   std::string docker_host;                         // default $DOCKER_HOST or the local socket
@@ -54,6 +56,8 @@ void load_daemon_config(const std::filesystem::path& file, DaemonOptions& option
 // The memory budget in bytes for --memory-budget's value (none for "off"). Throws
 // std::invalid_argument naming the problem.
 std::optional<std::uint64_t> resolve_memory_budget(const std::string& value);
+// A size flag's value ("512MiB"), more than 0. Throws std::invalid_argument naming the problem.
+std::uint64_t resolve_size(const std::string& value);
 // A duration flag's value ("10m", "30s", ...). Throws std::invalid_argument naming the problem.
 std::chrono::milliseconds resolve_duration(const std::string& value);
 // --data-path's value, checked: auto, netns or published. Throws std::invalid_argument.

@@ -99,7 +99,7 @@ struct Daemon {
   AdminResponse call(std::string method, std::string path, std::string body = {}, std::string peer = {},
                      std::string authorization = {}) {
     std::optional<AdminResponse> response;
-    AdminRequest request{std::move(method), std::move(path), {}, std::move(body), std::move(peer), std::move(authorization)};
+    AdminRequest request{std::move(method), std::move(path), {}, std::move(body), std::move(peer), std::move(authorization), {}};
     asio::co_spawn(ctl, handle_admin(std::move(request), *context),
                    [&](std::exception_ptr e, AdminResponse r) {
                      REQUIRE_FALSE(e);

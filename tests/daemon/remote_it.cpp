@@ -183,3 +183,97 @@ TEST_CASE("the TLS port refuses plain HTTP, missing and wrong tokens, and a gues
                 refused.err);
   CHECK(refused.err.find("re-trust it: svl context add box") != std::string::npos);
 }
+
+namespace {
+
+// A function whose image the daemon builds: FROM the fixture image, plus a file from the folder.
+std::filesystem::path write_built_function(const std::filesystem::path& parent, const std::string& name,
+                                           const std::string& dockerfile_tail = "") {
+  auto dir = svl::test::write_function(parent, name, "port = 8080\n[build]\ncontext = \".\"\n[scale]\nmin = 0\n");
+  std::ofstream(dir / "Dockerfile") << "FROM " << image() << "\nCOPY marker.txt /marker.txt\n" << dockerfile_tail;
+  std::ofstream(dir / "marker.txt") << "built on the daemon\n";
+  return dir;
+}
+
+// Removes what the test's builds tagged, even when it fails.
+struct ImageJanitor {
+  std::vector<std::string> tags;
+  ~ImageJanitor() {
+    for (const auto& t : tags) (void)shell("docker rmi -f " + t + " >/dev/null 2>&1");
+  }
+};
+
+bool build_container_running(const std::string& marker) {
+  return shell("docker ps --no-trunc --format '{{.Command}}'").find(marker) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("svl up through a remote context builds on the daemon, and refuses what it must before reading the upload") {
+  svl::test::ContainerJanitor janitor;
+  ImageJanitor images{{"svl/rbuild:latest", "svl/rhang:latest", "svl/rbig:latest"}};
+  TempDir tmp;
+  const auto config = tmp.path() / "config";
+  const auto state = tmp.path() / "state";
+  DaemonProcess d(state, daemon_args({"--admin-listen", "127.0.0.1:0", "--max-build-context", "2MiB"}));
+  const auto admin = remote_of(d);
+  const auto ci_token = token(d, "ci", "deploy");
+  REQUIRE(svl_at(config, {"context", "add", "box", admin.url, "--token-file",
+                          write_file(tmp.path() / "ci.tok", ci_token).string()}).exit_code == 0);
+  REQUIRE(svl_at(config, {"context", "add", "ro", admin.url, "--fingerprint", admin.fingerprint, "--token-file",
+                          write_file(tmp.path() / "ro.tok", token(d, "dash", "read")).string()}).exit_code == 0);
+  auto uploads_left = [&] { return std::distance(std::filesystem::directory_iterator(state / "uploads"), {}); };
+
+  // The whole path: upload, build on the daemon's Docker (lines streamed back), deploy, ready.
+  const auto dir = write_built_function(tmp.path(), "rbuild");
+  auto up = svl_at(config, {"up", dir.string()});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  CHECK(up.err.find("building rbuild from " + dir.string()) != std::string::npos);
+  CHECK(up.err.find(" on " + admin.url + "\n") != std::string::npos);
+  CHECK_MESSAGE(up.err.find("COPY marker.txt /marker.txt") != std::string::npos, up.err);
+  CHECK(up.out.find("rbuild is ready") != std::string::npos);
+  auto marker = svl::test::get(d.gateway_port(), "/fn/rbuild/file?path=/marker.txt");
+  CHECK(marker.status == 200);
+  CHECK(marker.body == "built on the daemon\n");
+  CHECK(shell("docker image inspect -f '{{index .Config.Labels \"svl.function\"}}' svl/rbuild:latest").find("rbuild") !=
+        std::string::npos);
+  CHECK(uploads_left() == 0);
+
+  // A read token may not build: refused on the header, with what it needs.
+  auto by_read = svl_at(config, {"up", dir.string(), "--context", "ro"});
+  CHECK(by_read.exit_code != 0);
+  CHECK_MESSAGE(by_read.err.find("POST /v1/builds needs deploy") != std::string::npos, by_read.err);
+
+  // Over the daemon's limit: 413 naming it, before the body is read.
+  const auto big = write_built_function(tmp.path(), "rbig");
+  shell("head -c 3145728 /dev/urandom > " + (big / "blob.bin").string());
+  auto too_big = svl_at(config, {"up", big.string()});
+  CHECK(too_big.exit_code != 0);
+  CHECK_MESSAGE(too_big.err.find("more than this daemon's limit of 2097152 (max_build_context)") != std::string::npos,
+                too_big.err);
+
+  // Not a tar: 400 from the check, naming the context. Without a token: 401 before any body.
+  std::ofstream(tmp.path() / "junk") << "this is not a tar at all, only some words to upload\n";
+  const auto auth = "-H 'Authorization: Bearer " + ci_token + "' ";
+  const auto junk = curl(auth + "--data-binary @" + (tmp.path() / "junk").string() + " '" + admin.url +
+                         "/v1/builds?function=rbuild'");
+  CHECK_MESSAGE(junk.find("context: the build context is not a tar") != std::string::npos, junk);
+  CHECK(junk.ends_with(" 400"));
+  const auto anonymous = curl("--data-binary @" + (tmp.path() / "junk").string() + " " + admin.url + "/v1/builds?function=x");
+  CHECK(anonymous.ends_with(" 401"));
+  CHECK(uploads_left() == 0);
+
+  // A client that goes away mid-build cancels it: the step that never ends is stopped.
+  const auto hang = write_built_function(tmp.path(), "rhang", "RUN [\"/server\", \"svl-build-cancel-marker\"]\n");
+  ::setenv("XDG_CONFIG_HOME", config.c_str(), 1);
+  {
+    svl::test::SvlProcess client({"up", hang.string()}, tmp.path() / "hang.log");
+    ::unsetenv("XDG_CONFIG_HOME");
+    REQUIRE(wait_for([&] { return build_container_running("svl-build-cancel-marker"); }, 60s, 200ms));
+    client.signal(SIGKILL);
+    (void)client.wait_exit(5s);
+  }
+  CHECK_MESSAGE(wait_for([&] { return !build_container_running("svl-build-cancel-marker"); }, 20s, 200ms),
+                shell("docker ps --no-trunc"));
+  CHECK(d.cli({"ls"}).exit_code == 0);  // and the daemon carries on
+}
