@@ -22,7 +22,7 @@ constexpr std::pair<std::string_view, std::string_view> examples[] = {
     {"new", "svl new api --template workers   # then: cd api && svl up"},
     {"rollback", "svl rollback api 3"},
     {"scale", "svl scale api --min 1 --max 8"},
-    {"secret", "printf '%s' \"$PW\" | svl secret set db-password   # then [secrets] DB_PASSWORD = \"db-password\""},
+    {"secret", "svl secret set db-password --from-file pw.txt   # then [secrets] DB_PASSWORD = \"db-password\""},
     {"sim", "svl sim --trace invocations.csv --durations durations.csv --memory memory.csv --policy fixed:10m"},
     {"status", "svl status api"},
     {"templates", "svl templates"},
