@@ -31,7 +31,7 @@ struct SecretOptions {
 // The daemon's JSON answer, or nullopt after printing its error.
 std::optional<json> request(const AdminOptions& opts, const std::string& method, const std::string& path,
                             const std::string& body = {}) {
-  AdminClient client(resolve_admin_socket(opts.admin));
+  AdminClient client(opts.target());
   auto reply = client.request(method, path, body);
   if (reply.status < 200 || reply.status >= 300) {
     std::cerr << "svl: " << error_message(reply) << "\n";

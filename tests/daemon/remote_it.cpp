@@ -5,7 +5,10 @@
 // TLS port, 50 wrong tokens in a row, a changed certificate, svl dev given a remote context.
 #include <doctest/doctest.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -14,6 +17,7 @@
 #include <regex>
 
 #include "tests/daemon/daemon_it_support.hpp"
+#include "tests/support/test_tar.hpp"
 
 using namespace std::chrono_literals;
 using namespace svl::test::it;
@@ -224,6 +228,19 @@ TEST_CASE("svl up through a remote context builds on the daemon, and refuses wha
                           write_file(tmp.path() / "ro.tok", token(d, "dash", "read")).string()}).exit_code == 0);
   auto uploads_left = [&] { return std::distance(std::filesystem::directory_iterator(state / "uploads"), {}); };
 
+  // Secrets through an admin context; a deploy token may not set one, and no value is shown.
+  REQUIRE(svl_at(config, {"context", "add", "root", admin.url, "--fingerprint", admin.fingerprint, "--token-file",
+                          write_file(tmp.path() / "root.tok", token(d, "root", "admin")).string()}).exit_code == 0);
+  const auto pw = write_file(tmp.path() / "pw", "remote-s3cret");
+  auto secret_set = svl_at(config, {"secret", "set", "rpw", "--from-file", pw.string(), "--context", "root"});
+  CHECK_MESSAGE(secret_set.exit_code == 0, secret_set.err);
+  auto secrets = svl_at(config, {"secret", "ls", "--context", "root"});
+  CHECK_MESSAGE(secrets.out.find("rpw") != std::string::npos, secrets.err);
+  CHECK(secrets.out.find("remote-s3cret") == std::string::npos);
+  auto secret_by_deploy = svl_at(config, {"secret", "set", "rpw2", "--from-file", pw.string()});
+  CHECK(secret_by_deploy.exit_code != 0);
+  CHECK_MESSAGE(secret_by_deploy.err.find("needs admin") != std::string::npos, secret_by_deploy.err);
+
   // The whole path: upload, build on the daemon's Docker (lines streamed back), deploy, ready.
   const auto dir = write_built_function(tmp.path(), "rbuild");
   auto up = svl_at(config, {"up", dir.string()});
@@ -261,7 +278,40 @@ TEST_CASE("svl up through a remote context builds on the daemon, and refuses wha
   CHECK(junk.ends_with(" 400"));
   const auto anonymous = curl("--data-binary @" + (tmp.path() / "junk").string() + " " + admin.url + "/v1/builds?function=x");
   CHECK(anonymous.ends_with(" 401"));
+  // Crafted tars, built remotely: refused by name before Docker reads them.
+  for (const auto& [entry, why] : std::vector<std::pair<svl::test::TarEntry, std::string>>{
+           {{"../escape"}, "entry \"../escape\" points outside the context"},
+           {{"/etc/passwd"}, "entry \"/etc/passwd\" points outside the context"},
+           {{"etc", AE_IFLNK, "/etc"}, "entry \"etc\" is a link to \"/etc\", outside the context"},
+           {{"up", AE_IFLNK, "../../.."}, "entry \"up\" is a link to \"../../..\""}}) {
+    svl::test::write_tar(tmp.path() / "evil.tar", {{"Dockerfile"}, entry});
+    const auto evil = std::regex_replace(curl(auth + "--data-binary @" + (tmp.path() / "evil.tar").string() + " '" +
+                                              admin.url + "/v1/builds?function=rbuild'"),
+                                         std::regex(R"(\\")"), "\"");  // the JSON's \" read as "
+    CHECK_MESSAGE(evil.find(why) != std::string::npos, evil);
+    CHECK(evil.ends_with(" 400"));
+  }
   CHECK(uploads_left() == 0);
+
+  // A client that breaks off mid-upload: its spool file goes, the daemon carries on.
+  {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", d.admin().c_str());
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    std::string half = "POST /v1/builds?function=rbuild HTTP/1.1\r\nHost: svl\r\nContent-Length: 1000000\r\n\r\n";
+    half += std::string(300000, 'x');
+    for (std::size_t sent = 0; sent < half.size();) {
+      const auto n = ::write(fd, half.data() + sent, half.size() - sent);
+      REQUIRE(n > 0);
+      sent += static_cast<std::size_t>(n);
+    }
+    CHECK(wait_for([&] { return uploads_left() == 1; }, 5s));  // it was being spooled
+    ::close(fd);
+  }
+  CHECK(wait_for([&] { return uploads_left() == 0; }, 5s));
+  CHECK(d.cli({"ls"}).exit_code == 0);
 
   // A client that goes away mid-build cancels it: the step that never ends is stopped.
   const auto hang = write_built_function(tmp.path(), "rhang", "RUN [\"/server\", \"svl-build-cancel-marker\"]\n");

@@ -5,51 +5,21 @@
 #include <string>
 #include <vector>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "orchestrator/docker/build_context.hpp"
 #include "tests/common/temp_dir.hpp"
+#include "tests/support/test_tar.hpp"
 
 using namespace svl::docker;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Entry {
-  std::string path;
-  unsigned type = AE_IFREG;
-  std::string target{};  // symlink target, or the hard link's
-  bool hardlink{false};
-};
-
-// A tar of the entries written to `file` (libarchive, so that it can hold what our packer never makes).
-fs::path write_tar(const svl::test::TempDir& dir, const std::vector<Entry>& entries) {
-  const fs::path file = dir.path() / "context.tar";
-  archive* out = archive_write_new();
-  archive_write_set_format_pax_restricted(out);
-  REQUIRE(archive_write_open_filename(out, file.c_str()) == ARCHIVE_OK);
-  for (const auto& e : entries) {
-    archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, e.path.c_str());
-    archive_entry_set_filetype(entry, e.type);
-    archive_entry_set_perm(entry, 0644);
-    if (e.hardlink) archive_entry_set_hardlink(entry, e.target.c_str());
-    else if (e.type == AE_IFLNK) archive_entry_set_symlink(entry, e.target.c_str());
-    const std::string data = e.type == AE_IFREG && !e.hardlink ? "FROM scratch\n" : "";
-    archive_entry_set_size(entry, static_cast<la_int64_t>(data.size()));
-    REQUIRE(archive_write_header(out, entry) == ARCHIVE_OK);
-    if (!data.empty()) archive_write_data(out, data.data(), data.size());
-    archive_entry_free(entry);
-  }
-  archive_write_close(out);
-  archive_write_free(out);
-  return file;
-}
+using Entry = svl::test::TarEntry;
 
 std::string refusal(const std::vector<Entry>& entries, std::string_view dockerfile = "Dockerfile") {
   svl::test::TempDir dir;
-  auto checked = check_build_context(write_tar(dir, entries), dockerfile);
+  svl::test::write_tar(dir.path() / "context.tar", entries);
+  auto checked = check_build_context(dir.path() / "context.tar", dockerfile);
   return checked.ok() ? std::string() : checked.error().message;
 }
 
