@@ -1,5 +1,7 @@
 #include "orchestrator/cli/admin_client.hpp"
 
+#include <memory>
+
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -142,21 +144,29 @@ long AdminClient::stream(std::string_view path, const std::function<void(std::st
   return transfer(path, on_chunk, stop, nullptr, {});
 }
 
-long AdminClient::upload(std::string_view path, const std::string& body, std::string_view content_type,
+long AdminClient::upload(std::string_view path, const std::filesystem::path& file, std::string_view content_type,
                          const std::function<void(std::string_view)>& on_chunk) {
-  return transfer(path, on_chunk, nullptr, &body, content_type);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!in) throw std::runtime_error("cannot read " + file.string());
+  return transfer(path, on_chunk, nullptr, in.get(), content_type);
 }
 
 long AdminClient::transfer(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
-                           const std::atomic<bool>* stop, const std::string* body, std::string_view content_type) {
+                           const std::atomic<bool>* stop, std::FILE* body, std::string_view content_type) {
   auto* curl = static_cast<CURL*>(curl_);
   curl_slist* headers = prepare(path, true);
   if (body) {
     headers = curl_slist_append(headers, ("Content-Type: " + std::string(content_type)).c_str());
     headers = curl_slist_append(headers, "Expect: 100-continue");  // also below curl's 1 MiB threshold
+    std::fseek(body, 0, SEEK_END);
+    const long size = std::ftell(body);
+    std::rewind(body);
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, +[](char* out, size_t size, size_t n, void* file) {
+      return std::fread(out, size, n, static_cast<std::FILE*>(file));
+    });
+    curl_easy_setopt(curl, CURLOPT_READDATA, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(size));
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, forward_chunk);

@@ -3,6 +3,8 @@
 // remote daemon with a token and the daemon's certificate pinned by fingerprint (libcurl).
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -47,9 +49,9 @@ public:
   // ends it within a second (status 0).
   long stream(std::string_view path, const std::function<void(std::string_view)>& on_chunk,
               const std::atomic<bool>* stop = nullptr);
-  // POSTs `body` (a build context) and streams the answer as stream() does. libcurl's "Expect:
-  // 100-continue" lets the daemon refuse (401, 413) before the body is sent.
-  long upload(std::string_view path, const std::string& body, std::string_view content_type,
+  // POSTs the file (a build context), read as it is sent, and streams the answer as stream()
+  // does. "Expect: 100-continue" lets the daemon refuse (401, 413) before the body is sent.
+  long upload(std::string_view path, const std::filesystem::path& file, std::string_view content_type,
               const std::function<void(std::string_view)>& on_chunk);
 
   // A remote target's certificate fingerprint as it is seen now, pinned or not (svl context add's
@@ -69,7 +71,7 @@ private:
   // to free after the transfer.
   ::curl_slist* prepare(std::string_view path, bool with_token);
   long transfer(std::string_view path, const std::function<void(std::string_view)>& on_chunk, const std::atomic<bool>* stop,
-                const std::string* body, std::string_view content_type);
+                std::FILE* body, std::string_view content_type);
   [[noreturn]] void fail(std::string_view what, int code);
   AdminTarget target_;
   Pin pin_;

@@ -55,8 +55,17 @@ namespace {
 // then the image or the error, which read as a local build's would.
 docker::Result<docker::BuildResult> build_on_daemon(AdminClient& daemon, const docker::BuildOptions& build,
                                                     const std::string& function, const docker::Client::BuildLineCallback& on_line) {
-  auto tar = docker::make_build_context(build.context_dir, build.dockerfile);
-  if (!tar) return std::move(tar).error();
+  // Packed to a file and sent as it is read: a big context is never held whole in memory.
+  std::string tar = (fs::temp_directory_path() / "svl-context-XXXXXX").string();
+  const int fd = ::mkstemp(tar.data());
+  if (fd < 0) return docker::Error{docker::Errc::invalid_argument, 0, "cannot make a temporary file for the build context"};
+  ::close(fd);
+  struct Remove {
+    std::string path;
+    ~Remove() { ::unlink(path.c_str()); }
+  } remove_tar{tar};
+  if (auto packed = docker::write_build_context(build.context_dir, build.dockerfile, tar); !packed)
+    return std::move(packed).error();
   std::string path = "/v1/builds?function=" + url_encode(function) + "&dockerfile=" + url_encode(build.dockerfile);
   if (!build.build_args.empty()) path += "&args=" + url_encode(json(build.build_args).dump());
   docker::BuildResult result;
@@ -76,7 +85,7 @@ docker::Result<docker::BuildResult> build_on_daemon(AdminClient& daemon, const d
                               0, error->get<std::string>()};
     }
   };
-  status = daemon.upload(path, *tar, "application/x-tar", [&](std::string_view chunk) {
+  status = daemon.upload(path, tar, "application/x-tar", [&](std::string_view chunk) {
     body.append(chunk);
     if (status != 0) return;
     pending.append(chunk);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -139,7 +140,11 @@ Error archive_error(archive* a, const std::string& what) {
 
 }  // namespace
 
-Result<std::string> make_build_context(const std::filesystem::path& dir, std::string_view dockerfile) {
+namespace {
+
+// Packs `dir` into the archive that `open` opens (a string, a file).
+Status pack_build_context(const std::filesystem::path& dir, std::string_view dockerfile,
+                          const std::function<int(archive*)>& open) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Error{Errc::invalid_argument, 0, "build context is not a folder: " + dir.string()};
@@ -168,14 +173,12 @@ Result<std::string> make_build_context(const std::filesystem::path& dir, std::st
   if (ec) return Error{Errc::invalid_argument, 0, "cannot read build context " + dir.string() + ": " + ec.message()};
   std::sort(paths.begin(), paths.end());
 
-  std::string tar;
   std::unique_ptr<archive, ArchiveDeleter> out(archive_write_new());
   std::unique_ptr<archive, DiskDeleter> disk(archive_read_disk_new());
   archive_write_set_format_pax_restricted(out.get());
   archive_write_set_bytes_in_last_block(out.get(), 1);
   archive_read_disk_set_symlink_physical(disk.get());  // symlinks stay symlinks
-  if (archive_write_open2(out.get(), &tar, nullptr, write_callback, nullptr, nullptr) != ARCHIVE_OK)
-    return archive_error(out.get(), "cannot start tar");
+  if (open(out.get()) != ARCHIVE_OK) return archive_error(out.get(), "cannot start tar");
 
   std::vector<char> buffer(64 * 1024);
   for (const auto& rel : paths) {
@@ -205,7 +208,24 @@ Result<std::string> make_build_context(const std::filesystem::path& dir, std::st
     }
   }
   if (archive_write_close(out.get()) != ARCHIVE_OK) return archive_error(out.get(), "cannot finish tar");
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> make_build_context(const std::filesystem::path& dir, std::string_view dockerfile) {
+  std::string tar;
+  auto packed = pack_build_context(dir, dockerfile, [&](archive* a) {
+    return archive_write_open2(a, &tar, nullptr, write_callback, nullptr, nullptr);
+  });
+  if (!packed) return std::move(packed).error();
   return tar;
+}
+
+Status write_build_context(const std::filesystem::path& dir, std::string_view dockerfile,
+                           const std::filesystem::path& tar_file) {
+  return pack_build_context(dir, dockerfile,
+                            [&](archive* a) { return archive_write_open_filename(a, tar_file.c_str()); });
 }
 
 namespace {

@@ -38,6 +38,9 @@ private:
 // `dir/.dockerignore`. The Dockerfile and .dockerignore are always sent, as the Docker CLI does.
 Result<std::string> make_build_context(const std::filesystem::path& dir,
                                        std::string_view dockerfile = "Dockerfile");
+// The same tar written to `tar_file` as it is packed (a remote svl up's upload, never held whole).
+Status write_build_context(const std::filesystem::path& dir, std::string_view dockerfile,
+                           const std::filesystem::path& tar_file);
 
 // A build context that a client uploaded (POST /v1/builds), checked before Docker reads it: a
 // tar whose entries are files, folders and links that all stay inside it (no absolute path, no

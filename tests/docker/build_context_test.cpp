@@ -131,3 +131,17 @@ TEST_CASE("a missing build context is an invalid_argument error") {
   REQUIRE_FALSE(tar.ok());
   CHECK(tar.error().code == Errc::invalid_argument);
 }
+
+TEST_CASE("write_build_context writes to a file the tar make_build_context returns") {
+  TempDir ctx;
+  write(ctx, "Dockerfile", "FROM scratch\n");
+  write(ctx, "src/app.js", "console.log(1)\n");
+  TempDir out;
+  REQUIRE(write_build_context(ctx.path(), "Dockerfile", out.path() / "c.tar").ok());
+  std::ifstream in(out.path() / "c.tar", std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(in)), {});
+  auto tar = make_build_context(ctx.path());
+  REQUIRE(tar.ok());
+  CHECK(written == tar.value());
+  CHECK(read_tar(written)["src/app.js"] == "console.log(1)\n");
+}
