@@ -498,16 +498,17 @@ private:
     return s.step();
   }
 
-  RegistryResult<Revision> read_revision(const sqlite::Statement& s) {
+  // A revision from kRevisionColumns' columns, the first at `first`.
+  RegistryResult<Revision> read_revision(const sqlite::Statement& s, int first = 0) {
     Revision r;
-    r.function = s.column_text(0);
-    r.number = s.column_int(1);
-    const std::string text = s.column_text(2);
-    r.spec_hash = s.column_text(3);
-    r.image_id = s.column_text(4);
-    r.source_dir = s.column_text(5);
-    r.created_at = from_ms(s.column_int(6));
-    r.secret_versions = versions_of(s.column_text(7));
+    r.function = s.column_text(first);
+    r.number = s.column_int(first + 1);
+    const std::string text = s.column_text(first + 2);
+    r.spec_hash = s.column_text(first + 3);
+    r.image_id = s.column_text(first + 4);
+    r.source_dir = s.column_text(first + 5);
+    r.created_at = from_ms(s.column_int(first + 6));
+    r.secret_versions = versions_of(s.column_text(first + 7));
     const auto json = nlohmann::json::parse(text, nullptr, false);
     auto spec = spec_from_json(json);
     if (!spec)
@@ -519,10 +520,16 @@ private:
   }
 
   RegistryResult<FunctionRecord> load_function(std::string_view name) {
+    std::string revision_columns;  // kRevisionColumns of r
+    for (std::string_view rest = kRevisionColumns; !rest.empty();) {
+      const auto comma = std::min(rest.find(", "), rest.size());
+      revision_columns += (revision_columns.empty() ? "r." : ", r.") + std::string(rest.substr(0, comma));
+      rest.remove_prefix(std::min(comma + 2, rest.size()));
+    }
     sqlite::Statement s(db_,
                         "SELECT f.name, f.source_dir, f.min_override, f.max_override, f.created_ms, f.updated_ms, "
-                        "r.function, r.number, r.spec_json, r.spec_hash, r.image_id, r.source_dir, r.created_ms, "
-                        "f.dev_session, f.dev_expires_ms, r.secret_versions FROM functions f JOIN revisions r ON r.function = f.name AND r.number = f.current_revision "
+                        "f.dev_session, f.dev_expires_ms, " + revision_columns +
+                        " FROM functions f JOIN revisions r ON r.function = f.name AND r.number = f.current_revision "
                         "WHERE f.name = ?1 AND f.deleted_ms IS NULL");
     s.bind(1, name);
     if (!s.step()) return not_found(name);
@@ -533,23 +540,10 @@ private:
     f.max_override = s.column_optional_int(3);
     f.created_at = from_ms(s.column_int(4));
     f.updated_at = from_ms(s.column_int(5));
-    Revision r;
-    r.function = s.column_text(6);
-    r.number = s.column_int(7);
-    const auto json = nlohmann::json::parse(s.column_text(8), nullptr, false);
-    auto spec = spec_from_json(json);
-    if (!spec)
-      return error(RegistryErrc::storage, "revision " + std::to_string(r.number) + " of " + in_quotes(name) +
-                                              " has an unreadable spec: " +
-                                              (json.is_discarded() ? "not JSON" : to_string(spec.errors)));
-    r.spec = std::move(*spec.spec);
-    r.spec_hash = s.column_text(9);
-    r.image_id = s.column_text(10);
-    r.source_dir = s.column_text(11);
-    r.created_at = from_ms(s.column_int(12));
-    r.secret_versions = versions_of(s.column_text(15));
-    f.current = std::move(r);
-    f.lease = lease_columns(s, 13);
+    f.lease = lease_columns(s, 6);
+    auto revision = read_revision(s, 8);
+    if (!revision) return revision.error();
+    f.current = std::move(*revision);
     return f;
   }
 
