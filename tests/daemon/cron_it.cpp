@@ -177,3 +177,37 @@ TEST_CASE("fire times while the daemon is down are skipped and logged, with catc
   std::this_thread::sleep_for(2s);
   CHECK(runs_of(d, "api", "catch", "ok").size() == 1);
 }
+
+// Not our fixture's manners: an app that takes 1.5 s to listen, ignores SIGTERM (so each scale
+// to zero ends in a kill) and blocks a thread per connection. Each fire time still wakes it from
+// zero, waits for it to be ready and records the answer; none is lost on a refused connection.
+TEST_CASE("a cron trigger wakes a slow-starting, SIGTERM-ignoring, thread-per-connection app from zero, run after run") {
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  auto dir = svl::test::write_function(
+      tmp.path(), "stubborn-cron",
+      fn_toml("policy = \"fixed\"\npause_after = \"off\"\nidle_timeout = \"1s\"\nremove_after = \"1h\"",
+              "[env]\nIGNORE_SIGTERM = \"1\"\nREADY_DELAY_MS = \"1500\"\nTHREAD_PER_CONNECTION = \"1\"\n"
+              "[[cron]]\nschedule = \"*/15 * * * * *\"\npath = \"/tasks/report\"\ntimeout = \"20s\"\n"));
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  REQUIRE(wait_for([&] { return status_of(d, "stubborn-cron")["state"] == "scaled-to-zero"; }, 30s, 100ms));
+  const double at_zero = std::chrono::duration<double>(Wall::now().time_since_epoch()).count();
+  auto runs_since_zero = [&] {
+    std::vector<nlohmann::json> out;
+    for (const auto& r : runs_of(d, "stubborn-cron", "/tasks/report", "ok"))
+      if (r["scheduled"]["unix"].get<double>() >= at_zero) out.push_back(r);
+    return out;
+  };
+  REQUIRE(wait_for([&] { return runs_since_zero().size() >= 2; }, 50s, 200ms));
+  for (const auto& run : runs_since_zero()) {
+    CAPTURE(run.dump());
+    CHECK(run["status"] == 200);
+    CHECK(run["lateness_seconds"].get<double>() < 1.0);
+    // Woken from zero and waited for (the app's 1.5 s start), not held out a stop grace.
+    CHECK(run["duration_seconds"].get<double>() >= 1.4);
+    CHECK(run["duration_seconds"].get<double>() < 8.0);
+  }
+  CHECK(runs_of(d, "stubborn-cron", "/tasks/report", "failed").empty());
+}
