@@ -6,8 +6,6 @@
 // acknowledged deploy also survives a power cut; writes are rare (deploys, one usage
 // flush every few seconds), so the fsync costs nothing that matters.
 #include <algorithm>
-#include <cmath>
-#include <map>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +14,7 @@
 #include "orchestrator/registry/schema.hpp"
 #include "orchestrator/registry/sqlite_cron_runs.hpp"
 #include "orchestrator/registry/sqlite_tokens.hpp"
+#include "orchestrator/registry/sqlite_usage.hpp"
 #include "orchestrator/registry/sqlite_secrets.hpp"
 #include "orchestrator/registry/sqlite.hpp"
 #include "orchestrator/spec/spec_json.hpp"
@@ -43,25 +42,12 @@ using detail::to_ms;
 // Same bounds as svl.toml's [scale] min and max.
 constexpr std::int64_t kMaxReplicas = 1000;
 
-std::int64_t bucket_of(WallTime t) {
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  const auto width = std::chrono::duration_cast<std::chrono::seconds>(Registry::usage_bucket).count();
-  // Floor division, so times before 1970 (never in practice) still land in the right bucket.
-  return seconds >= 0 ? seconds / width : -((-seconds + width - 1) / width);
-}
-
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 RegistryError error(RegistryErrc code, std::string message) { return RegistryError{code, std::move(message)}; }
 
 RegistryError not_found(std::string_view name) {
   return error(RegistryErrc::not_found, "function " + in_quotes(name) + " not found");
-}
-
-bool valid_counters(const UsageCounters& d) {
-  auto ok = [](double v) { return std::isfinite(v) && v >= 0; };
-  return d.requests >= 0 && ok(d.container_seconds) && ok(d.gb_seconds) && d.cold_starts_paused >= 0 &&
-         d.cold_starts_stopped >= 0 && d.cold_starts_removed >= 0;
 }
 
 constexpr std::string_view kRevisionColumns =
@@ -298,30 +284,11 @@ public:
   RegistryStatus add_usage(const std::vector<std::pair<std::string, UsageCounters>>& deltas, WallTime at) override {
     for (const auto& [name, delta] : deltas) {
       if (name.empty()) return error(RegistryErrc::invalid, "usage for a function without a name");
-      if (!valid_counters(delta))
+      if (!detail::valid_counters(delta))
         return error(RegistryErrc::invalid, "usage of " + in_quotes(name) + " has a negative or non-finite counter");
     }
     return guarded("record usage", [&]() -> RegistryStatus {
-      sqlite::Transaction tx(db_);
-      sqlite::Statement s(db_,
-                          "INSERT INTO usage_hourly (function, hour, requests, container_seconds, gb_seconds, "
-                          "cold_starts_paused, cold_starts_stopped, cold_starts_removed) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                          "ON CONFLICT (function, hour) DO UPDATE SET "
-                          "requests = requests + excluded.requests, "
-                          "container_seconds = container_seconds + excluded.container_seconds, "
-                          "gb_seconds = gb_seconds + excluded.gb_seconds, "
-                          "cold_starts_paused = cold_starts_paused + excluded.cold_starts_paused, "
-                          "cold_starts_stopped = cold_starts_stopped + excluded.cold_starts_stopped, "
-                          "cold_starts_removed = cold_starts_removed + excluded.cold_starts_removed");
-      const std::int64_t bucket = bucket_of(at);
-      for (const auto& [name, d] : deltas) {
-        s.bind(1, name).bind(2, bucket).bind(3, d.requests).bind(4, d.container_seconds).bind(5, d.gb_seconds);
-        s.bind(6, d.cold_starts_paused).bind(7, d.cold_starts_stopped).bind(8, d.cold_starts_removed);
-        s.run();
-        s.reset();
-      }
-      tx.commit();
+      detail::insert_usage(db_, deltas, at);
       return {};
     });
   }
@@ -334,34 +301,7 @@ public:
         any.bind(1, *name);
         if (!any.step()) return not_found(*name);
       }
-      std::map<std::string, UsageCounters> totals;
-      if (!name) {
-        sqlite::Statement live(db_, "SELECT name FROM functions WHERE deleted_ms IS NULL");
-        while (live.step()) totals[live.column_text(0)];
-      } else {
-        totals[std::string(*name)];
-      }
-      // An `until` inside a bucket includes that bucket: buckets are the finest grain there is.
-      const std::int64_t last = until ? bucket_of(*until - std::chrono::milliseconds(1)) : INT64_MAX;
-      sqlite::Statement s(db_,
-                          "SELECT function, SUM(requests), SUM(container_seconds), SUM(gb_seconds), "
-                          "SUM(cold_starts_paused), SUM(cold_starts_stopped), SUM(cold_starts_removed) "
-                          "FROM usage_hourly WHERE hour >= ?1 AND hour <= ?2 AND (?3 IS NULL OR function = ?3) "
-                          "GROUP BY function");
-      s.bind(1, bucket_of(since)).bind(2, last);
-      if (name) s.bind(3, *name);
-      while (s.step()) {
-        UsageCounters& c = totals[s.column_text(0)];
-        c.requests = s.column_int(1);
-        c.container_seconds = s.column_double(2);
-        c.gb_seconds = s.column_double(3);
-        c.cold_starts_paused = s.column_int(4);
-        c.cold_starts_stopped = s.column_int(5);
-        c.cold_starts_removed = s.column_int(6);
-      }
-      std::vector<FunctionUsage> out;
-      for (auto& [function, counters] : totals) out.push_back(FunctionUsage{function, counters});
-      return out;
+      return detail::select_usage(db_, name, since, until);
     });
   }
 
