@@ -248,13 +248,13 @@ int run_daemon(DaemonOptions options) {
   check_secret_key(secret_store);
   runtime::DockerRuntimeOptions ropts;
   ropts.secrets = [&secret_store, &secret_files](const control::ReplicaSpec& r,
-                                                 const std::string& image_user) -> runtime::Result<secrets::Snapshot> {
+                                                 const secrets::Owner& owner) -> runtime::Result<secrets::Snapshot> {
     auto fetch = [&]() -> Result<std::map<std::string, std::string>, std::string> {
       auto values = secret_store.values(r.secrets);
       if (!values) return values.error().message;
       return std::move(*values);
     };
-    auto snapshot = secret_files.ensure(r.function, r.revision, r.secrets, secrets::owner_from_image_user(image_user), fetch);
+    auto snapshot = secret_files.ensure(r.function, r.revision, r.secrets, owner, fetch);
     if (!snapshot) return runtime::Error{control::Fault::failed, "secrets of " + r.function + ": " + snapshot.error()};
     return std::move(*snapshot);
   };

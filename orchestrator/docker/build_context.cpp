@@ -253,6 +253,23 @@ std::string inside(std::string_view path) {
 
 }  // namespace
 
+Result<std::string> first_file_of_tar(std::string_view tar) {
+  std::unique_ptr<archive, DiskDeleter> in(archive_read_new());
+  archive_read_support_format_tar(in.get());
+  if (archive_read_open_memory(in.get(), tar.data(), tar.size()) != ARCHIVE_OK) return archive_error(in.get(), "not a tar");
+  archive_entry* entry = nullptr;
+  while (archive_read_next_header(in.get(), &entry) == ARCHIVE_OK) {
+    if (archive_entry_filetype(entry) != AE_IFREG) continue;
+    std::string out;
+    char buffer[16 * 1024];
+    la_ssize_t n = 0;
+    while ((n = archive_read_data(in.get(), buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+    if (n < 0) return archive_error(in.get(), "cannot read the tar's file");
+    return out;
+  }
+  return Error{Errc::invalid_argument, 0, "the tar holds no file"};
+}
+
 Status check_build_context(const std::filesystem::path& tar, std::string_view dockerfile) {
   std::unique_ptr<archive, DiskDeleter> in(archive_read_new());
   archive_read_support_format_tar(in.get());

@@ -46,6 +46,10 @@ Status write_build_context(const std::filesystem::path& dir, std::string_view do
 // tar whose entries are files, folders and links that all stay inside it (no absolute path, no
 // ".." that climbs out, no link whose target does), holding `dockerfile` as a file. The error
 // names the first entry at fault.
+// The contents of the first regular file in a tar held in memory (Docker's container archive
+// answer for one path); invalid_argument when there is none.
+Result<std::string> first_file_of_tar(std::string_view tar);
+
 Status check_build_context(const std::filesystem::path& tar, std::string_view dockerfile = "Dockerfile");
 
 }  // namespace svl::docker

@@ -266,6 +266,23 @@ Result<ImageInfo> Client::inspect_image(const std::string& reference) {
                         [&] { return impl_->get_json("/images/" + reference + "/json", api::parse_image_inspect); });
 }
 
+Result<std::string> Client::read_image_file(const std::string& image, const std::string& path, const Labels& labels) {
+  ContainerSpec spec;
+  spec.image = image;
+  spec.labels = labels;
+  spec.cmd = {"/nonexistent"};  // never started: an image without a command is still readable
+  auto id = create_container(spec);
+  if (!id) return std::move(id).error();
+  auto read = impl_->observe("container_archive", [&]() -> Result<std::string> {
+    auto r = impl_->call("GET", "/containers/" + *id + "/archive?path=" + escape(path));
+    if (!r) return std::move(r).error();
+    if (!is_2xx(r->status)) return api::http_error(r->status, r->body);
+    return first_file_of_tar(r->body);
+  });
+  (void)remove_container(*id, RemoveOptions{.force = true});
+  return read;
+}
+
 Status Client::remove_image(const std::string& reference, bool force) {
   return impl_->observe("image_remove", [&] {
     return impl_->empty_call("DELETE", "/images/" + reference + Query().flag("force", force).str(), false);

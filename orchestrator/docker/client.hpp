@@ -75,6 +75,8 @@ public:
                                            const BuildLineCallback& on_line = {},
                                            std::stop_token stop = {});
   Result<ImageInfo> inspect_image(const std::string& reference);
+  // A file of an image, read through a container made for it and removed (its /etc/passwd).
+  Result<std::string> read_image_file(const std::string& image, const std::string& path, const Labels& labels = {});
   Status remove_image(const std::string& reference, bool force = false);
 
   // ---- containers ----

@@ -135,10 +135,12 @@ awaitable<Result<std::string>> DockerRuntime::create_replica(control::ReplicaSpe
   if (!r.secrets.empty()) {
     if (!options_.secrets) co_return Error{Fault::failed, "this runtime cannot provide secrets"};
     // A docker::Result, as every call on the pool returns; the hook's failure reads as a failed create.
-    auto prepare = [r, hook = options_.secrets](docker::Client& c) -> docker::Result<secrets::Snapshot> {
+    auto prepare = [r, hook = options_.secrets, owners = owners_](docker::Client& c) -> docker::Result<secrets::Snapshot> {
       auto image = c.inspect_image(r.image);
       if (!image) return image.error();
-      auto snapshot = hook(r, r.user.empty() ? image->user : r.user);
+      auto owner = owners->of(c, image->id, r.user.empty() ? image->user : r.user);
+      if (!owner) return owner.error();
+      auto snapshot = hook(r, *owner);
       if (!snapshot) return docker::Error{docker::Errc::invalid_argument, 0, snapshot.error().message};
       return std::move(*snapshot);
     };

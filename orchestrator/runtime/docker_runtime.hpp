@@ -7,6 +7,7 @@
 #include "orchestrator/docker/async_client.hpp"
 #include "orchestrator/docker/event_watcher.hpp"
 #include "orchestrator/runtime/container_runtime.hpp"
+#include "orchestrator/runtime/image_owners.hpp"
 #include "orchestrator/secrets/secret_files.hpp"
 
 namespace svl::runtime {
@@ -27,9 +28,9 @@ struct DockerRuntimeOptions {
   // not recorded.
   std::filesystem::path claimed_dir;
   // A replica's [secrets] before its create, on a Docker worker thread (it reads the registry and
-  // writes files): the folder bound at /run/secrets and the env values. Given the image's user.
-  // Unset: a replica that names secrets fails to create.
-  std::function<Result<secrets::Snapshot>(const control::ReplicaSpec&, const std::string& image_user)> secrets;
+  // writes files): the folder bound at /run/secrets and the env values, owned by the replica's
+  // user (a name resolved in the image's /etc/passwd). Unset: a replica that names secrets fails to create.
+  std::function<Result<secrets::Snapshot>(const control::ReplicaSpec&, const secrets::Owner& owner)> secrets;
   // svl's bridge network (enable_icc=false) that sandboxes join; "" leaves Docker's default bridge.
   std::string network;
 };
@@ -69,6 +70,7 @@ private:
 
   docker::AsyncClient& pool_;
   DockerRuntimeOptions options_;
+  std::shared_ptr<ImageOwners> owners_ = std::make_shared<ImageOwners>();  // shared with create's pool jobs
   std::unique_ptr<docker::EventWatcher> events_;
 };
 

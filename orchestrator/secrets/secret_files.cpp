@@ -8,6 +8,7 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace svl::secrets {
 namespace fs = std::filesystem;
@@ -61,14 +62,43 @@ Result<Snapshot, std::string> read_back(const fs::path& dir, const std::map<std:
 
 }  // namespace
 
-Owner owner_from_image_user(std::string_view user) {
+namespace {
+
+// The id (third field) and, for /etc/passwd, the group (fourth) of `name`'s line in an
+// /etc/passwd or /etc/group text.
+bool lookup(std::string_view text, std::string_view name, std::uint32_t& id, std::uint32_t* gid = nullptr) {
+  while (!text.empty()) {
+    const auto nl = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(std::min(nl + 1, text.size()));
+    std::vector<std::string_view> fields;
+    for (std::size_t pos = 0;;) {
+      const auto colon = line.find(':', pos);
+      fields.push_back(line.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos));
+      if (colon == std::string_view::npos) break;
+      pos = colon + 1;
+    }
+    if (fields.size() < 3 || fields[0] != name || !parse_id(fields[2], id)) continue;
+    return !gid || (fields.size() >= 4 && parse_id(fields[3], *gid));
+  }
+  return false;
+}
+
+}  // namespace
+
+Owner owner_from_image_user(std::string_view user, std::string_view passwd, std::string_view group) {
   Owner o;
   if (user.empty()) return o;
   const auto colon = user.find(':');
   const auto uid = user.substr(0, colon);
-  if (!parse_id(uid, o.uid)) return Owner{0, 0, false};
-  if (colon != std::string_view::npos && !parse_id(user.substr(colon + 1), o.gid)) return Owner{0, 0, false};
-  if (colon == std::string_view::npos) o.gid = 0;  // Docker's group for a uid alone that /etc/passwd lacks
+  std::uint32_t passwd_gid = 0;  // Docker's group for a user given alone: its passwd entry's, else 0
+  if (!parse_id(uid, o.uid) && !lookup(passwd, uid, o.uid, &passwd_gid)) return Owner{0, 0, false};
+  if (colon == std::string_view::npos) {
+    o.gid = passwd_gid;
+    return o;
+  }
+  const auto gid = user.substr(colon + 1);
+  if (!parse_id(gid, o.gid) && !lookup(group, gid, o.gid)) return Owner{0, 0, false};
   return o;
 }
 

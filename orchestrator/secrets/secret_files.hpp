@@ -21,9 +21,10 @@ struct Owner {
   std::uint32_t uid = 0, gid = 0;
   bool known = true;  // false: the image names its user (USER node); files are then readable by any user
 };
-// The owner of the files from the image's Config.User: "" is root, "1000" and "1000:1000" numeric,
-// a name is not known (reading the image's /etc/passwd is left out).
-Owner owner_from_image_user(std::string_view user);
+// The owner of the files from the image's Config.User: "" is root, "1000" and "1000:1000"
+// numeric; names ("node", "app:staff") are looked up in the image's /etc/passwd and /etc/group
+// texts, and are not known when those lack them (or were not given).
+Owner owner_from_image_user(std::string_view user, std::string_view passwd = {}, std::string_view group = {});
 
 struct Snapshot {
   std::string files_dir;                    // empty: the revision has no file secrets

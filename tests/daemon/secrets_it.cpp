@@ -151,3 +151,40 @@ TEST_CASE("a function reads its file and env secrets, rotation needs svl up or -
   CHECK_FALSE(std::filesystem::exists(fn_dir));
   CHECK(d.cli({"secret", "rm", "api-key"}).exit_code == 0);
 }
+
+// An image that names its user (USER app, as node's and many others do): the daemon reads the
+// image's /etc/passwd and /etc/group once, through a container made for the read, and the files
+// are that user's alone (0400), which the app can still read.
+TEST_CASE("a named image user owns its secret files, resolved in the image's /etc/passwd") {
+  REQUIRE_MESSAGE(::geteuid() == 0, "runs as root (secret files are given to the image's user)");
+  svl::test::ContainerJanitor janitor;
+  TempDir tmp;
+  DaemonProcess d(tmp.path() / "state", daemon_args());
+  struct Cleanup {
+    std::filesystem::path root;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(root, ec);
+      (void)shell("docker rmi -f svl/named-user:latest >/dev/null 2>&1");
+    }
+  } cleanup{secrets_root(d.state_dir())};
+  REQUIRE(d.cli({"secret", "set", "pw", "--from-file", write_file(tmp.path() / "v", "named-s3cret").string()}).exit_code == 0);
+  auto dir = svl::test::write_function(tmp.path(), "named-user",
+                                       "port = 8080\n[build]\ncontext = \".\"\n[secrets]\nPW = \"pw\"\n[scale]\nmin = 1\n");
+  write_file(dir / "passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:4321:4322::/:/server\n");
+  write_file(dir / "group", "root:x:0:\napp:x:4322:\n");
+  write_file(dir / "Dockerfile", "FROM " + image() + "\nCOPY passwd /etc/passwd\nCOPY group /etc/group\nUSER app\n");
+  auto up = d.cli({"up", dir.string(), "--quiet"});
+  REQUIRE_MESSAGE(up.exit_code == 0, up.err);
+  CHECK(svl::test::get(d.gateway_port(), "/fn/named-user/file?path=/run/secrets/PW").body == "named-s3cret");
+  struct stat st {};
+  bool found = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(secrets_root(d.state_dir()) / "named-user"))
+    if (entry.path().filename() == "PW" && ::stat(entry.path().c_str(), &st) == 0) found = true;
+  REQUIRE(found);
+  CHECK(st.st_uid == 4321);
+  CHECK(st.st_gid == 4322);
+  CHECK((st.st_mode & 0777) == 0400);
+  // The container made for the read is gone.
+  CHECK(shell("docker ps -a --no-trunc --format '{{.Command}}'").find("/nonexistent") == std::string::npos);
+}

@@ -36,6 +36,24 @@ TEST_CASE("owner_from_image_user: root, numeric ids, names unknown") {
   CHECK_FALSE(owner_from_image_user("1000:staff").known);
 }
 
+TEST_CASE("owner_from_image_user: names are looked up in the image's /etc/passwd and /etc/group") {
+  const char* passwd = "root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1001::/home/node:/bin/sh\nbroken:x:oops:1\n";
+  const char* group = "root:x:0:\nstaff:x:50:node\n";
+  auto node = owner_from_image_user("node", passwd, group);
+  CHECK(node.known);
+  CHECK(node.uid == 1000);
+  CHECK(node.gid == 1001);  // the passwd entry's group, as Docker uses it
+  auto with_group = owner_from_image_user("node:staff", passwd, group);
+  CHECK(with_group.uid == 1000);
+  CHECK(with_group.gid == 50);
+  auto mixed = owner_from_image_user("1234:staff", passwd, group);
+  CHECK(mixed.uid == 1234);
+  CHECK(mixed.gid == 50);
+  CHECK_FALSE(owner_from_image_user("ghost", passwd, group).known);
+  CHECK_FALSE(owner_from_image_user("broken", passwd, group).known);
+  CHECK_FALSE(owner_from_image_user("node:nogroup", passwd, group).known);
+}
+
 TEST_CASE("a revision's files and env are written once, then read back") {
   svl::test::TempDir dir;
   const SecretFiles files(dir.path() / "run");

@@ -1,0 +1,28 @@
+#include "orchestrator/runtime/image_owners.hpp"
+
+#include "orchestrator/control/names.hpp"
+
+namespace svl::runtime {
+
+docker::Result<secrets::Owner> ImageOwners::of(docker::Client& docker, const std::string& image_id, const std::string& user) {
+  if (auto numeric = secrets::owner_from_image_user(user); numeric.known) return numeric;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = resolved_.find({image_id, user}); it != resolved_.end()) return it->second;
+  }
+  const docker::Labels labels{{control::names::managed, "true"}};
+  std::string texts[2];
+  const char* paths[2] = {"/etc/passwd", "/etc/group"};
+  for (int i = 0; i < 2; ++i) {
+    auto text = docker.read_image_file(image_id, paths[i], labels);
+    if (text) texts[i] = std::move(*text);
+    else if (text.error().code != docker::Errc::not_found && text.error().code != docker::Errc::invalid_argument)
+      return text.error();  // Docker failed; a missing file only leaves the name unknown
+  }
+  const auto owner = secrets::owner_from_image_user(user, texts[0], texts[1]);
+  std::lock_guard lock(mutex_);
+  resolved_[{image_id, user}] = owner;
+  return owner;
+}
+
+}  // namespace svl::runtime
