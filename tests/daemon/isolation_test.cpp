@@ -134,16 +134,21 @@ TEST_CASE("host firewall: nothing is left when iptables cannot run, and dockerd'
   HostFirewall broken(std::make_unique<Broken>(), guard(8080, "svl-aaaa0000"));
   CHECK(broken.problem() == "iptables cannot be run (not installed, or no CAP_NET_ADMIN)");
 
-  auto ipt = std::make_unique<FakeIptables>();
-  auto* fake = ipt.get();
-  fake->chains["FORWARD"] = {"-i br-5d39a5e3764f -o br-5d39a5e3764f -j DROP"};
+  // The firewall owns its Iptables: it gets one that forwards to the fake, which outlives it.
+  struct Forward final : Iptables {
+    explicit Forward(FakeIptables& f) : to(f) {}
+    int run(const std::vector<std::string>& args, std::string* out) override { return to.run(args, out); }
+    FakeIptables& to;
+  };
+  FakeIptables fake;
+  fake.chains["FORWARD"] = {"-i br-5d39a5e3764f -o br-5d39a5e3764f -j DROP"};
   {
-    HostFirewall firewall(std::move(ipt), guard(8080, "svl-aaaa0000"));
+    HostFirewall firewall(std::make_unique<Forward>(fake), guard(8080, "svl-aaaa0000"));
     CHECK(firewall.problem().empty());
     CHECK(firewall.inter_container_traffic_dropped());
-    CHECK(fake->chains.contains("SVL-IN-br-5d39a5e3764f"));
+    CHECK(fake.chains.contains("SVL-IN-br-5d39a5e3764f"));
   }
-  CHECK_FALSE(fake->chains.contains("SVL-IN-br-5d39a5e3764f"));  // removed at the daemon's stop
+  CHECK_FALSE(fake.chains.contains("SVL-IN-br-5d39a5e3764f"));  // removed at the daemon's stop
   CHECK(firewall_tag("/var/lib/svl") == firewall_tag("/var/lib/svl"));
   CHECK(firewall_tag("/var/lib/svl") != firewall_tag("/tmp/svl"));
   CHECK(firewall_tag("/var/lib/svl").size() == 12);
