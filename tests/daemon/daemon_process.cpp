@@ -1,5 +1,7 @@
 #include "tests/daemon/daemon_process.hpp"
 
+#include "orchestrator/daemon/host_firewall.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -158,6 +160,16 @@ DaemonProcess::DaemonProcess(fs::path state_dir, std::vector<std::string> extra_
 
 DaemonProcess::~DaemonProcess() {
   if (pid_ > 0) terminate();
+  // A daemon stopped with kill9() (and not started again on its state dir) could not remove its
+  // host firewall rules: the test removes them, so that runs leave the machine's INPUT chain as
+  // they found it. The rules carry the daemon's tag (orchestrator/daemon/host_firewall.hpp).
+  std::error_code ec;
+  const auto instance = fs::canonical(state_dir_, ec);
+  if (ec) return;
+  const std::string tag = orchestrator::firewall_tag(instance.string());
+  (void)std::system(("iptables-save -t filter 2>/dev/null | grep -- '--comment " + tag +
+                     " ' | sed 's/^-A /-D /' | while read -r rule; do eval iptables -w $rule; done")
+                        .c_str());
 }
 
 bool DaemonProcess::running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
