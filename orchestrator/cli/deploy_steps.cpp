@@ -71,7 +71,6 @@ docker::Result<docker::BuildResult> build_on_daemon(AdminClient& daemon, const d
   docker::BuildResult result;
   std::optional<docker::Error> failure;
   std::string pending, body;
-  long status = 0;
   auto on_message = [&](std::string_view text) {
     auto message = json::parse(text, nullptr, false);
     if (!message.is_object()) return;
@@ -85,9 +84,8 @@ docker::Result<docker::BuildResult> build_on_daemon(AdminClient& daemon, const d
                               0, error->get<std::string>()};
     }
   };
-  status = daemon.upload(path, tar, "application/x-tar", [&](std::string_view chunk) {
-    body.append(chunk);
-    if (status != 0) return;
+  const long status = daemon.upload(path, tar, "application/x-tar", [&](std::string_view chunk) {
+    body.append(chunk);  // a refusal's JSON error, for the message below
     pending.append(chunk);
     for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
       on_message(std::string_view(pending).substr(0, nl));

@@ -460,12 +460,15 @@ private:
   }
 
   RegistryResult<FunctionRecord> load_function(std::string_view name) {
-    std::string revision_columns;  // kRevisionColumns of r
-    for (std::string_view rest = kRevisionColumns; !rest.empty();) {
-      const auto comma = std::min(rest.find(", "), rest.size());
-      revision_columns += (revision_columns.empty() ? "r." : ", r.") + std::string(rest.substr(0, comma));
-      rest.remove_prefix(std::min(comma + 2, rest.size()));
-    }
+    static const std::string revision_columns = [] {  // kRevisionColumns of r, built once
+      std::string out;
+      for (std::string_view rest = kRevisionColumns; !rest.empty();) {
+        const auto comma = std::min(rest.find(", "), rest.size());
+        out += (out.empty() ? "r." : ", r.") + std::string(rest.substr(0, comma));
+        rest.remove_prefix(std::min(comma + 2, rest.size()));
+      }
+      return out;
+    }();
     sqlite::Statement s(db_,
                         "SELECT f.name, f.source_dir, f.min_override, f.max_override, f.created_ms, f.updated_ms, "
                         "f.dev_session, f.dev_expires_ms, " + revision_columns +

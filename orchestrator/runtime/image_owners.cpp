@@ -11,9 +11,12 @@ docker::Result<secrets::Owner> ImageOwners::of(docker::Client& docker, const std
     if (auto it = resolved_.find({image_id, user}); it != resolved_.end()) return it->second;
   }
   const docker::Labels labels{{control::names::managed, "true"}};
+  // /etc/group only when the user names a group ("app:staff"): each read is a container made and removed.
+  const auto colon = user.find(':');
+  const bool group_named = colon != std::string::npos && !secrets::owner_from_image_user("0" + user.substr(colon)).known;
   std::string texts[2];
   const char* paths[2] = {"/etc/passwd", "/etc/group"};
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < (group_named ? 2 : 1); ++i) {
     auto text = docker.read_image_file(image_id, paths[i], labels);
     if (text) texts[i] = std::move(*text);
     else if (text.error().code != docker::Errc::not_found && text.error().code != docker::Errc::invalid_argument)
