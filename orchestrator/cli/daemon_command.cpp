@@ -41,6 +41,12 @@ void add_daemon_command(CLI::App& app, Run& run) {
   cmd->add_option("--hsts-max-age", opts->hsts_max_age, "Strict-Transport-Security max-age in seconds (0 = off)")
       ->check(CLI::Range(0, 63072000))
       ->capture_default_str();
+  cmd->add_option("--tls-handshake-timeout", opts->tls_handshake_timeout, "A TLS handshake that takes longer is closed")
+      ->capture_default_str();
+  cmd->add_option("--tls-max-handshakes", opts->tls_max_handshakes,
+                  "TLS handshakes in progress at once; connections beyond it are closed at accept")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
   cmd->add_option("--admin-listen", opts->admin_listen,
                   "Also serve the admin API over HTTPS at ADDR:PORT, for remote CLIs with tokens (docs/remote.md)");
   cmd->add_option("--admin-cert", opts->admin_cert, "Certificate of the admin HTTPS listener (default: self-signed)");
@@ -56,7 +62,7 @@ void add_daemon_command(CLI::App& app, Run& run) {
           std::vector<std::string> by_flags;
           for (const char* key : {"listen", "admin", "metrics-listen", "state-dir", "docker-host", "domain", "gateway-threads",
                                   "memory-budget", "idle-slot-ttl", "data-path", "network", "tls-listen", "certs-dir", "acme-webroot",
-                                  "redirect-http", "hsts-max-age", "admin-listen", "admin-cert", "admin-key", "max-build-context"}) {
+                                  "redirect-http", "hsts-max-age", "tls-handshake-timeout", "tls-max-handshakes", "admin-listen", "admin-cert", "admin-key", "max-build-context"}) {
             if (cmd->count(std::string("--") + key) == 0) continue;
             std::string k = key;
             for (auto& c : k) if (c == '-') c = '_';

@@ -43,6 +43,8 @@ struct DaemonOptions {
   std::string acme_webroot;
   bool redirect_http = false;      // the plain port answers 308 to https (needs tls_listen)
   std::uint32_t hsts_max_age = 0;  // seconds of Strict-Transport-Security; 0 = none
+  std::string tls_handshake_timeout = "10s";  // a stalled handshake is closed after this
+  unsigned tls_max_handshakes = 256;          // in progress at once; more are closed at accept
   std::chrono::milliseconds tick{1000};
   std::string label;                               // "key=value" added to every container (tests)
   Pricing pricing;                                 // [pricing] in the config file; none by default

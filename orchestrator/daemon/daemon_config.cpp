@@ -56,11 +56,11 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
     if (k == "listen" || k == "admin" || k == "metrics_listen" || k == "state_dir" || k == "docker_host" ||
         k == "memory_budget" || k == "idle_slot_ttl" || k == "data_path" || k == "tls_listen" || k == "certs_dir" ||
         k == "acme_webroot" || k == "network" || k == "admin_listen" || k == "admin_cert" || k == "admin_key" ||
-        k == "max_build_context") {
+        k == "max_build_context" || k == "tls_handshake_timeout") {
       auto value = str();
       try {
         if (k == "memory_budget") (void)resolve_memory_budget(value);
-        if (k == "idle_slot_ttl") (void)resolve_duration(value);
+        if (k == "idle_slot_ttl" || k == "tls_handshake_timeout") (void)resolve_duration(value);
         if (k == "data_path") (void)resolve_data_path(value);
         if (k == "max_build_context") (void)resolve_size(value);
       } catch (const std::invalid_argument& e) {
@@ -82,6 +82,7 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       else if (k == "admin_key") options.admin_key = value;
       else if (k == "network") options.network = value;
       else if (k == "max_build_context") options.max_build_context = value;
+      else if (k == "tls_handshake_timeout") options.tls_handshake_timeout = value;
       else options.docker_host = value;
     } else if (k == "domains") {
       auto* arr = node.as_array();
@@ -104,6 +105,10 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
       if (!node.is_integer() || *node.value<std::int64_t>() < 0 || *node.value<std::int64_t>() > 63072000)
         throw std::invalid_argument(where + "expected seconds from 0 (no HSTS) to 63072000 (two years)");
       if (!set_by_flag(k)) options.hsts_max_age = static_cast<std::uint32_t>(*node.value<std::int64_t>());
+    } else if (k == "tls_max_handshakes") {
+      if (!node.is_integer() || *node.value<std::int64_t>() < 1 || *node.value<std::int64_t>() > 65535)
+        throw std::invalid_argument(where + "expected an integer from 1 to 65535");
+      if (!set_by_flag(k)) options.tls_max_handshakes = static_cast<unsigned>(*node.value<std::int64_t>());
     } else if (k == "gateway_threads") {
       if (!node.is_integer() || *node.value<std::int64_t>() < 0 || *node.value<std::int64_t>() > 64)
         throw std::invalid_argument(where + "expected an integer from 0 (one per core) to 64");
@@ -111,7 +116,8 @@ void load_daemon_config(const fs::path& file, DaemonOptions& options, const std:
     } else {
       throw std::invalid_argument(where + "unknown key (known: listen, admin, metrics_listen, state_dir, docker_host, "
                                           "domains, gateway_threads, memory_budget, idle_slot_ttl, data_path, network, tls_listen, "
-                                          "certs_dir, acme_webroot, redirect_http, hsts_max_age, admin_listen, admin_cert, "
+                                          "certs_dir, acme_webroot, redirect_http, hsts_max_age, tls_handshake_timeout, "
+                                          "tls_max_handshakes, admin_listen, admin_cert, "
                                           "admin_key, max_build_context, [pricing])");
     }
   }

@@ -50,6 +50,13 @@ void Https::configure(gateway::Options& gw) const {
   gw.tls.listen_address = options_.tls_listen.substr(0, colon);
   gw.tls.port = static_cast<std::uint16_t>(std::stoul(port));
   gw.tls.hsts_max_age = options_.hsts_max_age;
+  try {
+    gw.tls.handshake_timeout = resolve_duration(options_.tls_handshake_timeout);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--tls-handshake-timeout: ") + e.what());
+  }
+  if (gw.tls.handshake_timeout.count() <= 0) throw std::invalid_argument("--tls-handshake-timeout: must be more than 0");
+  gw.tls.max_handshakes = options_.tls_max_handshakes;
   gw.redirect_http = options_.redirect_http;
 }
 

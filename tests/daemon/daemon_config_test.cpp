@@ -39,10 +39,13 @@ TEST_CASE("daemon config: every key fills its option, flags win") {
   ConfigFile file(
       "listen = \"127.0.0.1:9000\"\nmetrics_listen = \"127.0.0.1:9001\"\nstate_dir = \"/tmp/s\"\n"
       "domains = [\"fn.test\", \"localhost\"]\ngateway_threads = 2\nmemory_budget = \"2GiB\"\n"
-      "idle_slot_ttl = \"90s\"\nmax_build_context = \"64MiB\"\n");
+      "idle_slot_ttl = \"90s\"\nmax_build_context = \"64MiB\"\ntls_handshake_timeout = \"3s\"\n"
+      "tls_max_handshakes = 32\n");
   DaemonOptions options;
   load_daemon_config(file.path, options, {});
   CHECK(options.max_build_context == "64MiB");
+  CHECK(options.tls_handshake_timeout == "3s");
+  CHECK(options.tls_max_handshakes == 32);
   CHECK(options.listen == "127.0.0.1:9000");
   CHECK(options.metrics_listen == "127.0.0.1:9001");
   CHECK(options.state_dir == "/tmp/s");
@@ -74,6 +77,10 @@ TEST_CASE("daemon config: errors name the file, line and key") {
   CHECK(e.find(":1: max_build_context: must be more than 0") != std::string::npos);
   e = error_of("max_build_context = \"big\"\n");
   CHECK(e.find(":1: max_build_context: expected a size like 512MiB") != std::string::npos);
+  e = error_of("tls_handshake_timeout = \"soon\"\n");
+  CHECK(e.find(":1: tls_handshake_timeout: expected a duration") != std::string::npos);
+  e = error_of("tls_max_handshakes = 0\n");
+  CHECK(e.find(":1: tls_max_handshakes: expected an integer from 1 to 65535") != std::string::npos);
   e = error_of("memory_budget = 5\n");
   CHECK(e.find("memory_budget: expected a string") != std::string::npos);
   e = error_of("idle_slot_ttl = \"soon\"\n");
