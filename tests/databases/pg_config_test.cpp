@@ -57,7 +57,7 @@ TEST_CASE("postgresql.conf: a unix socket only, the given max_connections") {
   CHECK(conf.find("max_connections = 20") != std::string::npos);
 }
 
-TEST_CASE("pgbouncer.ini: one alias per pool, forced role, mode and size; clients cheap") {
+TEST_CASE("pgbouncer.ini: one alias per pool, forced role, mode and size, clients cheap") {
   auto ini = pgbouncer_ini({pool("api", 10, PoolMode::transaction), pool("jobs", 3, PoolMode::session)}, paths(), 30);
   CHECK(ini.find("fn_api = host=/var/lib/svl/postgres/socket dbname=shop user=fn_api pool_size=10 pool_mode=transaction") !=
         std::string::npos);
@@ -71,7 +71,7 @@ TEST_CASE("pgbouncer.ini: one alias per pool, forced role, mode and size; client
   CHECK(ini.find("auth_type = hba") != std::string::npos);
 }
 
-TEST_CASE("auth file quotes passwords; hba lets each user reach only its own pool") {
+TEST_CASE("auth file quotes passwords, and hba lets each user reach only its own pool") {
   std::vector<Pool> pools{pool("api", 10, PoolMode::transaction, "p\"w"), pool("jobs", 3, PoolMode::session, "x")};
   CHECK(pgbouncer_auth_file(pools) == "\"fn_api\" \"p\"\"w\"\n\"fn_jobs\" \"x\"\n");
   auto hba = pgbouncer_hba(pools);
