@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev prometheus-cpp-dev nlohmann-json3-dev doctest-dev
   libsqlite3-dev libtomlplusplus-dev libcli11-dev libarchive-dev libssl-dev
   libhowardhinnant-date-dev libsodium-dev tzdata
+  postgresql-15 pgbouncer
   pebble certbot
   docker.io curl
   clang libclang-rt-14-dev
