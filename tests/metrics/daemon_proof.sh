@@ -99,6 +99,12 @@ max = 3
 policy = "fixed"
 pause_after = "off"
 idle_timeout = "3s"
+
+# The dashboard's cron row needs runs: one every 10 s wakes the function, which still reaches zero
+# between them (3 s idle).
+[[cron]]
+schedule = "*/10 * * * * *"
+path = "/tasks/report"
 EOF
 "$svl" up "$work/fn" --admin "$admin"
 url="http://127.0.0.1:$gateway_port/fn/$function_name"
@@ -119,6 +125,10 @@ echo "scaled to zero"
 code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 "$url/")
 [[ "$code" == 200 ]] || { echo "FAIL: second cold request answered $code" >&2; exit 1; }
 echo "second wake: 200"
+cron_runs() { metric "svl_cron_runs_total{function=\"$function_name\",result=\"ok\""; }
+two_cron_runs() { [[ "$(cron_runs)" -ge 2 ]] 2>/dev/null; }
+wait_for 40 "two cron runs" two_cron_runs
+echo "cron runs: $(cron_runs)"
 sleep 3  # two scrapes after the last request
 
 # 6. Every dashboard query, for All and for the function.
