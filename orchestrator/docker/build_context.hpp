@@ -42,14 +42,14 @@ Result<std::string> make_build_context(const std::filesystem::path& dir,
 Status write_build_context(const std::filesystem::path& dir, std::string_view dockerfile,
                            const std::filesystem::path& tar_file);
 
-// A build context that a client uploaded (POST /v1/builds), checked before Docker reads it: a
-// tar whose entries are files, folders and links that all stay inside it (no absolute path, no
-// ".." that climbs out, no link whose target does), holding `dockerfile` as a file. The error
-// names the first entry at fault.
 // The contents of the first regular file in a tar held in memory (Docker's container archive
 // answer for one path); invalid_argument when there is none.
 Result<std::string> first_file_of_tar(std::string_view tar);
 
+// A build context that a client uploaded (POST /v1/builds), checked before Docker reads it: a
+// tar whose entries are files, folders and links that all stay inside it (no absolute path, no
+// ".." that climbs out, no link whose target does), holding `dockerfile` as a file. The error
+// names the first entry at fault.
 Status check_build_context(const std::filesystem::path& tar, std::string_view dockerfile = "Dockerfile");
 
 }  // namespace svl::docker

@@ -13,7 +13,7 @@ docker::Result<secrets::Owner> ImageOwners::of(docker::Client& docker, const std
   const docker::Labels labels{{control::names::managed, "true"}};
   // /etc/group only when the user names a group ("app:staff"): each read is a container made and removed.
   const auto colon = user.find(':');
-  const bool group_named = colon != std::string::npos && !secrets::owner_from_image_user("0" + user.substr(colon)).known;
+  const bool group_named = colon != std::string::npos && user.find_first_not_of("0123456789", colon + 1) != std::string::npos;
   std::string texts[2];
   const char* paths[2] = {"/etc/passwd", "/etc/group"};
   for (int i = 0; i < (group_named ? 2 : 1); ++i) {
